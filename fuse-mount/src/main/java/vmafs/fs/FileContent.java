@@ -1,0 +1,44 @@
+package vmafs.fs;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * The bytes of one read-only file of the mount: a disk image, a config blob, a vmstate stream.
+ * Knows nothing of FUSE; the filesystem asks it for bytes and for its hole map.
+ * Implementations must be thread-safe: FUSE serves reads from several threads at once.
+ */
+public interface FileContent {
+
+  /** Apparent size in bytes ({@code st_size}). */
+  long size();
+
+  /** Bytes that hold data, rounded to 4 KiB blocks ({@code st_blocks × 512}), for {@code du}. */
+  long allocatedBytes();
+
+  /**
+   * Fills {@code dst} with the bytes at {@code offset}, fewer only at end of file. {@code dst} may
+   * be a direct buffer over FUSE's reply memory.
+   *
+   * @return the number of bytes written into {@code dst}, 0 at or past end of file
+   * @throws IOException if the bytes cannot be produced exactly (the mount answers EIO)
+   */
+  int read(long offset, ByteBuffer dst) throws IOException;
+
+  /**
+   * {@code SEEK_DATA}: the smallest offset ≥ {@code offset} that lies in data, or -1 when there is
+   * no data at or after {@code offset} (the mount answers ENXIO).
+   */
+  long nextData(long offset) throws IOException;
+
+  /**
+   * {@code SEEK_HOLE}: the smallest offset ≥ {@code offset} that lies in a hole; end of file
+   * counts as a hole, so the answer is at most {@link #size()}.
+   */
+  long nextHole(long offset) throws IOException;
+
+  /** A small in-memory file with no holes, for config blobs. */
+  static FileContent ofBytes(byte[] bytes) {
+    return new BytesContent(bytes.clone());
+  }
+}
