@@ -1,0 +1,85 @@
+package vmafs.vma;
+
+import static vmafs.vma.MalformedArchiveException.check;
+import static vmafs.vma.VmaFormat.*;
+
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.HexFormat;
+
+/**
+ * A 512-byte extent header: up to 59 blockinfo entries whose stored 4 KiB blocks follow the
+ * header in slot order. Immutable; validated on parse.
+ *
+ * @param offset archive offset of the header
+ * @param blockCount stored 4 KiB blocks that follow
+ */
+public record ExtentHeader(long offset, int blockCount, long[] blockInfos) {
+
+  public ExtentHeader {
+    blockInfos = blockInfos.clone();
+  }
+
+  /** The blockinfo of slot {@code i} (0–58); dev_id 0 marks an unused slot. */
+  public long blockInfo(int i) {
+    return blockInfos[i];
+  }
+
+  /** Bytes of this extent on the stream: header plus stored blocks. */
+  public long length() {
+    return EXTENT_HEADER_SIZE + (long) blockCount * BLOCK_SIZE;
+  }
+
+  /** Archive offset of the first stored block. */
+  public long dataOffset() {
+    return offset + EXTENT_HEADER_SIZE;
+  }
+
+  /**
+   * Validates and parses an extent header. Checks the magic first (the most telling error for
+   * trailing garbage), then the MD5, the uuid, the reserved field and the block accounting.
+   *
+   * @param buf 512 bytes starting at {@code pos}
+   * @param offset the archive offset of {@code buf[pos]}
+   */
+  public static ExtentHeader parse(byte[] buf, int pos, long offset, VmaHeader header)
+      throws MalformedArchiveException {
+    check(Arrays.equals(buf, pos, pos + 4, EXTENT_MAGIC, 0, 4), "extent magic", offset,
+        "expected \"VMAE\", found " + HexFormat.ofDelimiter(" ").formatHex(buf, pos, pos + 4)
+            + " (corrupt archive, or garbage after the last extent)");
+    byte[] stored = Arrays.copyOfRange(buf, pos + EXT_OFF_MD5, pos + EXT_OFF_MD5 + MD5_SIZE);
+    byte[] actual = md5(buf, pos);
+    check(Arrays.equals(stored, actual), "extent header md5", offset + EXT_OFF_MD5,
+        "checksum mismatch (stored " + HexFormat.of().formatHex(stored) + ", computed "
+            + HexFormat.of().formatHex(actual) + ")");
+    check(header.uuidEquals(buf, pos + EXT_OFF_UUID), "extent uuid", offset + EXT_OFF_UUID,
+        "does not match the archive uuid " + header.uuidString());
+    ByteBuffer bb = ByteBuffer.wrap(buf, pos, EXTENT_HEADER_SIZE).slice();
+    check(bb.getShort(EXT_OFF_RESERVED) == 0, "extent reserved", offset + EXT_OFF_RESERVED,
+        "must be zero");
+    int blockCount = bb.getShort(EXT_OFF_BLOCK_COUNT) & 0xFFFF;
+    long[] infos = new long[SLOTS_PER_EXTENT];
+    int stored4k = 0;
+    for (int i = 0; i < SLOTS_PER_EXTENT; i++) {
+      long bi = bb.getLong(EXT_OFF_BLOCKINFO + i * BLOCKINFO_SIZE);
+      infos[i] = bi;
+      if (blockDevId(bi) != 0) {
+        stored4k += Integer.bitCount(blockMask(bi));
+      }
+    }
+    check(blockCount == stored4k, "extent block_count", offset + EXT_OFF_BLOCK_COUNT,
+        "block_count " + blockCount + " does not match the " + stored4k
+            + " blocks the blockinfo masks mark as stored");
+    return new ExtentHeader(offset, blockCount, infos);
+  }
+
+  /** MD5 of a 512-byte extent header with its checksum field taken as zeros. */
+  public static byte[] md5(byte[] buf, int pos) {
+    MessageDigest md5 = VmaHeader.md5();
+    md5.update(buf, pos, EXT_OFF_MD5);
+    md5.update(new byte[MD5_SIZE]);
+    md5.update(buf, pos + EXT_OFF_MD5 + MD5_SIZE, EXTENT_HEADER_SIZE - EXT_OFF_MD5 - MD5_SIZE);
+    return md5.digest();
+  }
+}

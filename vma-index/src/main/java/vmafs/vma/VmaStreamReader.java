@@ -1,0 +1,124 @@
+package vmafs.vma;
+
+import static vmafs.vma.VmaFormat.*;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Arrays;
+
+/**
+ * Reads a VMA archive front to back from any stream: a file (where skipping data is free), stdin,
+ * or a decompressor. One pass, no seeking; the index builder, {@code verify} and streaming
+ * {@code extract} are built on it.
+ */
+public final class VmaStreamReader {
+  private final InputStream in;
+  private final VmaHeader header;
+  private final byte[] extentBuf = new byte[EXTENT_HEADER_SIZE];
+  private long position;
+  private ExtentHeader current;
+  private boolean dataConsumed = true;
+
+  private VmaStreamReader(InputStream in, VmaHeader header, long position) {
+    this.in = in;
+    this.header = header;
+    this.position = position;
+  }
+
+  /** Reads and validates the main header. */
+  public static VmaStreamReader open(InputStream in) throws IOException {
+    byte[] fixed = new byte[FIXED_HEADER_SIZE];
+    int got = in.readNBytes(fixed, 0, FIXED_HEADER_SIZE);
+    if (got == 0) {
+      throw new MalformedArchiveException("magic", 0, "empty file: not a VMA archive");
+    }
+    if (got >= 4) {
+      VmaHeader.checkMagic(fixed); // a wrong magic says more than a truncation
+    }
+    if (got < FIXED_HEADER_SIZE) {
+      throw new MalformedArchiveException("header", got,
+          "archive truncated inside the fixed header (" + got + " of " + FIXED_HEADER_SIZE + " bytes)");
+    }
+    int size = VmaHeader.headerSize(fixed);
+    byte[] all = Arrays.copyOf(fixed, size);
+    int rest = in.readNBytes(all, FIXED_HEADER_SIZE, size - FIXED_HEADER_SIZE);
+    if (rest < size - FIXED_HEADER_SIZE) {
+      throw new MalformedArchiveException("header", FIXED_HEADER_SIZE + (long) rest,
+          "archive truncated inside the header blob area (" + (FIXED_HEADER_SIZE + rest) + " of "
+              + size + " bytes)");
+    }
+    return new VmaStreamReader(in, VmaHeader.parse(all), size);
+  }
+
+  public VmaHeader header() {
+    return header;
+  }
+
+  /** Stream offset of the next unread byte. */
+  public long position() {
+    return position;
+  }
+
+  /**
+   * Reads the next extent header, skipping the previous extent's data if it was not read.
+   *
+   * @return the header, or null at a clean end of the archive (end of stream on an extent
+   *     boundary)
+   */
+  public ExtentHeader nextExtent() throws IOException {
+    if (!dataConsumed) {
+      skipData();
+    }
+    int got = in.readNBytes(extentBuf, 0, EXTENT_HEADER_SIZE);
+    if (got == 0) {
+      return null;
+    }
+    if (got < EXTENT_HEADER_SIZE) {
+      throw new MalformedArchiveException("extent header", position,
+          "archive truncated inside an extent header (" + got + " of " + EXTENT_HEADER_SIZE
+              + " bytes)");
+    }
+    current = ExtentHeader.parse(extentBuf, 0, position, header);
+    position += EXTENT_HEADER_SIZE;
+    dataConsumed = current.blockCount() == 0;
+    return current;
+  }
+
+  /** Skips the stored blocks of the current extent. */
+  public void skipData() throws IOException {
+    long need = (long) current.blockCount() * BLOCK_SIZE;
+    long done = 0;
+    while (done < need) {
+      long s = in.skip(need - done);
+      if (s <= 0) {
+        if (in.read() < 0) {
+          throw truncatedData(done, need);
+        }
+        s = 1;
+      }
+      done += s;
+    }
+    position += need;
+    dataConsumed = true;
+  }
+
+  /**
+   * Reads the stored blocks of the current extent into {@code buf}, which must hold at least
+   * {@code blockCount × 4096} bytes.
+   */
+  public void readData(byte[] buf) throws IOException {
+    int need = current.blockCount() * BLOCK_SIZE;
+    int got = in.readNBytes(buf, 0, need);
+    if (got < need) {
+      throw truncatedData(got, need);
+    }
+    position += need;
+    dataConsumed = true;
+  }
+
+  private MalformedArchiveException truncatedData(long have, long need) {
+    return new MalformedArchiveException("extent data", current.dataOffset(),
+        "archive truncated inside the data of the extent at offset " + current.offset() + " (have "
+            + have + " of " + need + " bytes)");
+  }
+}

@@ -1,0 +1,171 @@
+package vmafs.vma.index;
+
+import static vmafs.vma.VmaFormat.*;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import vmafs.vma.DeviceInfo;
+import vmafs.vma.ExtentHeader;
+import vmafs.vma.MalformedArchiveException;
+import vmafs.vma.Progress;
+import vmafs.vma.VmaHeader;
+import vmafs.vma.VmaStreamReader;
+
+/**
+ * Builds an {@link ExtentIndex} from extent headers, in one sequential pass. Records, per device,
+ * the location and mask of every cluster and every anomaly: missing clusters, duplicates (the
+ * last copy wins), cluster numbers past the device end, mask bits past the device end, vmstate
+ * order. Unknown dev_ids are malformed archives and fail at once.
+ *
+ * <p>Used directly by streaming consumers (extract from stdin feeds it the same headers it
+ * writes data for), or through {@link #build}.
+ */
+public final class ExtentIndexBuilder {
+
+  /** Where tables live: direct memory by default, a mapped index file when persisting. */
+  @FunctionalInterface
+  public interface TableFactory {
+    ClusterTable create(DeviceInfo device) throws IOException;
+  }
+
+  private final VmaHeader header;
+  private final Device[] byId = new Device[MAX_DEVICES];
+  private final List<Device> devices = new ArrayList<>();
+  private long extents;
+
+  private static final class Device {
+    final DeviceInfo info;
+    final ClusterTable table;
+    final int[] groupBlocks;
+    final long clusters;
+    long duplicates;
+    long firstDuplicate = -1;
+    long beyondEnd;
+    long firstBeyondEnd = -1;
+    long tailBits;
+    long storedBlocks;
+    long nextVmstateCluster;
+    long outOfOrder;
+
+    Device(DeviceInfo info, ClusterTable table) {
+      this.info = info;
+      this.table = table;
+      this.clusters = info.clusterCount();
+      this.groupBlocks = new int[(int) ((clusters + DeviceIndex.GROUP_CLUSTERS - 1) >>> DeviceIndex.GROUP_SHIFT)];
+    }
+  }
+
+  public ExtentIndexBuilder(VmaHeader header, TableFactory tables) throws IOException {
+    this.header = header;
+    for (DeviceInfo d : header.devices()) {
+      Device dev = new Device(d, tables.create(d));
+      byId[d.id()] = dev;
+      devices.add(dev);
+    }
+  }
+
+  public ExtentIndexBuilder(VmaHeader header) throws IOException {
+    this(header, d -> ClusterTable.allocate(d.clusterCount()));
+  }
+
+  /** Indexes every extent of {@code reader} (skipping data) and returns the index. */
+  public static ExtentIndex build(VmaStreamReader reader, Progress progress) throws IOException {
+    ExtentIndexBuilder b = new ExtentIndexBuilder(reader.header());
+    ExtentHeader e;
+    while ((e = reader.nextExtent()) != null) {
+      b.accept(e);
+      progress.update(reader.position());
+    }
+    return b.finish(reader.position(), null);
+  }
+
+  /** Records the entries of one extent. */
+  public void accept(ExtentHeader extent) throws MalformedArchiveException {
+    extents++;
+    long offset = extent.dataOffset();
+    for (int slot = 0; slot < SLOTS_PER_EXTENT; slot++) {
+      long bi = extent.blockInfo(slot);
+      int devId = blockDevId(bi);
+      if (devId == 0) {
+        continue; // unused slot: contributes nothing even with a non-zero mask
+      }
+      int mask = blockMask(bi);
+      Device d = byId[devId];
+      if (d == null) {
+        throw new MalformedArchiveException("blockinfo dev_id",
+            extent.offset() + EXT_OFF_BLOCKINFO + (long) slot * BLOCKINFO_SIZE,
+            "dev_id " + devId + " (slot " + slot + ") is not a device of this archive");
+      }
+      record(d, blockCluster(bi), mask, offset);
+      offset += (long) Integer.bitCount(mask) * BLOCK_SIZE;
+    }
+  }
+
+  private void record(Device d, long cluster, int mask, long offset)
+      throws MalformedArchiveException {
+    if (d.info.isVmstate()) {
+      if (cluster != d.nextVmstateCluster) {
+        d.outOfOrder++;
+      }
+      d.nextVmstateCluster = cluster + 1;
+    }
+    if (cluster >= d.clusters) {
+      if (d.beyondEnd++ == 0) {
+        d.firstBeyondEnd = cluster;
+      }
+      return;
+    }
+    int valid = validMask(d.info.size(), cluster);
+    if ((mask & ~valid) != 0) {
+      d.tailBits++; // data for blocks past the end: consumed, never served
+    }
+    int kept = mask & valid;
+    if (offset > ClusterTable.MAX_OFFSET) {
+      throw new MalformedArchiveException("extent data", offset,
+          "archive stream larger than " + ClusterTable.MAX_OFFSET + " bytes is not supported");
+    }
+    long old = d.table.get(cluster);
+    int group = (int) (cluster >>> DeviceIndex.GROUP_SHIFT);
+    if (ClusterTable.isPresent(old)) {
+      if (d.duplicates++ == 0) {
+        d.firstDuplicate = cluster;
+      }
+      int oldBlocks = Integer.bitCount(ClusterTable.mask(old));
+      d.groupBlocks[group] -= oldBlocks;
+      d.storedBlocks -= oldBlocks;
+    }
+    d.table.set(cluster, ClusterTable.entry(kept, offset));
+    int blocks = Integer.bitCount(kept);
+    d.groupBlocks[group] += blocks;
+    d.storedBlocks += blocks;
+  }
+
+  /**
+   * Completes the pass: counts missing clusters.
+   *
+   * @param streamLength where the archive stream ended
+   * @param resources closed with the index (a mapped file), or null
+   */
+  public ExtentIndex finish(long streamLength, Closeable resources) {
+    List<DeviceIndex> out = new ArrayList<>();
+    for (Device d : devices) {
+      long present = 0;
+      long firstMissing = -1;
+      for (long c = 0; c < d.clusters; c++) {
+        if (ClusterTable.isPresent(d.table.get(c))) {
+          present++;
+        } else if (firstMissing < 0) {
+          firstMissing = c;
+        }
+      }
+      long missing = d.info.isVmstate() ? 0 : d.clusters - present;
+      DeviceStats stats = new DeviceStats(present, missing, missing == 0 ? -1 : firstMissing,
+          d.duplicates, d.firstDuplicate, d.beyondEnd, d.firstBeyondEnd, d.tailBits,
+          d.storedBlocks, d.outOfOrder);
+      out.add(new DeviceIndex(d.info, d.table, d.groupBlocks, stats));
+    }
+    return new ExtentIndex(header, out, extents, streamLength, resources);
+  }
+}
