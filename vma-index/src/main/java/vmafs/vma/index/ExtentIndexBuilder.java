@@ -81,6 +81,12 @@ public final class ExtentIndexBuilder {
     return b.finish(reader.position(), null);
   }
 
+  /** Whether a cluster of a device has been recorded already (for streaming consumers). */
+  public boolean seen(int devId, long cluster) {
+    Device d = devId > 0 && devId < MAX_DEVICES ? byId[devId] : null;
+    return d != null && cluster < d.clusters && ClusterTable.isPresent(d.table.get(cluster));
+  }
+
   /** Records the entries of one extent. */
   public void accept(ExtentHeader extent) throws MalformedArchiveException {
     extents++;

@@ -1,0 +1,37 @@
+package vmafs.cli;
+
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import vmafs.vma.ConfigBlob;
+import vmafs.vma.VmaHeader;
+
+@Command(
+    name = "config",
+    mixinStandardHelpOptions = true,
+    description = "Write the raw bytes of a config file stored in the archive to stdout.")
+final class ConfigCommand implements Callable<Integer> {
+  @Mixin CommonOptions common;
+
+  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive, or - for stdin.")
+  String archive;
+
+  @Option(names = {"-c", "--config"}, paramLabel = "NAME", defaultValue = "qemu-server.conf",
+      description = "Which config (default: ${DEFAULT-VALUE}). 'vmafs list' shows the names.")
+  String name;
+
+  @Override
+  public Integer call() throws Exception {
+    VmaHeader h = ArchiveArgs.stream(archive).header();
+    ConfigBlob c = h.config(name).orElseThrow(() -> new CliException(ExitCodes.USAGE,
+        "unable to find configuration data '" + name + "' (the archive has: "
+            + (h.configs().isEmpty() ? "no configs" : h.configs().stream().map(ConfigBlob::name)
+                .collect(Collectors.joining(", "))) + ")"));
+    System.out.write(c.data());
+    System.out.flush();
+    return ExitCodes.OK;
+  }
+}

@@ -1,0 +1,264 @@
+package vmafs.cli;
+
+import static vmafs.vma.VmaFormat.*;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import vmafs.archive.Archive;
+import vmafs.vma.ConfigBlob;
+import vmafs.vma.DeviceInfo;
+import vmafs.vma.ExtentHeader;
+import vmafs.vma.IncompleteArchiveException;
+import vmafs.vma.VmaHeader;
+import vmafs.vma.VmaStreamReader;
+import vmafs.vma.image.DeviceImage;
+import vmafs.vma.index.DeviceIndex;
+import vmafs.vma.index.DeviceStats;
+import vmafs.vma.index.ExtentIndex;
+import vmafs.vma.index.ExtentIndexBuilder;
+
+@Command(
+    name = "extract",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Extract configs (under their own names) and disks (as disk-<devname>.raw, Proxmox's",
+      "names) into TARGETDIR. Images are sparse: zero blocks become holes, not written zeros.",
+      "Files appear under their final names only when everything succeeded."
+    })
+final class ExtractCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(ExtractCommand.class);
+  private static final int COPY_BUFFER = 4 << 20;
+
+  @Mixin CommonOptions common;
+
+  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive, or - for an uncompressed VMA on stdin.")
+  String archive;
+
+  @Parameters(index = "1", paramLabel = "TARGETDIR", description = "Created; must not exist unless --force.")
+  Path target;
+
+  @Option(names = {"-d", "--drives"}, split = ",", paramLabel = "DEVNAME",
+      description = "Only these devices (comma-separated, e.g. drive-scsi0). Configs are always extracted.")
+  List<String> drives;
+
+  @Option(names = "--force", description = "Write into an existing TARGETDIR, replacing files of the same names.")
+  boolean force;
+
+  @Option(names = "--partial", description = "Extract even if clusters are missing (they read as zeros) or duplicated (the last copy wins).")
+  boolean partial;
+
+  @Override
+  public Integer call() throws Exception {
+    if (ArchiveArgs.isStdin(archive)) {
+      return fromStream(ArchiveArgs.stream(archive));
+    }
+    try (Archive a = ArchiveArgs.open(archive)) {
+      return fromArchive(a);
+    }
+  }
+
+  private Set<String> selected(VmaHeader h) {
+    Set<String> names = h.devices().stream().map(DeviceInfo::name).collect(Collectors.toCollection(LinkedHashSet::new));
+    if (drives == null) {
+      return names;
+    }
+    for (String d : drives) {
+      if (!names.contains(d)) {
+        throw new CliException(ExitCodes.USAGE, "no device named '" + d + "' in the archive (it has: "
+            + (names.isEmpty() ? "no devices" : String.join(", ", names)) + ")");
+      }
+    }
+    return new LinkedHashSet<>(drives);
+  }
+
+  private void checkComplete(List<DeviceIndex> devices) throws IncompleteArchiveException {
+    for (DeviceIndex d : devices) {
+      DeviceStats s = d.stats();
+      if (s.isComplete()) {
+        continue;
+      }
+      if (s.beyondEndEntries() > 0 || s.outOfOrder() > 0) {
+        throw incomplete(d);
+      }
+      if (partial) {
+        log.warn("{}: extracting with {} missing clusters (zeros) and {} duplicates (last copy kept)",
+            d.info().name(), s.missingClusters(), s.duplicateClusters());
+      } else {
+        throw incomplete(d);
+      }
+    }
+  }
+
+  private static IncompleteArchiveException incomplete(DeviceIndex d) {
+    DeviceStats s = d.stats();
+    StringBuilder sb = new StringBuilder(d.info().name()).append(": ");
+    if (s.missingClusters() > 0) {
+      sb.append(s.missingClusters()).append(" missing clusters, first is cluster ").append(s.firstMissing())
+          .append(" (byte ").append(s.firstMissing() << CLUSTER_SHIFT).append("); ");
+    }
+    if (s.duplicateClusters() > 0) {
+      sb.append(s.duplicateClusters()).append(" duplicate clusters, first is cluster ").append(s.firstDuplicate()).append("; ");
+    }
+    if (s.beyondEndEntries() > 0) {
+      sb.append(s.beyondEndEntries()).append(" entries past the device end (first: cluster ").append(s.firstBeyondEnd()).append("); ");
+    }
+    if (s.outOfOrder() > 0) {
+      sb.append(s.outOfOrder()).append(" vmstate entries out of order; ");
+    }
+    sb.append("nothing was written (--partial extracts anyway, missing clusters as zeros)");
+    return new IncompleteArchiveException(sb.toString());
+  }
+
+  /** Seekable archive: check completeness first, then copy only the data ranges of each image. */
+  private int fromArchive(Archive a) throws IOException {
+    Set<String> sel = selected(a.header());
+    List<DeviceImage> images = a.images().stream().filter(i -> sel.contains(i.info().name())).toList();
+    checkComplete(images.stream().map(DeviceImage::index).toList());
+    long total = images.stream().mapToLong(DeviceImage::allocatedBytes).sum();
+    try (ExtractTarget t = ExtractTarget.create(target, force);
+        ProgressBar bar = new ProgressBar("extracting", total)) {
+      for (ConfigBlob c : a.header().configs()) {
+        t.writeConfig(c, force);
+      }
+      ByteBuffer buf = ByteBuffer.allocateDirect(COPY_BUFFER);
+      long done = 0;
+      for (DeviceImage img : images) {
+        FileChannel out = t.openImage(img.info(), img.size(), force);
+        for (long pos = img.nextData(0); pos >= 0 && pos < img.size(); ) {
+          long holeAt = img.nextHole(pos);
+          while (pos < holeAt) {
+            buf.clear().limit((int) Math.min(COPY_BUFFER, holeAt - pos));
+            img.read(pos, buf);
+            buf.flip();
+            int n = buf.remaining();
+            while (buf.hasRemaining()) {
+              out.write(buf, pos + buf.position());
+            }
+            pos += n;
+            done += n;
+            bar.update(done);
+          }
+          pos = img.nextData(holeAt);
+        }
+      }
+      t.commit();
+    }
+    report(a.images().stream().filter(i -> sel.contains(i.info().name())).map(DeviceImage::info).toList(), a.header());
+    return ExitCodes.OK;
+  }
+
+  /** Stream (stdin): write stored blocks as they pass, check completeness at the end. */
+  private int fromStream(VmaStreamReader reader) throws IOException {
+    VmaHeader h = reader.header();
+    Set<String> sel = selected(h);
+    ExtentIndexBuilder builder = new ExtentIndexBuilder(h);
+    Map<Integer, FileChannel> outs = new HashMap<>();
+    Map<Integer, DeviceInfo> devs = new HashMap<>();
+    try (ExtractTarget t = ExtractTarget.create(target, force);
+        ProgressBar bar = new ProgressBar("extracting", -1)) {
+      for (ConfigBlob c : h.configs()) {
+        t.writeConfig(c, force);
+      }
+      for (DeviceInfo d : h.devices()) {
+        if (sel.contains(d.name())) {
+          // vmstate's real length is only known at the end; it is grown as data arrives.
+          outs.put(d.id(), t.openImage(d, d.isVmstate() ? 0 : d.size(), force));
+          devs.put(d.id(), d);
+        }
+      }
+      byte[] data = new byte[MAX_BLOCKS_PER_EXTENT * BLOCK_SIZE];
+      ExtentHeader e;
+      while ((e = reader.nextExtent()) != null) {
+        boolean[] rewrite = new boolean[SLOTS_PER_EXTENT];
+        for (int slot = 0; slot < SLOTS_PER_EXTENT; slot++) {
+          long bi = e.blockInfo(slot);
+          rewrite[slot] = builder.seen(blockDevId(bi), blockCluster(bi));
+        }
+        builder.accept(e);
+        reader.readData(data);
+        writeExtent(e, data, rewrite, outs, devs);
+        bar.update(reader.position());
+      }
+      ExtentIndex index = builder.finish(reader.position(), null);
+      List<DeviceIndex> chosen = index.devices().stream().filter(d -> sel.contains(d.info().name())).toList();
+      checkComplete(chosen);
+      for (DeviceIndex d : chosen) {
+        if (d.info().isVmstate()) {
+          outs.get(d.info().id()).truncate(d.imageSize());
+        }
+      }
+      t.commit();
+    }
+    report(new ArrayList<>(devs.values()), h);
+    return ExitCodes.OK;
+  }
+
+  /**
+   * Writes the stored blocks of one extent at their places in the images.
+   *
+   * @param rewrite per slot: the cluster was written before (a duplicate; with --partial the last
+   *     copy wins, so its zero blocks must overwrite the earlier copy's data)
+   */
+  private static void writeExtent(ExtentHeader e, byte[] data, boolean[] rewrite,
+      Map<Integer, FileChannel> outs, Map<Integer, DeviceInfo> devs) throws IOException {
+    int at = 0; // next stored block in data
+    for (int slot = 0; slot < SLOTS_PER_EXTENT; slot++) {
+      long bi = e.blockInfo(slot);
+      int devId = blockDevId(bi);
+      if (devId == 0) {
+        continue;
+      }
+      int mask = blockMask(bi);
+      FileChannel out = outs.get(devId);
+      long cluster = blockCluster(bi);
+      DeviceInfo d = devs.get(devId);
+      if (out != null && cluster < d.clusterCount()) {
+        int valid = validMask(d.size(), cluster);
+        int b = at;
+        for (int j = 0; j < BLOCKS_PER_CLUSTER; j++) {
+          boolean stored = (mask >>> j & 1) != 0;
+          if ((valid >>> j & 1) != 0 && (stored || rewrite[slot])) {
+            long pos = (cluster << CLUSTER_SHIFT) + ((long) j << BLOCK_SHIFT);
+            int len = (int) Math.min(BLOCK_SIZE, d.size() - pos);
+            ByteBuffer src = stored ? ByteBuffer.wrap(data, b * BLOCK_SIZE, len) : ByteBuffer.allocate(len);
+            while (src.hasRemaining()) {
+              out.write(src, pos + src.position() - (stored ? b * BLOCK_SIZE : 0));
+            }
+          }
+          if (stored) {
+            b++;
+          }
+        }
+      }
+      at += Integer.bitCount(mask);
+    }
+  }
+
+  private void report(List<DeviceInfo> devices, VmaHeader h) {
+    StringBuilder sb = new StringBuilder();
+    for (ConfigBlob c : h.configs()) {
+      sb.append(target.resolve(c.name())).append('\n');
+    }
+    for (DeviceInfo d : devices) {
+      sb.append(target.resolve(d.imageFileName())).append('\n');
+    }
+    System.out.print(sb);
+    System.out.flush();
+  }
+}

@@ -1,0 +1,137 @@
+package vmafs.cli;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import vmafs.archive.Archive;
+import vmafs.vma.ConfigBlob;
+import vmafs.vma.VmaHeader;
+import vmafs.vma.index.DeviceIndex;
+import vmafs.vma.index.DeviceStats;
+
+@Command(
+    name = "info",
+    mixinStandardHelpOptions = true,
+    description = "Show what an archive holds: identity, configs, devices with their stored and"
+        + " zero bytes, extents, and whether it is complete.")
+final class InfoCommand implements Callable<Integer> {
+  @Mixin CommonOptions common;
+
+  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive file.")
+  String archive;
+
+  @Option(names = "--json", description = "Print JSON for scripts.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    try (Archive a = ArchiveArgs.open(archive)) {
+      System.out.print(json ? Json.write(toJson(a)) : text(a));
+      System.out.flush();
+    }
+    return ExitCodes.OK;
+  }
+
+  static Map<String, Object> toJson(Archive a) {
+    VmaHeader h = a.header();
+    Map<String, Object> o = Json.object();
+    o.put("archive", a.path().toString());
+    o.put("compression", a.compression());
+    o.put("uuid", h.uuidString());
+    o.put("ctime", h.ctimeInstant().toString());
+    o.put("version", h.version());
+    List<Object> configs = Json.array();
+    for (ConfigBlob c : h.configs()) {
+      Map<String, Object> m = Json.object();
+      m.put("name", c.name());
+      m.put("size", c.size());
+      configs.add(m);
+    }
+    o.put("configs", configs);
+    List<Object> devices = Json.array();
+    for (DeviceIndex d : a.index().devices()) {
+      DeviceStats s = d.stats();
+      Map<String, Object> m = Json.object();
+      m.put("id", d.info().id());
+      m.put("name", d.info().name());
+      m.put("file", d.info().imageFileName());
+      m.put("size", d.info().size());
+      m.put("stored_bytes", d.storedBytes());
+      m.put("zero_bytes", d.zeroBytes());
+      m.put("clusters", d.clusterCount());
+      m.put("missing_clusters", s.missingClusters());
+      m.put("first_missing_cluster", s.firstMissing());
+      m.put("duplicate_clusters", s.duplicateClusters());
+      m.put("beyond_end_entries", s.beyondEndEntries());
+      m.put("tail_bits_past_end", s.tailBitsPastEnd());
+      m.put("complete", s.isComplete());
+      devices.add(m);
+    }
+    o.put("devices", devices);
+    o.put("extents", a.index().extents());
+    o.put("stream_bytes", a.index().streamLength());
+    o.put("complete", a.index().isComplete());
+    return o;
+  }
+
+  static String text(Archive a) {
+    VmaHeader h = a.header();
+    StringBuilder sb = new StringBuilder();
+    sb.append("archive:     ").append(a.path()).append('\n');
+    if (!a.compression().equals("none")) {
+      sb.append("compression: ").append(a.compression()).append('\n');
+    }
+    sb.append("uuid:        ").append(h.uuidString()).append('\n');
+    sb.append("ctime:       ").append(h.ctimeInstant()).append(" (").append(ListCommand.ctime(h.ctime())).append(")\n");
+    sb.append("version:     ").append(h.version()).append('\n');
+    sb.append("extents:     ").append(a.index().extents()).append('\n');
+    sb.append("configs:\n");
+    if (h.configs().isEmpty()) {
+      sb.append("  (none)\n");
+    }
+    for (ConfigBlob c : h.configs()) {
+      sb.append(String.format("  %-24s %10d bytes%n", c.name(), c.size()));
+    }
+    sb.append("devices:\n");
+    if (a.index().devices().isEmpty()) {
+      sb.append("  (none)\n");
+    }
+    for (DeviceIndex d : a.index().devices()) {
+      DeviceStats s = d.stats();
+      sb.append(String.format("  %3d %-24s size %s (%d bytes), stored %s, zero %s%n", d.info().id(),
+          d.info().name(), Units.bytes(d.info().size()), d.info().size(), Units.bytes(d.storedBytes()),
+          Units.bytes(d.zeroBytes())));
+      problems(d, sb);
+    }
+    sb.append("complete:    ").append(a.index().isComplete() ? "yes" : "NO (see 'vmafs verify')").append('\n');
+    return sb.toString();
+  }
+
+  /** One indented line per anomaly of a device. */
+  static void problems(DeviceIndex d, StringBuilder sb) {
+    DeviceStats s = d.stats();
+    if (s.missingClusters() > 0) {
+      sb.append(String.format("      %d missing clusters (first: cluster %d at byte %d)%n",
+          s.missingClusters(), s.firstMissing(), s.firstMissing() << 16));
+    }
+    if (s.duplicateClusters() > 0) {
+      sb.append(String.format("      %d duplicate cluster entries (first: cluster %d)%n",
+          s.duplicateClusters(), s.firstDuplicate()));
+    }
+    if (s.beyondEndEntries() > 0) {
+      sb.append(String.format("      %d entries past the device end (first: cluster %d)%n",
+          s.beyondEndEntries(), s.firstBeyondEnd()));
+    }
+    if (s.outOfOrder() > 0) {
+      sb.append(String.format("      %d vmstate entries out of order%n", s.outOfOrder()));
+    }
+    if (s.tailBitsPastEnd() > 0) {
+      sb.append(String.format("      note: %d entries mark blocks past the device end as stored"
+          + " (written before Proxmox's 2020 fix); that data is ignored%n", s.tailBitsPastEnd()));
+    }
+  }
+}

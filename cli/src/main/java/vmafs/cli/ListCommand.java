@@ -1,0 +1,61 @@
+package vmafs.cli;
+
+import java.io.PrintStream;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+import vmafs.vma.ConfigBlob;
+import vmafs.vma.DeviceInfo;
+import vmafs.vma.VmaHeader;
+
+@Command(
+    name = "list",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Print the configs and devices in exactly the format of Proxmox's 'vma list',",
+      "so scripts written for vma list / qmrestore keep working. Reads only the header."
+    })
+final class ListCommand implements Callable<Integer> {
+  @Mixin CommonOptions common;
+
+  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive, or - for stdin.")
+  String archive;
+
+  /** C's ctime(3): "Www Mmm dd hh:mm:ss yyyy", day padded with a space, local time. */
+  private static final DateTimeFormatter CTIME =
+      DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss yyyy", Locale.ROOT);
+
+  @Override
+  public Integer call() throws Exception {
+    VmaHeader h = ArchiveArgs.stream(archive).header();
+    print(h, System.out);
+    return ExitCodes.OK;
+  }
+
+  static void print(VmaHeader h, PrintStream out) {
+    StringBuilder sb = new StringBuilder();
+    for (ConfigBlob c : h.configs()) {
+      sb.append("CFG: size: ").append(c.size()).append(" name: ").append(c.name()).append('\n');
+    }
+    for (DeviceInfo d : h.devices()) {
+      if (d.isVmstate()) {
+        sb.append("VMSTATE: dev_id=").append(d.id()).append(" memory: ").append(d.size()).append('\n');
+      } else {
+        sb.append("DEV: dev_id=").append(d.id()).append(" size: ").append(d.size())
+            .append(" devname: ").append(d.name()).append('\n');
+      }
+    }
+    sb.append("CTIME: ").append(ctime(h.ctime())).append('\n');
+    out.print(sb);
+    out.flush();
+  }
+
+  static String ctime(long epochSeconds) {
+    return CTIME.format(Instant.ofEpochSecond(epochSeconds).atZone(ZoneId.systemDefault()));
+  }
+}

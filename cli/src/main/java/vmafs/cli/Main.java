@@ -1,0 +1,111 @@
+package vmafs.cli;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+import java.util.Arrays;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import vmafs.vma.IncompleteArchiveException;
+import vmafs.vma.VmaException;
+
+/** The {@code vmafs} command. */
+@Command(
+    name = "vmafs",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
+    description = "Use Proxmox VMA backups (.vma, .vma.zst, .vma.lzo, .vma.gz) without restoring them:"
+        + " mount them as sparse raw disk images, inspect, verify, extract, create.",
+    synopsisSubcommandLabel = "COMMAND",
+    subcommands = {
+      InfoCommand.class,
+      ListCommand.class,
+      ConfigCommand.class,
+      VerifyCommand.class,
+      ExtractCommand.class,
+      CreateCommand.class,
+      CommandLine.HelpCommand.class
+    })
+public final class Main implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.err);
+    throw new CliException(ExitCodes.USAGE, "no command given");
+  }
+
+  public static void main(String[] args) {
+    Logging.configure(Arrays.asList(args));
+    System.exit(run(args));
+  }
+
+  /** Runs the command line and returns the exit code; used by tests in-process too. */
+  public static int run(String... args) {
+    CommandLine cl = commandLine();
+    return cl.execute(args);
+  }
+
+  static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main());
+    addExitCodes(cl);
+    cl.setExecutionExceptionHandler(Main::handle);
+    cl.setParameterExceptionHandler((ex, a) -> {
+      PrintWriter err = ex.getCommandLine().getErr();
+      err.println("vmafs: " + ex.getMessage());
+      err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for more information.");
+      return ExitCodes.USAGE;
+    });
+    return cl;
+  }
+
+  private static void addExitCodes(CommandLine cl) {
+    cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n")
+        .exitCodeList(ExitCodes.helpList());
+    cl.getSubcommands().values().forEach(Main::addExitCodes);
+  }
+
+  private static int handle(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
+    PrintWriter err = cl.getErr();
+    int code;
+    String message;
+    if (ex instanceof CliException c) {
+      code = c.exitCode();
+      message = c.getMessage();
+    } else if (ex instanceof IncompleteArchiveException) {
+      code = ExitCodes.INCOMPLETE;
+      message = ex.getMessage();
+    } else if (ex instanceof VmaException) {
+      code = ExitCodes.MALFORMED;
+      message = ex.getMessage();
+    } else if (ex instanceof NoSuchFileException e) {
+      code = ExitCodes.ENVIRONMENT;
+      message = e.getFile() + ": no such file or directory";
+    } else if (ex instanceof AccessDeniedException e) {
+      code = ExitCodes.ENVIRONMENT;
+      message = e.getFile() + ": permission denied";
+    } else if (ex instanceof FileAlreadyExistsException e) {
+      code = ExitCodes.ENVIRONMENT;
+      message = e.getFile() + ": already exists";
+    } else if (ex instanceof EOFException) {
+      code = ExitCodes.MALFORMED;
+      message = ex.getMessage();
+    } else if (ex instanceof IOException) {
+      code = ExitCodes.ENVIRONMENT;
+      message = ex.getMessage() == null ? ex.toString() : ex.getMessage();
+    } else {
+      code = ExitCodes.INTERNAL;
+      message = "internal error: " + ex + " (rerun with --debug for details, and please report it)";
+    }
+    err.println("vmafs: error: " + message);
+    if (Logging.debug()) {
+      ex.printStackTrace(err);
+    }
+    err.flush();
+    return code;
+  }
+}
