@@ -19,18 +19,23 @@ import vmafs.vma.io.ArchiveSource;
 public final class Archive implements Closeable {
   private final Path path;
   private final ExtentIndex index;
-  private final ArchiveSource source;
+  private final GuardedSource source;
   private final String compression;
   private final List<DeviceImage> images;
+  private final Path indexFile;
+  private final ArchiveOpener.IndexOrigin indexOrigin;
 
-  Archive(Path path, ExtentIndex index, ArchiveSource source, String compression) {
+  Archive(Path path, ExtentIndex index, ArchiveSource source, String compression, Path indexFile,
+      ArchiveOpener.IndexOrigin indexOrigin) {
     this.path = path;
+    this.indexFile = indexFile;
+    this.indexOrigin = indexOrigin;
     this.index = index;
-    this.source = source;
+    this.source = new GuardedSource(source);
     this.compression = compression;
     List<DeviceImage> imgs = new ArrayList<>();
     for (DeviceIndex d : index.devices()) {
-      imgs.add(new DeviceImage(d, source));
+      imgs.add(new DeviceImage(d, this.source));
     }
     this.images = List.copyOf(imgs);
   }
@@ -51,9 +56,26 @@ public final class Archive implements Closeable {
     return source;
   }
 
+  /**
+   * Makes every later read fail: call when the archive file changed under an open archive (its
+   * index no longer describes it).
+   */
+  public void invalidate(String reason) {
+    source.invalidate(reason);
+  }
+
   /** "none", "zstd", "lzop", "gzip". */
   public String compression() {
     return compression;
+  }
+
+  /** The saved index in use, or null when the index lives only in memory. */
+  public Path indexFile() {
+    return indexFile;
+  }
+
+  public ArchiveOpener.IndexOrigin indexOrigin() {
+    return indexOrigin;
   }
 
   /** One image per device, in dev_id order. */
