@@ -34,10 +34,10 @@ final class ArchiveArgs {
   }
 
   /** Opens and indexes an archive file, with a progress bar for long passes. */
-  static Archive open(String archive) throws IOException {
+  static Archive open(String archive, IndexOptions index) throws IOException {
     Path p = existing(archive);
     try (ProgressBar bar = new ProgressBar("indexing", Files.size(p))) {
-      return new ArchiveOpener().progress(bar).open(p);
+      return index.apply(new ArchiveOpener()).progress(bar).open(p);
     }
   }
 

@@ -47,6 +47,8 @@ final class ExtractCommand implements Callable<Integer> {
 
   @Mixin CommonOptions common;
 
+  @Mixin IndexOptions indexOptions;
+
   @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive, or - for an uncompressed VMA on stdin.")
   String archive;
 
@@ -68,7 +70,7 @@ final class ExtractCommand implements Callable<Integer> {
     if (ArchiveArgs.isStdin(archive)) {
       return fromStream(ArchiveArgs.stream(archive));
     }
-    try (Archive a = ArchiveArgs.open(archive)) {
+    try (Archive a = ArchiveArgs.open(archive, indexOptions)) {
       return fromArchive(a);
     }
   }

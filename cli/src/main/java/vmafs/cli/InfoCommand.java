@@ -21,6 +21,8 @@ import vmafs.vma.index.DeviceStats;
 final class InfoCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
+  @Mixin IndexOptions indexOptions;
+
   @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive file.")
   String archive;
 
@@ -29,7 +31,7 @@ final class InfoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (Archive a = ArchiveArgs.open(archive)) {
+    try (Archive a = ArchiveArgs.open(archive, indexOptions)) {
       System.out.print(json ? Json.write(toJson(a)) : text(a));
       System.out.flush();
     }
@@ -73,6 +75,7 @@ final class InfoCommand implements Callable<Integer> {
     }
     o.put("devices", devices);
     o.put("extents", a.index().extents());
+    o.put("index_file", a.indexFile() == null ? null : a.indexFile().toString());
     o.put("stream_bytes", a.index().streamLength());
     o.put("complete", a.index().isComplete());
     return o;
@@ -107,6 +110,8 @@ final class InfoCommand implements Callable<Integer> {
           Units.bytes(d.zeroBytes())));
       problems(d, sb);
     }
+    sb.append("index:       ").append(a.indexFile() == null ? "in memory only" : a.indexFile()
+        + (a.indexOrigin() == vmafs.archive.ArchiveOpener.IndexOrigin.LOADED ? " (saved)" : " (built now)")).append('\n');
     sb.append("complete:    ").append(a.index().isComplete() ? "yes" : "NO (see 'vmafs verify')").append('\n');
     return sb.toString();
   }

@@ -27,6 +27,9 @@ import vmafs.vma.VmaException;
       VerifyCommand.class,
       ExtractCommand.class,
       CreateCommand.class,
+      IndexCommand.class,
+      MountCommand.class,
+      UmountCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
@@ -76,6 +79,9 @@ public final class Main implements Runnable {
     if (ex instanceof CliException c) {
       code = c.exitCode();
       message = c.getMessage();
+    } else if (ex instanceof vmafs.fs.FuseException) {
+      code = ExitCodes.ENVIRONMENT;
+      message = ex.getMessage();
     } else if (ex instanceof IncompleteArchiveException) {
       code = ExitCodes.INCOMPLETE;
       message = ex.getMessage();

@@ -107,6 +107,15 @@ public final class VmaWriter implements Closeable {
     writeEntry(devId, cluster, mask, cluster64k, d);
   }
 
+  /** Adds an all-zero cluster: a mask-0 entry, nothing stored (no 64 KiB buffer to scan). */
+  public void writeZeroCluster(int devId, long cluster) throws IOException {
+    device(devId, cluster);
+    if (slotsUsedFull()) {
+      flush();
+    }
+    slots[used++] = blockInfo(0, devId, cluster);
+  }
+
   /**
    * Adds one cluster with an explicit mask, for building unusual but legal archives in tests (for
    * example pre-2020 archives with bits set past the device end). The blocks are taken from

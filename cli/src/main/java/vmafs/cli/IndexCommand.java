@@ -1,0 +1,53 @@
+package vmafs.cli;
+
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import vmafs.archive.Archive;
+import vmafs.archive.ArchiveOpener.IndexOrigin;
+
+@Command(
+    name = "index",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Build and save the archive's index now, so that later mounts start instantly (mount,",
+      "info and extract build it on first use otherwise). Prints the index file's path."
+    })
+final class IndexCommand implements Callable<Integer> {
+  @Mixin CommonOptions common;
+
+  @Mixin IndexOptions indexOptions;
+
+  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive file.")
+  String archive;
+
+  @Option(names = "--json", description = "Print JSON for scripts.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    if (indexOptions.noSave) {
+      throw new CliException(ExitCodes.USAGE, "'vmafs index' saves the index; --no-save-index makes no sense here");
+    }
+    try (Archive a = ArchiveArgs.open(archive, indexOptions)) {
+      if (a.indexFile() == null) {
+        throw new CliException(ExitCodes.ENVIRONMENT, "the index could not be saved (see the warning above)");
+      }
+      boolean built = a.indexOrigin() != IndexOrigin.LOADED;
+      if (json) {
+        Map<String, Object> o = Json.object();
+        o.put("archive", archive);
+        o.put("index_file", a.indexFile().toString());
+        o.put("built", built);
+        o.put("extents", a.index().extents());
+        System.out.print(Json.write(o));
+      } else {
+        System.out.println(a.indexFile() + (built ? "" : " (already up to date)"));
+      }
+    }
+    return ExitCodes.OK;
+  }
+}

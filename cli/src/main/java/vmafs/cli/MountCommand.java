@@ -1,0 +1,338 @@
+package vmafs.cli;
+
+import java.io.BufferedReader;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import vmafs.archive.Archive;
+import vmafs.archive.IndexLocation;
+import vmafs.fs.FileContent;
+import vmafs.fs.FuseMount;
+import vmafs.fs.FuseMounts;
+import vmafs.fs.MountOptions;
+import vmafs.fs.ReadOnlyFs;
+import vmafs.vma.ConfigBlob;
+import vmafs.vma.IncompleteArchiveException;
+import vmafs.vma.MalformedArchiveException;
+import vmafs.vma.image.DeviceImage;
+import vmafs.vma.index.DeviceStats;
+import vmafs.vma.write.VmaWriter;
+
+@Command(
+    name = "mount",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Mount an archive read-only: one sparse raw image per drive (disk-<devname>.raw), each config",
+      "under its own name. Returns once the files are readable, leaving the server running in the",
+      "background (-f keeps it in the foreground). Unmount with 'vmafs umount MOUNTPOINT'.",
+      "",
+      "Holes (unallocated clusters) are reported through SEEK_DATA/SEEK_HOLE with libfuse3, so cp",
+      "--sparse and qemu-img skip them. On hosts with only libfuse2 (--fuse=2) holes show only in",
+      "st_blocks (du); copies then read the zeros."
+    })
+final class MountCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(MountCommand.class);
+  /** The line a background server prints on stdout once its files are readable. */
+  static final String READY = "\u0000vmafs-ready";
+
+  @Mixin CommonOptions common;
+
+  @Mixin IndexOptions indexOptions;
+
+  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive file.")
+  String archive;
+
+  @Parameters(index = "1", paramLabel = "MOUNTPOINT", description = "An existing directory.")
+  Path mountpoint;
+
+  @Option(names = "-o", split = ",", paramLabel = "OPTION",
+      description = "FUSE mount options, e.g. allow_other (lets other users, e.g. a qemu user, read"
+          + " the files; non-root users need user_allow_other in /etc/fuse.conf).")
+  List<String> options = new ArrayList<>();
+
+  @Option(names = {"-f", "--foreground"}, description = "Stay in the foreground; Ctrl-C unmounts.")
+  boolean foreground;
+
+  @Option(names = "--threads", paramLabel = "N", description = "FUSE request threads (default: 2-4 by CPU count).")
+  Integer threads;
+
+  @Option(names = "--cache-size", paramLabel = "SIZE", defaultValue = "256M",
+      description = "Block cache for decompressed data, e.g. 512M (default: ${DEFAULT-VALUE}).")
+  String cacheSize;
+
+  @Option(names = "--partial",
+      description = "Mount an incomplete archive: missing clusters read as zeros (and are holes),"
+          + " duplicated clusters use the last copy. Logged once.")
+  boolean partial;
+
+  @Option(names = "--fuse", paramLabel = "auto|3|2", defaultValue = "auto",
+      description = "FUSE library: 3 (libfuse3, holes via lseek), 2 (libfuse2 via jnr-fuse,"
+          + " holes only in st_blocks), auto (default: 3 if installed).")
+  String fuse;
+
+  @Option(names = "--log-file", paramLabel = "PATH",
+      description = "Where a background server logs (default: under $XDG_CACHE_HOME/vmafs/).")
+  Path logFile;
+
+  @Option(names = "--daemon-child", hidden = true)
+  boolean daemonChild;
+
+  @Override
+  public Integer call() throws Exception {
+    ArchiveArgs.existing(archive);
+    if (!Files.isDirectory(mountpoint)) {
+      throw new CliException(ExitCodes.ENVIRONMENT, mountpoint + ": mount point must be an existing directory");
+    }
+    Units.parseSize(cacheSize); // fail early on a typo, before anything is spawned
+    backend();
+    if (!foreground && !daemonChild) {
+      return spawnServer();
+    }
+    return serve();
+  }
+
+  private MountOptions.Backend backend() {
+    return switch (fuse) {
+      case "auto" -> MountOptions.Backend.AUTO;
+      case "3" -> MountOptions.Backend.FUSE3;
+      case "2" -> MountOptions.Backend.FUSE2;
+      default -> throw new CliException(ExitCodes.USAGE, "--fuse takes auto, 3 or 2, not '" + fuse + "'");
+    };
+  }
+
+  /** Runs the filesystem in this process until it is unmounted. */
+  private int serve() throws IOException, InterruptedException {
+    Archive a = ArchiveArgs.open(archive, indexOptions);
+    try {
+      checkComplete(a);
+      ReadOnlyFs fs = new ReadOnlyFs(files(a), a.header().ctime());
+      int n = threads != null ? threads : Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
+      boolean allowOther = options.remove("allow_other");
+      MountOptions opts = new MountOptions(mountpoint, a.path().toAbsolutePath().toString(), n,
+          allowOther, options, backend());
+      FuseMount mount = FuseMounts.mount(fs, opts);
+      Thread hook = new Thread(mount::close, "vmafs-unmount");
+      Runtime.getRuntime().addShutdownHook(hook);
+      ArchiveWatcher watcher = ArchiveWatcher.start(a);
+      printSummary(a, fs, mount, System.out);
+      if (daemonChild) {
+        System.out.println(READY);
+        System.out.flush();
+        detach();
+      }
+      log.info("serving {} on {} with {} ({} threads)", a.path(), mountpoint, mount.backend(), n);
+      mount.awaitUnmount();
+      watcher.close();
+      log.info("{} unmounted", mountpoint);
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // already shutting down: the hook is running
+      }
+      return ExitCodes.OK;
+    } finally {
+      a.close();
+    }
+  }
+
+  private void checkComplete(Archive a) throws IncompleteArchiveException {
+    for (DeviceImage img : a.images()) {
+      DeviceStats s = img.index().stats();
+      if (s.isComplete()) {
+        continue;
+      }
+      String name = img.info().name();
+      if (!partial) {
+        StringBuilder sb = new StringBuilder(name).append(": ");
+        if (s.missingClusters() > 0) {
+          sb.append(s.missingClusters()).append(" missing clusters, the first is cluster ")
+              .append(s.firstMissing()).append(" (byte offset ").append(s.firstMissing() << 16).append("); ");
+        }
+        if (s.duplicateClusters() > 0) {
+          sb.append(s.duplicateClusters()).append(" duplicate clusters, the first is cluster ")
+              .append(s.firstDuplicate()).append("; ");
+        }
+        if (s.beyondEndEntries() > 0) {
+          sb.append(s.beyondEndEntries()).append(" entries past the device end; ");
+        }
+        throw new IncompleteArchiveException(sb.append("refusing to mount an incomplete archive"
+            + " (--partial mounts it, serving missing clusters as zeros)").toString());
+      }
+      StringBuilder ranges = new StringBuilder();
+      for (long[] r : img.index().missingRanges(10)) {
+        ranges.append(ranges.length() == 0 ? "" : ", ").append("clusters ").append(r[0]).append('-').append(r[1]);
+      }
+      log.warn("{}: --partial: {} missing clusters read as zeros ({}{}), {} duplicates use the last copy",
+          name, s.missingClusters(), ranges, s.missingClusters() > 0 && img.index().missingRanges(11).size() > 10 ? ", …" : "",
+          s.duplicateClusters());
+    }
+  }
+
+  /** The files of the mount; names from the archive are checked like extract checks them. */
+  private static List<ReadOnlyFs.Entry> files(Archive a) throws MalformedArchiveException {
+    List<ReadOnlyFs.Entry> out = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    for (DeviceImage img : a.images()) {
+      ExtractTarget.checkDeviceName(img.info());
+      out.add(new ReadOnlyFs.Entry(img.info().imageFileName(), new ImageFile(img)));
+      names.add(img.info().imageFileName());
+    }
+    for (ConfigBlob c : a.header().configs()) {
+      try {
+        VmaWriter.NameRules.checkConfigName(c.name());
+      } catch (IllegalArgumentException e) {
+        throw new MalformedArchiveException("config name", 0, "'" + c.name() + "' is not a safe file name");
+      }
+      if (!names.add(c.name())) {
+        throw new MalformedArchiveException("config name", 0, "'" + c.name() + "' appears twice");
+      }
+      out.add(new ReadOnlyFs.Entry(c.name(), FileContent.ofBytes(c.data())));
+    }
+    return out;
+  }
+
+  private void printSummary(Archive a, ReadOnlyFs fs, FuseMount mount, PrintStream out) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("mounted ").append(a.path()).append(" on ").append(mountpoint.toAbsolutePath()).append('\n');
+    for (ReadOnlyFs.Entry e : fs.files()) {
+      sb.append(String.format("  %-48s %10s  (%s data)%n", mountpoint.toAbsolutePath().resolve(e.name()),
+          Units.bytes(e.content().size()), Units.bytes(e.content().allocatedBytes())));
+    }
+    if (!mount.supportsHoles()) {
+      sb.append("note: libfuse2 backend: holes are visible to du but not to SEEK_DATA/SEEK_HOLE\n");
+    }
+    out.print(sb);
+    out.flush();
+  }
+
+  /** A background server stops writing to the terminal: its output goes to the log file. */
+  private void detach() throws IOException {
+    Path logPath = logFile != null ? logFile : defaultLogFile();
+    Files.createDirectories(logPath.toAbsolutePath().getParent());
+    Posix.redirectStdoutAndStderr(logPath.toString());
+    PrintStream ps = new PrintStream(new FileOutputStream(logPath.toFile(), true), true, StandardCharsets.UTF_8);
+    System.setOut(ps);
+    System.setErr(ps);
+  }
+
+  private Path defaultLogFile() {
+    String mp = mountpoint.toAbsolutePath().normalize().toString().replaceAll("[^A-Za-z0-9._-]", "_");
+    return IndexLocation.cacheDir().resolve("log").resolve("mount" + mp + ".log");
+  }
+
+  /**
+   * Starts this command again as a detached server ({@code setsid}), forwards its stderr (progress,
+   * warnings, errors) and stdout until it reports readiness, and returns its verdict.
+   */
+  private int spawnServer() throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add("setsid");
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(Main.class.getName());
+    cmd.addAll(childArgs());
+    Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    Thread shutdown = new Thread(p::destroy); // Ctrl-C while indexing stops the server too
+    Runtime.getRuntime().addShutdownHook(shutdown);
+    Thread err = forward(p.getErrorStream(), System.err);
+    boolean ready = false;
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = out.readLine()) != null) {
+        if (line.equals(READY)) {
+          ready = true;
+          break;
+        }
+        System.out.println(line);
+      }
+    }
+    System.out.flush();
+    Runtime.getRuntime().removeShutdownHook(shutdown);
+    if (ready) {
+      err.join(2000);
+      return ExitCodes.OK;
+    }
+    int code = p.waitFor();
+    err.join(2000);
+    return code == 0 ? ExitCodes.INTERNAL : code;
+  }
+
+  private static Thread forward(InputStream in, PrintStream to) {
+    Thread t = new Thread(() -> {
+      byte[] buf = new byte[8192];
+      try {
+        int n;
+        while ((n = in.read(buf)) > 0) {
+          to.write(buf, 0, n);
+          to.flush();
+        }
+      } catch (IOException e) {
+        // the server closed its stderr: nothing more to forward
+      }
+    }, "vmafs-forward-stderr");
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  /** This command's arguments for the server process. */
+  private List<String> childArgs() {
+    List<String> a = new ArrayList<>(List.of("mount", "--daemon-child"));
+    if (common.verbose) {
+      a.add("--verbose");
+    }
+    if (common.debug) {
+      a.add("--debug");
+    }
+    if (indexOptions.indexFile != null) {
+      a.add("--index-file=" + indexOptions.indexFile.toAbsolutePath());
+    }
+    if (indexOptions.reindex) {
+      a.add("--reindex");
+    }
+    if (indexOptions.ignoreMtime) {
+      a.add("--ignore-mtime");
+    }
+    if (indexOptions.noSave) {
+      a.add("--no-save-index");
+    }
+    for (String o : options) {
+      a.add("-o");
+      a.add(o);
+    }
+    if (threads != null) {
+      a.add("--threads=" + threads);
+    }
+    a.add("--cache-size=" + cacheSize);
+    if (partial) {
+      a.add("--partial");
+    }
+    a.add("--fuse=" + fuse);
+    if (logFile != null) {
+      a.add("--log-file=" + logFile.toAbsolutePath());
+    }
+    a.add("--");
+    a.add(Path.of(archive).toAbsolutePath().toString());
+    a.add(mountpoint.toAbsolutePath().toString());
+    return a;
+  }
+}

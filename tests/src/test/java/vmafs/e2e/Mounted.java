@@ -1,0 +1,80 @@
+package vmafs.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A {@code vmafs mount} made for a test, unmounted (and checked gone) on close even when the test
+ * failed. Falls back to a lazy fusermount3 so that a broken test never leaves a mount behind.
+ */
+public final class Mounted implements AutoCloseable {
+  private final Path mountpoint;
+
+  private Mounted(Path mountpoint) {
+    this.mountpoint = mountpoint;
+  }
+
+  /** Mounts in the background (the normal user path) and returns once the command returned 0. */
+  public static Mounted mount(Path archive, Path mountpoint, String... options) throws IOException {
+    Files.createDirectories(mountpoint);
+    List<String> args = new ArrayList<>(List.of("mount"));
+    args.addAll(List.of(options));
+    args.add(archive.toString());
+    args.add(mountpoint.toString());
+    Mounted m = new Mounted(mountpoint);
+    try {
+      Run.vmafs(args.toArray(String[]::new)).ok();
+    } catch (AssertionError e) {
+      m.close();
+      throw e;
+    }
+    return m;
+  }
+
+  public Path path() {
+    return mountpoint;
+  }
+
+  public Path file(String name) {
+    return mountpoint.resolve(name);
+  }
+
+  public static boolean isMounted(Path mountpoint) {
+    try {
+      String abs = mountpoint.toRealPath().toString();
+      return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+          .map(l -> l.split(" ")[4]).anyMatch(abs::equals);
+    } catch (IOException e) {
+      // toRealPath fails on a dead FUSE mount (ENOTCONN): that is still a mount
+      return Run.cmd("mountpoint", "-q", mountpoint.toString()).code() == 0;
+    }
+  }
+
+  @Override
+  public void close() {
+    if (isMounted(mountpoint)) {
+      Run.Result r = Run.vmafs("umount", mountpoint.toString());
+      if (r.code() != 0) {
+        Run.cmd("fusermount3", "-u", "-z", mountpoint.toString());
+      }
+    }
+    // The server exits once unmounted; the mount must be gone.
+    for (int i = 0; i < 50 && isMounted(mountpoint); i++) {
+      sleep(100);
+    }
+    assertFalse(isMounted(mountpoint), "still mounted: " + mountpoint);
+  }
+
+  static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
