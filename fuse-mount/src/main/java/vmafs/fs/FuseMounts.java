@@ -86,9 +86,11 @@ public final class FuseMounts {
     Optional<MountTable.Mount> existing = MountTable.at(path).filter(MountTable.Mount::isFuse);
     if (existing.isPresent()) {
       try {
-        Files.readAttributes(path, "unix:dev");
+        // statfs always reaches the server; a stat may be answered from the kernel's attribute
+        // cache, which our long attr_timeout keeps valid after the server is gone.
+        Files.getFileStore(path).getTotalSpace();
       } catch (IOException e) {
-        // A server that was killed leaves its mount answering ENOTCONN to everything.
+        // A server that was killed leaves its mount answering ENOTCONN.
         log.warn("{} holds a dead FUSE mount ({}); detaching it", path, e.getMessage());
         Fusermount.unmount(path, true);
         return checkDirectory(path);
