@@ -26,7 +26,14 @@ public final class Fuse2Session implements FuseSession {
   private final Path mountpoint;
   private final MountArgs args;
 
+  /**
+   * @throws FuseException if libfuse2 cannot be loaded
+   */
   public Fuse2Session(ReadOnlyFs fs, Path mountpoint, MountArgs args) {
+    String missing = unavailability();
+    if (missing != null) {
+      throw new FuseException(missing);
+    }
     this.fs = fs;
     this.mountpoint = mountpoint;
     this.args = args;
@@ -34,12 +41,19 @@ public final class Fuse2Session implements FuseSession {
 
   /** Whether libfuse2 can be loaded; the reason is logged when not. */
   public static boolean isUsable() {
+    String missing = unavailability();
+    if (missing != null) {
+      log.info("libfuse2 backend unavailable: {}", missing);
+    }
+    return missing == null;
+  }
+
+  private static String unavailability() {
     try {
       LibraryLoader.create(LibFuse.class).failImmediately().load(SONAME);
-      return true;
+      return null;
     } catch (LinkageError e) {
-      log.info("libfuse2 backend unavailable: {} cannot be loaded: {}", SONAME, e.getMessage());
-      return false;
+      return SONAME + " cannot be loaded (install libfuse2): " + e.getMessage();
     }
   }
 

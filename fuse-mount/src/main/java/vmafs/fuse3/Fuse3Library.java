@@ -27,14 +27,12 @@ final class Fuse3Library {
   final LibC libc;
   final Runtime runtime;
   final Layout.Stat stat;
-  final String version;
 
-  private Fuse3Library(LibFuse3 fuse, LibC libc, Layout.Stat stat, String version) {
+  private Fuse3Library(LibFuse3 fuse, LibC libc, Layout.Stat stat) {
     this.fuse = fuse;
     this.libc = libc;
     this.runtime = Runtime.getRuntime(fuse);
     this.stat = stat;
-    this.version = version;
   }
 
   /** The checked library, or a FuseException saying why libfuse3 cannot be used here. */
@@ -74,12 +72,13 @@ final class Fuse3Library {
       return new FuseException(SONAME + " is version " + version + "; SEEK_DATA/SEEK_HOLE need 3."
           + MIN_MINOR_VERSION + " or newer (or use the libfuse2 backend)");
     }
-    Fuse3Library lib = new Fuse3Library(fuse, libc, stat, version);
+    Fuse3Library lib = new Fuse3Library(fuse, libc, stat);
     String mismatch = lib.statMismatch();
     if (mismatch != null) {
       return new FuseException("the " + arch + " struct stat layout of the libfuse3 binding does not"
           + " match this system (" + mismatch + "); use the libfuse2 backend");
     }
+    log.debug("{} {} passed the start-up check on {}", SONAME, version, arch);
     return lib;
   }
 

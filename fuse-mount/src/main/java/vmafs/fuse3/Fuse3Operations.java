@@ -195,7 +195,11 @@ final class Fuse3Operations {
     }
   }
 
-  /** Passes the inode and type along, so that ls needs no stat for d_type. */
+  /**
+   * Passes the inode and type along, so that ls needs no stat for d_type. The filler's result is
+   * not checked: in offset-0 mode it fails only when out of memory, and then libfuse itself
+   * answers the readdir with ENOMEM.
+   */
   private void fill(Pointer filler, Pointer buf, String name, Pointer stat, ReadOnlyFs.Attr attr) {
     if (attr != null) {
       writeStat(stat, attr);

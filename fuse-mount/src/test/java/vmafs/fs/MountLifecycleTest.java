@@ -57,6 +57,7 @@ class MountLifecycleTest {
   @Test
   void aLiveMountIsNotMountedOver() {
     try (FuseMount first = FuseMounts.mount(MountTestBase.filesystem(), options(mnt))) {
+      assertEquals(Backend.FUSE3, first.backend(), "AUTO prefers libfuse3 where it is installed");
       FuseException e = assertThrows(FuseException.class,
           () -> FuseMounts.mount(MountTestBase.filesystem(), options(mnt)));
       assertTrue(e.getMessage().contains("already has a FUSE mount"), e.getMessage());
@@ -93,6 +94,7 @@ class MountLifecycleTest {
     assertTrue(dead.getMessage().contains("Transport endpoint is not connected"), dead.toString());
 
     try (FuseMount mount = FuseMounts.mount(MountTestBase.filesystem(), options(mnt))) {
+      assertTrue(mount.supportsHoles());
       assertArrayEquals(MountTestBase.CONFIG, Files.readAllBytes(mnt.resolve("qemu-server.conf")));
     }
     assertTrue(FuseTestSupport.mountsAt(mnt).isEmpty());
