@@ -52,6 +52,16 @@ public final class ReadOnlyFs {
     }
   }
 
+  /** What {@code statfs} reports; the backend copies it into {@code struct statvfs}. */
+  public record FsStats(long blockSize, long blocks, long files, int nameMax) {}
+
+  /** Block size reported by statfs; the unit of {@link FsStats#blocks()}. */
+  private static final int STATFS_BLOCK_SIZE = 4096;
+  private static final int NAME_MAX = 255;
+  private static final int R_OK = 4;
+  private static final int W_OK = 2;
+  private static final int X_OK = 1;
+
   private static final Node ROOT = new Node(-1, null);
 
   private final List<Entry> files;
@@ -129,6 +139,34 @@ public final class ReadOnlyFs {
       return -Errno.EROFS;
     }
     return node.handle();
+  }
+
+  /**
+   * {@code access(2)}: nothing is writable; read and execute are granted when the mode has the
+   * bit for anyone, as the modes of an image mount are meant to be uniform across owner, group and
+   * others.
+   *
+   * @return 0 or a negative errno
+   */
+  public int access(Node node, int mask) {
+    if ((mask & W_OK) != 0) {
+      return -Errno.EROFS;
+    }
+    int mode = getattr(node).mode();
+    if ((mask & R_OK) != 0 && (mode & 0444) == 0 || (mask & X_OK) != 0 && (mode & 0111) == 0) {
+      return -Errno.EACCES;
+    }
+    return 0;
+  }
+
+  /** Totals for {@code df}: the allocated bytes of all files, nothing free. */
+  public FsStats statfs() {
+    long allocated = 0;
+    for (Entry e : files) {
+      allocated += e.content().allocatedBytes();
+    }
+    return new FsStats(STATFS_BLOCK_SIZE, (allocated + STATFS_BLOCK_SIZE - 1) / STATFS_BLOCK_SIZE,
+        files.size() + 1L, NAME_MAX);
   }
 
   /**

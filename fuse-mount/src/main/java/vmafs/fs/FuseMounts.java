@@ -1,0 +1,136 @@
+package vmafs.fs;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import vmafs.fs.MountOptions.Backend;
+import vmafs.fuse.FuseSession;
+import vmafs.fuse.Fusermount;
+import vmafs.fuse.MountArgs;
+import vmafs.fuse.MountTable;
+import vmafs.fuse.SessionMount;
+import vmafs.fuse2.Fuse2Session;
+import vmafs.fuse3.Fuse3Session;
+
+/** Mounting and unmounting a {@link ReadOnlyFs}: where the CLI starts. */
+public final class FuseMounts {
+  private static final Logger log = LoggerFactory.getLogger(FuseMounts.class);
+
+  private FuseMounts() {}
+
+  /**
+   * Mounts {@code fs} and returns once the mount is live: the kernel has connected and a stat of
+   * the mountpoint reached the filesystem. A dead mount left on the mountpoint by a killed
+   * server is detached first.
+   *
+   * @throws FuseException if the mountpoint is unusable, the requested backend is unavailable,
+   *     or libfuse refused the mount
+   */
+  public static FuseMount mount(ReadOnlyFs fs, MountOptions opts) {
+    Path mountpoint = prepareMountpoint(opts.mountpoint());
+    MountArgs args = MountArgs.of(opts);
+    Backend backend = choose(opts.backend());
+    FuseSession session = switch (backend) {
+      case FUSE3 -> new Fuse3Session(fs, mountpoint, args, opts.threads());
+      case FUSE2 -> new Fuse2Session(fs, mountpoint, args);
+      case AUTO -> throw new AssertionError("choose() resolves AUTO");
+    };
+    return SessionMount.start(session, mountpoint, backend, backend == Backend.FUSE3);
+  }
+
+  /**
+   * Unmounts a vmafs mount, as {@code vmafs umount} does. Not lazy: if files are open the
+   * unmount fails and says so.
+   *
+   * @throws FuseException if nothing of vmafs is mounted there or the unmount fails
+   */
+  public static void unmount(Path mountpoint) {
+    Path path = canonical(mountpoint);
+    Optional<MountTable.Mount> mount = MountTable.at(path);
+    if (mount.isEmpty()) {
+      throw new FuseException(path + " is not a mount point");
+    }
+    String vmafsType = "fuse." + MountArgs.SUBTYPE;
+    if (!mount.get().fsType().equals(vmafsType)) {
+      throw new FuseException(path + " is a " + mount.get().fsType() + " mount, not a vmafs one ("
+          + vmafsType + ")");
+    }
+    Fusermount.unmount(path, false);
+  }
+
+  private static Backend choose(Backend requested) {
+    return switch (requested) {
+      case FUSE3, FUSE2 -> requested;
+      case AUTO -> {
+        if (Fuse3Session.isUsable()) {
+          yield Backend.FUSE3;
+        }
+        if (Fuse2Session.isUsable()) {
+          log.warn("libfuse3 is not usable, falling back to libfuse2: SEEK_DATA/SEEK_HOLE will"
+              + " not see holes");
+          yield Backend.FUSE2;
+        }
+        throw new FuseException("neither libfuse3 nor libfuse2 can be used; install fuse3"
+            + " (see the log for why each failed)");
+      }
+    };
+  }
+
+  /** Checks the mountpoint and detaches a stale FUSE mount from it; returns its canonical path. */
+  private static Path prepareMountpoint(Path requested) {
+    Path path = canonical(requested);
+    Optional<MountTable.Mount> existing = MountTable.at(path).filter(MountTable.Mount::isFuse);
+    if (existing.isPresent()) {
+      try {
+        // statfs always reaches the server; a stat may be answered from the kernel's attribute
+        // cache, which our long attr_timeout keeps valid after the server is gone.
+        Files.getFileStore(path).getTotalSpace();
+      } catch (IOException e) {
+        // A server that was killed leaves its mount answering ENOTCONN.
+        log.warn("{} holds a dead FUSE mount ({}); detaching it", path, e.getMessage());
+        Fusermount.unmount(path, true);
+        return checkDirectory(path);
+      }
+      throw new FuseException(path + " already has a FUSE mount on it (" + existing.get().fsType()
+          + "); unmount it first");
+    }
+    return checkDirectory(path);
+  }
+
+  private static Path checkDirectory(Path path) {
+    if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+      throw new FuseException("mountpoint " + path + " does not exist");
+    }
+    if (!Files.isDirectory(path)) {
+      throw new FuseException("mountpoint " + path + " is not a directory");
+    }
+    return path;
+  }
+
+  /**
+   * Absolute with symlinks resolved, as /proc/self/mountinfo spells it. A path that cannot be
+   * stat'ed (missing, or a dead mount) is resolved up to its parent.
+   */
+  private static Path canonical(Path path) {
+    Path absolute = path.toAbsolutePath().normalize();
+    try {
+      return absolute.toRealPath();
+    } catch (IOException unreachable) {
+      // handled below
+    }
+    Path parent = absolute.getParent();
+    if (parent == null) {
+      return absolute;
+    }
+    try {
+      return parent.toRealPath().resolve(absolute.getFileName());
+    } catch (IOException e) {
+      throw new FuseException("mountpoint " + path + ": its parent directory " + parent
+          + " is not accessible: " + e.getMessage(), e);
+    }
+  }
+}

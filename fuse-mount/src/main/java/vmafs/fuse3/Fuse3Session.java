@@ -1,0 +1,173 @@
+package vmafs.fuse3;
+
+import java.lang.ref.Reference;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import vmafs.fs.FuseException;
+import vmafs.fs.ReadOnlyFs;
+import vmafs.fuse.FuseSession;
+import vmafs.fuse.Fusermount;
+import vmafs.fuse.MountArgs;
+
+/**
+ * A libfuse3 session whose request loop runs on Java platform threads ("loop mode B" of
+ * fuse-notes.md §6). libfuse's own loops would call into Java from native threads, which jffi
+ * attaches and detaches around each of their first 1000 callbacks (§7.1).
+ *
+ * <p>The thread that calls {@link #run} mounts, serves as the first worker, and after all workers
+ * have seen the connection end, unmounts and destroys: every libfuse teardown call happens on that
+ * one thread, after no other thread can be inside libfuse.
+ */
+public final class Fuse3Session implements FuseSession {
+  private static final Logger log = LoggerFactory.getLogger(Fuse3Session.class);
+  private static final int EINTR = 4;
+  /** Requests of up to 1 MiB get through libfuse 3.14; the bdi readahead is what limits them. */
+  private static final int READ_AHEAD_KB = 1024;
+
+  private final ReadOnlyFs fs;
+  private final Path mountpoint;
+  private final MountArgs args;
+  private final int threads;
+  private final Fuse3Library lib;
+
+  /**
+   * @throws FuseException if libfuse3 is missing or fails the start-up check
+   */
+  public Fuse3Session(ReadOnlyFs fs, Path mountpoint, MountArgs args, int threads) {
+    this.lib = Fuse3Library.get();
+    this.fs = fs;
+    this.mountpoint = mountpoint;
+    this.args = args;
+    this.threads = threads;
+  }
+
+  /** Whether libfuse3 can be used here; the reason is logged when not. */
+  public static boolean isUsable() {
+    try {
+      Fuse3Library.get();
+      return true;
+    } catch (FuseException e) {
+      log.info("libfuse3 backend unavailable: {}", e.getMessage());
+      return false;
+    }
+  }
+
+  @Override
+  public void run(Runnable connected) {
+    Fuse3Operations ops = new Fuse3Operations(fs, lib, args.maxRead(), connected);
+    // argv[0] is a program name; the mount point goes to fuse_mount, not into argv.
+    List<Pointer> argv = List.of(lib.cString("vmafs"), lib.cString("-o"),
+        lib.cString(args.joined()));
+    try {
+      Pointer fuse = newFuse(ops, argv);
+      try {
+        if (lib.fuse.fuse_mount(fuse, lib.cString(mountpoint.toString())) != 0) {
+          throw new FuseException("cannot mount " + mountpoint
+              + " (libfuse3's reason is on stderr)" + args.refusalHint());
+        }
+        serve(lib.fuse.fuse_get_session(fuse));
+        lib.fuse.fuse_unmount(fuse);
+      } finally {
+        lib.fuse.fuse_destroy(fuse);
+      }
+    } finally {
+      // libfuse holds raw addresses of the table, the closures and argv until fuse_destroy.
+      Reference.reachabilityFence(ops);
+      Reference.reachabilityFence(argv);
+    }
+  }
+
+  private Pointer newFuse(Fuse3Operations ops, List<Pointer> argv) {
+    Pointer argvArray = Memory.allocateDirect(lib.runtime, (argv.size() + 1) * 8L, true);
+    for (int i = 0; i < argv.size(); i++) {
+      argvArray.putPointer(i * 8L, argv.get(i));
+    }
+    Pointer fuseArgs = Memory.allocateDirect(lib.runtime, Layout.ARGS_SIZE, true);
+    fuseArgs.putInt(Layout.ARGS_ARGC, argv.size());
+    fuseArgs.putPointer(Layout.ARGS_ARGV, argvArray);
+    Pointer fuse = lib.fuse.fuse_new(fuseArgs, ops.table(), Layout.OPERATIONS_SIZE, null);
+    // The option parser replaced our argv with a malloc'ed copy, whatever the outcome.
+    lib.fuse.fuse_opt_free_args(fuseArgs);
+    if (fuse == null) {
+      throw new FuseException("libfuse3 rejected the mount options " + args.joined()
+          + " (its reason is on stderr)");
+    }
+    return fuse;
+  }
+
+  /** Runs the request loop on this thread and {@code threads - 1} more; returns when all ended. */
+  private void serve(Pointer session) {
+    List<Thread> workers = new ArrayList<>();
+    for (int i = 1; i < threads; i++) {
+      Thread worker = new Thread(() -> loop(session), "vmafs-fuse3-worker-" + i);
+      worker.setDaemon(true);
+      worker.start();
+      workers.add(worker);
+    }
+    loop(session);
+    for (Thread worker : workers) {
+      joinUninterruptibly(worker);
+    }
+  }
+
+  private void loop(Pointer session) {
+    Pointer buf = Memory.allocateDirect(lib.runtime, Layout.BUF_SIZE, true);
+    try {
+      while (lib.fuse.fuse_session_exited(session) == 0) {
+        int n = lib.fuse.fuse_session_receive_buf(session, buf);
+        if (n == -EINTR) {
+          continue;
+        }
+        if (n < 0) {
+          log.error("reading from /dev/fuse failed with errno {}; ending the mount {}", -n,
+              mountpoint);
+          endConnection(session);
+        }
+        if (n <= 0) {
+          break;
+        }
+        lib.fuse.fuse_session_process_buf(session, buf);
+      }
+    } finally {
+      lib.libc.free(buf.getPointer(Layout.BUF_MEM));
+    }
+  }
+
+  /**
+   * Other workers are blocked reading /dev/fuse; only the end of the connection wakes them, and
+   * fuse_unmount must wait until they are out of libfuse. A lazy unmount ends the connection.
+   */
+  private void endConnection(Pointer session) {
+    lib.fuse.fuse_session_exit(session);
+    try {
+      Fusermount.unmount(mountpoint, true);
+    } catch (FuseException e) {
+      log.error("{}", e.getMessage());
+    }
+  }
+
+  @Override
+  public void mounted(String device) {
+    ReadAhead.raise(device, READ_AHEAD_KB);
+  }
+
+  private static void joinUninterruptibly(Thread thread) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        thread.join();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,37 @@
+package vmafs.fuse3;
+
+import jnr.ffi.Pointer;
+import jnr.ffi.types.size_t;
+
+/**
+ * The libfuse3 entry points the binding uses. jnr-ffi resolves names with plain dlsym, which
+ * yields the default symbol version: {@code fuse_new} is {@code fuse_new@@FUSE_3.1}, the
+ * signature below. Public only because jnr-ffi generates the implementation in its own class
+ * loader.
+ */
+public interface LibFuse3 {
+  /** {@code major * 10 + minor} up to libfuse 3.9, {@code major * 100 + minor} from 3.10. */
+  int fuse_version();
+
+  Pointer fuse_new(Pointer args, Pointer operations, @size_t long operationsSize, Pointer userData);
+
+  int fuse_mount(Pointer fuse, Pointer mountpoint);
+
+  void fuse_unmount(Pointer fuse);
+
+  void fuse_destroy(Pointer fuse);
+
+  Pointer fuse_get_session(Pointer fuse);
+
+  /** Bytes received, 0 once the connection has ended (ENODEV), or a negative errno. */
+  int fuse_session_receive_buf(Pointer session, Pointer buf);
+
+  void fuse_session_process_buf(Pointer session, Pointer buf);
+
+  int fuse_session_exited(Pointer session);
+
+  void fuse_session_exit(Pointer session);
+
+  /** Frees the argv that fuse_new's option parser allocated in place of ours. */
+  void fuse_opt_free_args(Pointer args);
+}
