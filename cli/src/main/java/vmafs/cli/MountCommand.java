@@ -127,9 +127,25 @@ final class MountCommand implements Callable<Integer> {
       boolean allowOther = options.remove("allow_other");
       MountOptions opts = new MountOptions(mountpoint, a.path().toAbsolutePath().toString(), n,
           allowOther, options, backend());
-      FuseMount mount = FuseMounts.mount(fs, opts);
-      Thread hook = new Thread(mount::close, "vmafs-unmount");
+      // The hook exists before the mount does: a SIGTERM that arrives while the mount comes up
+      // waits for it and then unmounts, instead of leaving a dead mount behind.
+      java.util.concurrent.CompletableFuture<FuseMount> mounted = new java.util.concurrent.CompletableFuture<>();
+      Thread hook = new Thread(() -> {
+        try {
+          mounted.get(30, java.util.concurrent.TimeUnit.SECONDS).close();
+        } catch (Exception e) {
+          // the mount failed or never came up: nothing to unmount
+        }
+      }, "vmafs-unmount");
       Runtime.getRuntime().addShutdownHook(hook);
+      FuseMount mount;
+      try {
+        mount = FuseMounts.mount(fs, opts);
+        mounted.complete(mount);
+      } catch (RuntimeException e) {
+        mounted.completeExceptionally(e);
+        throw e;
+      }
       ArchiveWatcher watcher = ArchiveWatcher.start(a);
       printSummary(a, fs, mount, System.out);
       if (daemonChild) {

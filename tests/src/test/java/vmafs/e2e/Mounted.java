@@ -55,6 +55,20 @@ public final class Mounted implements AutoCloseable {
     }
   }
 
+  /** Unmounts whatever is on a mount point, for tests that mount without {@link #mount}. */
+  public static final class Cleanup implements AutoCloseable {
+    private final Path mountpoint;
+
+    public Cleanup(Path mountpoint) {
+      this.mountpoint = mountpoint;
+    }
+
+    @Override
+    public void close() {
+      new Mounted(mountpoint).close();
+    }
+  }
+
   @Override
   public void close() {
     if (isMounted(mountpoint)) {
