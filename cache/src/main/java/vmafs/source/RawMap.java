@@ -26,7 +26,7 @@ public record RawMap(long archiveSize) implements SourceMap {
   @Override
   public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);
-    return FileArchiveSource.open(archive);
+    return new RangeCheckedSource(FileArchiveSource.open(archive));
   }
 
   @Override

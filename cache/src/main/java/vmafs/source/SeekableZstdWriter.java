@@ -30,8 +30,11 @@ import java.util.concurrent.Future;
  */
 public final class SeekableZstdWriter implements Closeable {
   public static final int DEFAULT_LEVEL = 3;
-  /** A frame is cut automatically at this size even if the caller has not ended it. */
-  public static final int DEFAULT_MAX_FRAME = 64 << 20;
+  /**
+   * A frame is cut automatically at this size even if the caller has not ended it; larger frames
+   * would make readers with default options spill instead of seeking.
+   */
+  public static final int DEFAULT_MAX_FRAME = DecodeOptions.DEFAULT_ZSTD_MAX_FRAME;
 
   private record Entry(int compressedSize, int decompressedSize, int checksum, byte[] bytes) {}
 

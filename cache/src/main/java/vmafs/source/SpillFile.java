@@ -4,12 +4,13 @@ import java.io.IOException;
 import java.io.DataOutput;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import vmafs.vma.io.ArchiveSource;
 import vmafs.vma.io.FileArchiveSource;
 
 /** A completed spill file: a plain copy of (part of) the decompressed stream. */
 public record SpillFile(Path path, long length) {
 
-  FileArchiveSource open() throws IOException {
+  ArchiveSource open() throws IOException {
     FileArchiveSource src = FileArchiveSource.open(path);
     if (src.size() != length) {
       long actual = src.size();
@@ -17,7 +18,7 @@ public record SpillFile(Path path, long length) {
       throw new IOException("spill file " + path + " has " + actual + " bytes, expected "
           + length + "; delete it and run the decode pass again");
     }
-    return src;
+    return new RangeCheckedSource(src);
   }
 
   void write(DataOutput out) throws IOException {
