@@ -54,6 +54,9 @@ public final class BlockCache {
         .maximumWeight(maxBytes)
         .weigher((Key k, byte[] v) -> v.length + ENTRY_OVERHEAD)
         .recordStats()
+        // Evict on the reading thread: entries are up to a few MiB each, and letting the common
+        // pool catch up later would let the heap overshoot the bound under bursts of misses.
+        .executor(Runnable::run)
         .build();
   }
 

@@ -68,8 +68,10 @@ final class ZstdFormat {
   static boolean allFramesAtMost(FileChannel ch, String name, long maxFrame) throws IOException {
     long size = ch.size();
     long pos = 0;
+    long frameStart = 0;
     ByteBuffer b = ByteBuffer.allocate(FRAME_HEADER_MAX).order(ByteOrder.LITTLE_ENDIAN);
     while (pos < size) {
+      frameStart = pos;
       read(ch, name, pos, b, Math.min(FRAME_HEADER_MAX, size - pos), 8);
       int magic = b.getInt(0);
       if (isSkippableMagic(magic)) {
@@ -100,7 +102,6 @@ final class ZstdFormat {
       if (contentSize > maxFrame || contentSize < -1) {
         return false;
       }
-      long frameStart = pos;
       pos += headerSize;
       long bound = 0;
       while (true) {
@@ -125,8 +126,8 @@ final class ZstdFormat {
       pos += checksum ? CHECKSUM_SIZE : 0;
     }
     if (pos != size) {
-      throw new EOFException(name + ": truncated: the zstd frame or block that needs bytes up to "
-          + pos + " runs past the end of the file (" + size + " bytes)");
+      throw new EOFException(name + ": truncated: the frame at compressed offset " + frameStart
+          + " needs bytes up to offset " + pos + " but the file ends at " + size);
     }
     return true;
   }
