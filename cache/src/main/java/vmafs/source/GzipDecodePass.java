@@ -38,7 +38,6 @@ final class GzipDecodePass extends DecodePassBase {
   private Inflater inflater;
   private final CRC32 memberCrc = new CRC32();
   private long memberOut;
-  private long memberStartU;
   private int members;
   private long uPos;
   private boolean ended;
@@ -74,7 +73,6 @@ final class GzipDecodePass extends DecodePassBase {
     inflater = new Inflater(true);
     memberCrc.reset();
     memberOut = 0;
-    memberStartU = uPos;
     members++;
     fed = 0;
     if (!isSpilling()) {
