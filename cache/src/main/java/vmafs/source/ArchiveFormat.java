@@ -1,0 +1,68 @@
+package vmafs.source;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import vmafs.vma.VmaFormat;
+
+/**
+ * What an archive file is, decided from its first bytes. The file name is not consulted: vzdump's
+ * {@code .dat} temporaries and renamed copies are common, and a wrong extension must not make us
+ * decode garbage.
+ */
+public enum ArchiveFormat {
+  RAW_VMA,
+  ZSTD,
+  LZOP,
+  GZIP;
+
+  private static final int HEAD_BYTES = 9;
+
+  /** Reads the first bytes of {@code file} and classifies it. */
+  public static ArchiveFormat detect(Path file) throws IOException {
+    byte[] head;
+    try (InputStream in = Files.newInputStream(file)) {
+      head = in.readNBytes(HEAD_BYTES);
+    }
+    ArchiveFormat f = detect(head);
+    if (f == null) {
+      throw new IOException(file + ": not a VMA archive and not a known compression: first bytes "
+          + (head.length == 0 ? "(empty file)" : HexFormat.ofDelimiter(" ").formatHex(head)));
+    }
+    return f;
+  }
+
+  /** Classifies a file by its first bytes; {@code null} when nothing matches. */
+  public static ArchiveFormat detect(byte[] head) {
+    if (startsWith(head, VmaFormat.MAGIC)) {
+      return RAW_VMA;
+    }
+    if (startsWith(head, LzopFormat.MAGIC)) {
+      return LZOP;
+    }
+    if (head.length >= 2 && (head[0] & 0xff) == GzipFormat.ID1 && (head[1] & 0xff) == GzipFormat.ID2) {
+      return GZIP;
+    }
+    if (head.length >= 4) {
+      int magic = (head[0] & 0xff) | (head[1] & 0xff) << 8 | (head[2] & 0xff) << 16 | (head[3] & 0xff) << 24;
+      if (magic == ZstdFormat.FRAME_MAGIC || ZstdFormat.isSkippableMagic(magic)) {
+        return ZSTD;
+      }
+    }
+    return null;
+  }
+
+  private static boolean startsWith(byte[] head, byte[] magic) {
+    if (head.length < magic.length) {
+      return false;
+    }
+    for (int i = 0; i < magic.length; i++) {
+      if (head[i] != magic[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

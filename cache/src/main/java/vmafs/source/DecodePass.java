@@ -1,0 +1,61 @@
+package vmafs.source;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+
+/**
+ * One sequential pass over an archive: {@link #stream()} yields the decompressed VMA stream (the
+ * caller parses it to build the VMA index), and as a side effect the pass records what random
+ * access needs later. At the end of the stream the format's checksums are verified and trailing
+ * garbage or truncation is rejected, so {@link #finish()} only ever returns a map of an archive
+ * that decoded cleanly.
+ *
+ * <pre>{@code
+ * try (DecodePass pass = DecodePass.open(archive, DecodeOptions.defaults().withSpillDir(dir))) {
+ *   buildVmaIndex(pass.stream());        // may call pass.expectUncompressedAtMost(bound)
+ *   SourceMap map = pass.finish();       // persist map.toBytes() next to the VMA index
+ * }
+ * ArchiveSource src = map.open(archive, blockCache);
+ * }</pre>
+ *
+ * Not thread-safe: one thread reads the stream.
+ */
+public interface DecodePass extends Closeable {
+
+  /** Starts a pass over {@code archive}, picking the decoder from its magic bytes. */
+  static DecodePass open(Path archive, DecodeOptions options) throws IOException {
+    return switch (ArchiveFormat.detect(archive)) {
+      case RAW_VMA -> new RawDecodePass(archive, options);
+      case LZOP -> new LzopDecodePass(archive, options);
+      case GZIP -> new GzipDecodePass(archive, options);
+      case ZSTD -> ZstdDecodePass.open(archive, options);
+    };
+  }
+
+  ArchiveFormat format();
+
+  /** The decompressed stream. It throws {@link IOException} naming a compressed offset on bad data. */
+  InputStream stream();
+
+  /** Whether this pass is writing a spill file (known at the start, except for gzip). */
+  boolean isSpilling();
+
+  /**
+   * Tells the pass the decompressed stream will be at most {@code bytes} long (the sum of the VMA
+   * device sizes plus headers), so that a spill that cannot fit fails now instead of near the end.
+   * A no-op when nothing spills; remembered in case a gzip pass starts spilling later.
+   */
+  void expectUncompressedAtMost(long bytes) throws IOException;
+
+  /**
+   * Reads whatever the caller left of the stream, verifies the end of the archive, completes the
+   * spill file if any, and returns the map.
+   */
+  SourceMap finish() throws IOException;
+
+  /** Abandons the pass; an unfinished spill file is deleted. */
+  @Override
+  void close() throws IOException;
+}

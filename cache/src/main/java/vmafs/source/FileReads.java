@@ -1,0 +1,31 @@
+package vmafs.source;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+
+/** Positional reads that either fill the buffer or say where the file ended. */
+final class FileReads {
+  private FileReads() {}
+
+  static void readFully(FileChannel ch, String name, long position, byte[] dst, int off, int len)
+      throws IOException {
+    ByteBuffer buf = ByteBuffer.wrap(dst, off, len);
+    long pos = position;
+    while (buf.hasRemaining()) {
+      int n = ch.read(buf, pos);
+      if (n < 0) {
+        throw new EOFException(name + ": unexpected end of file at compressed offset " + pos
+            + " (needed " + len + " bytes from offset " + position + "); truncated or replaced?");
+      }
+      pos += n;
+    }
+  }
+
+  static byte[] read(FileChannel ch, String name, long position, int len) throws IOException {
+    byte[] b = new byte[len];
+    readFully(ch, name, position, b, 0, len);
+    return b;
+  }
+}

@@ -1,0 +1,91 @@
+package vmafs.source;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
+
+/**
+ * Resumes raw inflation at a byte-aligned block boundary with a preset 32 KiB window: how random
+ * reads decode a checkpoint span, how the pass probes a candidate restart point, and how it
+ * re-creates the start of a spill.
+ */
+final class GzipInflate {
+  private static final int READ_CHUNK = 64 << 10;
+
+  private GzipInflate() {}
+
+  /** Receives inflated bytes. */
+  interface Sink {
+    /** Returns false to stop early. */
+    boolean accept(byte[] b, int off, int len) throws IOException;
+  }
+
+  /**
+   * Inflates from compressed offset {@code from} (reading no further than {@code to}) with the
+   * given window, handing output to {@code sink} until it has {@code maxOut} bytes, the sink stops,
+   * or the deflate stream ends. Returns the number of bytes produced.
+   */
+  static long inflate(FileChannel ch, String name, long from, long to, byte[] window,
+      long maxOut, Sink sink) throws IOException {
+    Inflater inf = new Inflater(true);
+    try {
+      if (window.length > 0) {
+        inf.setDictionary(window);
+      }
+      byte[] in = new byte[(int) Math.min(READ_CHUNK, Math.max(1, to - from))];
+      byte[] out = new byte[READ_CHUNK];
+      long pos = from;
+      long chunkStart = from;
+      long produced = 0;
+      while (produced < maxOut && !inf.finished()) {
+        if (inf.needsInput()) {
+          int n = (int) Math.min(in.length, to - pos);
+          if (n <= 0) {
+            break;
+          }
+          FileReads.readFully(ch, name, pos, in, 0, n);
+          inf.setInput(in, 0, n);
+          chunkStart = pos;
+          pos += n;
+        }
+        int n;
+        try {
+          n = inf.inflate(out, 0, (int) Math.min(out.length, maxOut - produced));
+        } catch (DataFormatException e) {
+          throw new IOException(name + ": corrupt deflate data between compressed offsets "
+              + chunkStart + " and " + pos + ": " + e.getMessage(), e);
+        }
+        if (n == 0 && inf.needsDictionary()) {
+          throw new IOException(name + ": deflate stream at compressed offset " + from
+              + " unexpectedly asks for a dictionary");
+        }
+        if (n > 0) {
+          produced += n;
+          if (!sink.accept(out, 0, n)) {
+            break;
+          }
+        }
+      }
+      return produced;
+    } finally {
+      inf.end();
+    }
+  }
+
+  /** Decodes exactly {@code len} bytes of a span; anything else is an error. */
+  static byte[] span(FileChannel ch, String name, long from, long to, byte[] window, int len)
+      throws IOException {
+    ByteBuffer out = ByteBuffer.allocate(len);
+    long n = inflate(ch, name, from, to, window, len, (b, off, k) -> {
+      out.put(b, off, k);
+      return true;
+    });
+    if (n != len) {
+      throw new IOException(name + ": gzip span at compressed offsets " + from + ".." + to
+          + " inflated to " + n + " bytes, expected " + len + "; the archive is damaged or changed");
+    }
+    return out.array();
+  }
+}

@@ -1,0 +1,307 @@
+package vmafs.source;
+
+import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.zip.CRC32;
+import vmafs.cache.BlockCache;
+import vmafs.vma.io.ArchiveSource;
+
+/**
+ * zran-style checkpoints into a {@code .vma.gz}: at each, the compressed offset of a byte-aligned
+ * deflate block start, its uncompressed offset and the 32 KiB window before it. A read inflates
+ * the span from the nearest checkpoint at or before it and checks the span's CRC-32 (recorded by
+ * the pass; gzip's own CRC covers the whole member, which a random read never sees).
+ *
+ * <p>If the pass found no restart point for a long stretch, the stream from the last checkpoint on
+ * lives in a spill file (the "tail"); then {@link #isRandomAccessible()} is false.
+ *
+ * <p>Serialized as {@code u32 spacing, u32 count}, per checkpoint {@code u64 cOff, u64 cEnd,
+ * u64 uOff, u32 spanCrc, u32 windowLength, u32 storedWindowLength}, {@code u8 hasTail [spill file]},
+ * then {@code u32 blobLength} and the windows, each zstd-compressed (they shrink 2–4×). When read
+ * back with {@link SourceMap#fromBytes}, the windows stay in the given buffer (e.g. a mapping of
+ * the index file) and are copied out one at a time on a read.
+ */
+public final class GzipMap implements SourceMap {
+  private static final int RECORD_BYTES = 8 + 8 + 8 + 4 + 4 + 4;
+  /** Windows are tiny and read once per cache miss; level 1 keeps the pass fast. */
+  private static final int WINDOW_ZSTD_LEVEL = 1;
+
+  private final long archiveSize;
+  private final long size;
+  private final int spacing;
+  private final long[] cOff;
+  private final long[] cEnd;
+  private final long[] uOff;
+  private final int[] crc;
+  private final int[] winRaw;
+  private final int[] winLen;
+  private final int[] winOff;
+  private final ByteBuffer windows;
+  private final SpillFile tail;
+
+  private GzipMap(long archiveSize, long size, int spacing, long[] cOff, long[] cEnd, long[] uOff,
+      int[] crc, int[] winRaw, int[] winLen, ByteBuffer windows, SpillFile tail) throws IOException {
+    int n = cOff.length;
+    this.archiveSize = archiveSize;
+    this.size = size;
+    this.spacing = spacing;
+    this.cOff = cOff;
+    this.cEnd = cEnd;
+    this.uOff = uOff;
+    this.crc = crc;
+    this.winRaw = winRaw;
+    this.winLen = winLen;
+    this.windows = windows;
+    this.tail = tail;
+    this.winOff = new int[n];
+    long headSize = size - (tail == null ? 0 : tail.length());
+    long w = 0;
+    for (int i = 0; i < n; i++) {
+      long spanEnd = i + 1 < n ? uOff[i + 1] : headSize;
+      boolean ok = (i == 0 ? uOff[0] == 0 : uOff[i] > uOff[i - 1])
+          && spanEnd - uOff[i] <= DecodeOptions.MAX_BLOCK_ALLOCATION && spanEnd > uOff[i]
+          && cOff[i] >= 0 && cOff[i] < cEnd[i] && cEnd[i] <= archiveSize
+          && cEnd[i] - cOff[i] <= 2L * DecodeOptions.MAX_BLOCK_ALLOCATION
+          && winRaw[i] >= 0 && winRaw[i] <= GzipFormat.WINDOW_SIZE && winLen[i] >= 0
+          && (winRaw[i] == 0) == (winLen[i] == 0);
+      if (!ok) {
+        throw new IOException("gzip map: checkpoint #" + i + " is inconsistent");
+      }
+      winOff[i] = (int) w;
+      w += winLen[i];
+    }
+    if (w > windows.limit() || (n == 0 && headSize != 0) || headSize < 0) {
+      throw new IOException("gzip map does not add up (" + n + " checkpoints, windows " + w + "/"
+          + windows.limit() + " bytes, head " + headSize + ")");
+    }
+  }
+
+  public int checkpointCount() {
+    return cOff.length;
+  }
+
+  /** Uncompressed bytes served from the spill file rather than from checkpoints. */
+  public long spilledBytes() {
+    return tail == null ? 0 : tail.length();
+  }
+
+  /** Uncompressed offsets where independently decoded blocks start (for tests and stats). */
+  long[] blockBoundaries() {
+    return uOff.clone();
+  }
+
+  @Override
+  public ArchiveFormat format() {
+    return ArchiveFormat.GZIP;
+  }
+
+  @Override
+  public long uncompressedSize() {
+    return size;
+  }
+
+  @Override
+  public long archiveSize() {
+    return archiveSize;
+  }
+
+  @Override
+  public boolean isRandomAccessible() {
+    return tail == null;
+  }
+
+  @Override
+  public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
+    MapCodec.checkArchiveSize(archive, archiveSize);
+    String name = archive.toString();
+    long headSize = size - spilledBytes();
+    FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ);
+    BlockTable table = new BlockTable(uOff, headSize);
+    BlockDecoder decoder = i -> {
+      byte[] span = GzipInflate.span(ch, name, cOff[i], cEnd[i], window(i, name), table.length(i));
+      CRC32 sum = new CRC32();
+      sum.update(span);
+      if ((int) sum.getValue() != crc[i]) {
+        throw new IOException(name + ": gzip data from compressed offset " + cOff[i]
+            + " does not match its recorded CRC-32; the archive is damaged or changed");
+      }
+      return span;
+    };
+    ArchiveSource head = new CachedBlockSource(name, table, decoder, cache, ch);
+    if (tail == null) {
+      return head;
+    }
+    try {
+      return new ConcatSource(name, head, tail.open());
+    } catch (IOException e) {
+      head.close();
+      throw e;
+    }
+  }
+
+  private byte[] window(int i, String name) throws IOException {
+    if (winRaw[i] == 0) {
+      return new byte[0];
+    }
+    byte[] stored = new byte[winLen[i]];
+    windows.get(winOff[i], stored);
+    try {
+      byte[] w = Zstd.decompress(stored, winRaw[i]);
+      if (w.length != winRaw[i]) {
+        throw new IOException(name + ": damaged window for gzip checkpoint #" + i);
+      }
+      return w;
+    } catch (ZstdException e) {
+      throw new IOException(name + ": damaged window for gzip checkpoint #" + i + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public byte[] toBytes() {
+    return MapCodec.write(MapCodec.KIND_GZIP, archiveSize, size, out -> {
+      out.writeInt(spacing);
+      out.writeInt(cOff.length);
+      for (int i = 0; i < cOff.length; i++) {
+        out.writeLong(cOff[i]);
+        out.writeLong(cEnd[i]);
+        out.writeLong(uOff[i]);
+        out.writeInt(crc[i]);
+        out.writeInt(winRaw[i]);
+        out.writeInt(winLen[i]);
+      }
+      out.writeBoolean(tail != null);
+      if (tail != null) {
+        tail.write(out);
+      }
+      int blobLen = cOff.length == 0 ? 0 : winOff[cOff.length - 1] + winLen[cOff.length - 1];
+      out.writeInt(blobLen);
+      byte[] chunk = new byte[64 << 10];
+      for (int at = 0; at < blobLen; at += chunk.length) {
+        int k = Math.min(chunk.length, blobLen - at);
+        windows.get(at, chunk, 0, k);
+        out.write(chunk, 0, k);
+      }
+    });
+  }
+
+  static GzipMap readBody(ByteBuffer in, long archiveSize, long size) throws IOException {
+    int spacing = in.getInt();
+    int n = MapCodec.count(in, in.getInt(), RECORD_BYTES, "gzip checkpoint");
+    long[] c = new long[n];
+    long[] e = new long[n];
+    long[] u = new long[n];
+    int[] s = new int[n];
+    int[] raw = new int[n];
+    int[] len = new int[n];
+    for (int i = 0; i < n; i++) {
+      c[i] = in.getLong();
+      e[i] = in.getLong();
+      u[i] = in.getLong();
+      s[i] = in.getInt();
+      raw[i] = in.getInt();
+      len[i] = in.getInt();
+    }
+    SpillFile tail = in.get() != 0 ? SpillFile.read(in) : null;
+    int blobLen = in.getInt();
+    if (blobLen < 0 || blobLen > in.remaining()) {
+      throw new IOException("gzip map: window data is truncated");
+    }
+    ByteBuffer blob = in.slice(in.position(), blobLen);
+    in.position(in.position() + blobLen);
+    return new GzipMap(archiveSize, size, spacing, c, e, u, s, raw, len, blob, tail);
+  }
+
+  /** Collects checkpoints during the decode pass. */
+  static final class Builder {
+    /** A checkpoint with its window uncompressed, as the pass needs it to start a spill. */
+    record Point(long cOff, long uOff, byte[] window) {}
+
+    private final int spacing;
+    private long[] cOff = new long[256];
+    private long[] cEnd = new long[256];
+    private long[] uOff = new long[256];
+    private int[] crc = new int[256];
+    private int[] winRaw = new int[256];
+    private int[] winLen = new int[256];
+    private byte[] blob = new byte[1 << 20];
+    private int blobLen;
+    private int count;
+
+    Builder(int spacing) {
+      this.spacing = spacing;
+    }
+
+    int count() {
+      return count;
+    }
+
+    long lastUOff() {
+      return count == 0 ? 0 : uOff[count - 1];
+    }
+
+    void add(long c, long u, byte[] window) throws IOException {
+      if (count == cOff.length) {
+        int m = count * 2;
+        cOff = Arrays.copyOf(cOff, m);
+        cEnd = Arrays.copyOf(cEnd, m);
+        uOff = Arrays.copyOf(uOff, m);
+        crc = Arrays.copyOf(crc, m);
+        winRaw = Arrays.copyOf(winRaw, m);
+        winLen = Arrays.copyOf(winLen, m);
+      }
+      byte[] stored = window.length == 0 ? window : Zstd.compress(window, WINDOW_ZSTD_LEVEL);
+      if ((long) blobLen + stored.length > Integer.MAX_VALUE - 16) {
+        throw new IOException("too many gzip checkpoints (2 GiB of windows); use a larger spacing");
+      }
+      if (blobLen + stored.length > blob.length) {
+        blob = Arrays.copyOf(blob, (int) Math.min(Integer.MAX_VALUE - 16,
+            Math.max(2L * blob.length, blobLen + stored.length)));
+      }
+      System.arraycopy(stored, 0, blob, blobLen, stored.length);
+      blobLen += stored.length;
+      cOff[count] = c;
+      cEnd[count] = -1;
+      uOff[count] = u;
+      winRaw[count] = window.length;
+      winLen[count] = stored.length;
+      count++;
+    }
+
+    /** Ends the last checkpoint's span at compressed offset {@code end}. */
+    void closeSpan(long end, long spanCrc) {
+      cEnd[count - 1] = end;
+      crc[count - 1] = (int) spanCrc;
+    }
+
+    Point removeLast() {
+      count--;
+      blobLen -= winLen[count];
+      byte[] w = winRaw[count] == 0 ? new byte[0]
+          : Zstd.decompress(Arrays.copyOfRange(blob, blobLen, blobLen + winLen[count]),
+              winRaw[count]);
+      return new Point(cOff[count], uOff[count], w);
+    }
+
+    SourceMap build(long archiveSize, long size, SpillFile spill, long spillStart, String name)
+        throws IOException {
+      if (spill != null && count == 0) {
+        return new SpillMap(ArchiveFormat.GZIP, archiveSize, spill);
+      }
+      if (spill != null && spillStart != size - spill.length()) {
+        throw new IOException(name + ": spill covers " + spill.length() + " bytes from "
+            + spillStart + " but the stream is " + size + " bytes");
+      }
+      return new GzipMap(archiveSize, size, spacing, Arrays.copyOf(cOff, count),
+          Arrays.copyOf(cEnd, count), Arrays.copyOf(uOff, count), Arrays.copyOf(crc, count),
+          Arrays.copyOf(winRaw, count), Arrays.copyOf(winLen, count),
+          ByteBuffer.wrap(Arrays.copyOf(blob, blobLen)), spill);
+    }
+  }
+}

@@ -1,0 +1,216 @@
+package vmafs.source;
+
+import io.airlift.compress.lzo.LzoDecompressor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.zip.Checksum;
+import vmafs.cache.BlockCache;
+import vmafs.vma.io.ArchiveSource;
+
+/**
+ * Every block of a {@code .vma.lzo}: lzop blocks are compressed independently, so a read decodes
+ * only the blocks it touches. Raw-stored blocks (csize == usize) are read straight from the file.
+ *
+ * <p>Serialized as the header fields needed to recompute block offsets, then {@code u32 csize,
+ * u32 usize, u32 data checksum} per block (12 bytes; ~48 KiB per GiB of stream).
+ */
+public final class LzopMap implements SourceMap {
+  private static final int RECORD_BYTES = 12;
+
+  private final long archiveSize;
+  private final int version;
+  private final int method;
+  private final int flags;
+  private final long firstBlockOffset;
+  private final int[] csize;
+  private final int[] usize;
+  /** Data checksum per block as stored (CRC-32 if the file has it, else Adler-32); unused if none. */
+  private final int[] checksum;
+  private final long[] dataOffset;
+  private final long[] starts;
+  private final long size;
+
+  private LzopMap(long archiveSize, LzopFormat.Header h, int[] csize, int[] usize, int[] checksum,
+      long size) throws IOException {
+    this.archiveSize = archiveSize;
+    this.version = h.version();
+    this.method = h.method();
+    this.flags = h.flags();
+    this.firstBlockOffset = h.firstBlockOffset();
+    this.csize = csize;
+    this.usize = usize;
+    this.checksum = checksum;
+    this.dataOffset = new long[csize.length];
+    this.starts = new long[csize.length];
+    long off = firstBlockOffset;
+    long u = 0;
+    for (int i = 0; i < csize.length; i++) {
+      checkSizes("lzop map", i, off, csize[i] & 0xffffffffL, usize[i] & 0xffffffffL);
+      off += LzopFormat.BLOCK_SIZES_LEN + h.checksumBytes(csize[i], usize[i]);
+      dataOffset[i] = off;
+      starts[i] = u;
+      off += csize[i];
+      u += usize[i];
+    }
+    // The end marker follows the last block and ends the file.
+    if (u != size || off + 4 != archiveSize) {
+      throw new IOException("lzop map does not add up: blocks hold " + u + " bytes (expected "
+          + size + ") and end at " + (off + 4) + " (archive size " + archiveSize + ")");
+    }
+    this.size = size;
+  }
+
+  static void checkSizes(String name, int index, long headerOffset, long csize, long usize)
+      throws IOException {
+    if (usize > LzopFormat.MAX_BLOCK_SIZE || csize == 0 || csize > usize) {
+      throw new IOException(name + ": lzop block #" + index + " at compressed offset " + headerOffset
+          + " has impossible sizes (compressed " + csize + ", uncompressed " + usize + ")");
+    }
+  }
+
+  private LzopFormat.Header header() {
+    return new LzopFormat.Header(version, method, flags, firstBlockOffset);
+  }
+
+  /** Blocks lzop stored uncompressed (csize == usize); reads copy them without decoding. */
+  public int rawStoredBlocks() {
+    int n = 0;
+    for (int i = 0; i < csize.length; i++) {
+      n += csize[i] == usize[i] ? 1 : 0;
+    }
+    return n;
+  }
+
+  public int blockCount() {
+    return csize.length;
+  }
+
+  /** Uncompressed offsets where independently decoded blocks start (for tests and stats). */
+  long[] blockBoundaries() {
+    return starts.clone();
+  }
+
+  @Override
+  public ArchiveFormat format() {
+    return ArchiveFormat.LZOP;
+  }
+
+  @Override
+  public long uncompressedSize() {
+    return size;
+  }
+
+  @Override
+  public long archiveSize() {
+    return archiveSize;
+  }
+
+  @Override
+  public boolean isRandomAccessible() {
+    return true;
+  }
+
+  @Override
+  public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
+    MapCodec.checkArchiveSize(archive, archiveSize);
+    FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ);
+    String name = archive.toString();
+    LzopFormat.Header h = header();
+    BlockDecoder decoder = i -> {
+      int c = csize[i];
+      int u = usize[i];
+      byte[] data = FileReads.read(ch, name, dataOffset[i], c);
+      String where = name + ": lzop block #" + i + " at compressed offset " + dataOffset[i];
+      byte[] out;
+      if (c == u) {
+        out = data; // stored raw: no decode
+      } else {
+        out = new byte[u];
+        // LzoDecompressor keeps no state between calls, but is cheap enough to make per block.
+        LzopDecodePass.decompress(new LzoDecompressor(), data, c, out, u, where);
+      }
+      Checksum sum = h.newDataChecksum();
+      if (sum != null) {
+        LzopDecodePass.verify(checksum[i] & 0xffffffffL, sum, out, u, where, "data checksum");
+      }
+      return out;
+    };
+    return new CachedBlockSource(name, new BlockTable(starts, size), decoder, cache, ch);
+  }
+
+  @Override
+  public byte[] toBytes() {
+    return MapCodec.write(MapCodec.KIND_LZOP, archiveSize, size, out -> {
+      out.writeShort(version);
+      out.writeByte(method);
+      out.writeInt(flags);
+      out.writeLong(firstBlockOffset);
+      out.writeInt(csize.length);
+      for (int i = 0; i < csize.length; i++) {
+        out.writeInt(csize[i]);
+        out.writeInt(usize[i]);
+        out.writeInt(checksum[i]);
+      }
+    });
+  }
+
+  static LzopMap readBody(ByteBuffer in, long archiveSize, long size) throws IOException {
+    int version = in.getShort() & 0xffff;
+    int method = in.get() & 0xff;
+    int flags = in.getInt();
+    long first = MapCodec.nonNegative(in.getLong(), "lzop first block offset");
+    int n = MapCodec.count(in, in.getInt(), RECORD_BYTES, "lzop block");
+    int[] c = new int[n];
+    int[] u = new int[n];
+    int[] s = new int[n];
+    for (int i = 0; i < n; i++) {
+      c[i] = in.getInt();
+      u[i] = in.getInt();
+      s[i] = in.getInt();
+    }
+    return new LzopMap(archiveSize, new LzopFormat.Header(version, method, flags, first), c, u, s,
+        size);
+  }
+
+  /** Collects blocks during the decode pass. */
+  static final class Builder {
+    private final LzopFormat.Header header;
+    private int[] csize = new int[1024];
+    private int[] usize = new int[1024];
+    private int[] checksum = new int[1024];
+    private int count;
+
+    Builder(LzopFormat.Header header) {
+      this.header = header;
+    }
+
+    int count() {
+      return count;
+    }
+
+    void add(int c, int u, long sum) {
+      if (count == csize.length) {
+        csize = Arrays.copyOf(csize, count * 2);
+        usize = Arrays.copyOf(usize, count * 2);
+        checksum = Arrays.copyOf(checksum, count * 2);
+      }
+      csize[count] = c;
+      usize[count] = u;
+      checksum[count] = (int) sum;
+      count++;
+    }
+
+    LzopMap build(long archiveSize, long size) {
+      try {
+        return new LzopMap(archiveSize, header, Arrays.copyOf(csize, count),
+            Arrays.copyOf(usize, count), Arrays.copyOf(checksum, count), size);
+      } catch (IOException e) {
+        throw new IllegalStateException("decode pass produced an inconsistent lzop map", e);
+      }
+    }
+  }
+}

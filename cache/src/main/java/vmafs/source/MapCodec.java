@@ -1,0 +1,117 @@
+package vmafs.source;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutput;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The serialized form of a {@link SourceMap}: big-endian; {@code u32 MAGIC, u16 VERSION, u8 kind,
+ * u64 archiveSize, u64 uncompressedSize}, then the kind's body. Bodies are validated as untrusted
+ * input: a damaged index file must give an error, not a huge allocation or a wrong map.
+ */
+final class MapCodec {
+  static final int MAGIC = 0x564d5346; // "VMSF"
+  static final int VERSION = 1;
+  static final int KIND_RAW = 1;
+  static final int KIND_SPILL = 2;
+  static final int KIND_LZOP = 3;
+  static final int KIND_GZIP = 4;
+  static final int KIND_ZSTD_FRAMES = 5;
+  private static final int MAX_STRING = 1 << 16;
+
+  private MapCodec() {}
+
+  @FunctionalInterface
+  interface Body {
+    void write(DataOutput out) throws IOException;
+  }
+
+  static byte[] write(int kind, long archiveSize, long uncompressedSize, Body body) {
+    try {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      DataOutputStream out = new DataOutputStream(bytes);
+      out.writeInt(MAGIC);
+      out.writeShort(VERSION);
+      out.writeByte(kind);
+      out.writeLong(archiveSize);
+      out.writeLong(uncompressedSize);
+      body.write(out);
+      out.flush();
+      return bytes.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+    }
+  }
+
+  static SourceMap read(ByteBuffer src) throws IOException {
+    ByteBuffer in = src.slice().order(ByteOrder.BIG_ENDIAN);
+    try {
+      if (in.getInt() != MAGIC) {
+        throw new IOException("not a vmafs source map (bad magic)");
+      }
+      int version = in.getShort() & 0xffff;
+      if (version != VERSION) {
+        throw new IOException("source map version " + version + " is not supported (expected "
+            + VERSION + "); rebuild the index");
+      }
+      int kind = in.get() & 0xff;
+      long archiveSize = nonNegative(in.getLong(), "archive size");
+      long size = nonNegative(in.getLong(), "uncompressed size");
+      return switch (kind) {
+        case KIND_RAW -> new RawMap(archiveSize);
+        case KIND_SPILL -> SpillMap.readBody(in, archiveSize, size);
+        case KIND_LZOP -> LzopMap.readBody(in, archiveSize, size);
+        case KIND_GZIP -> GzipMap.readBody(in, archiveSize, size);
+        case KIND_ZSTD_FRAMES -> ZstdFrameMap.readBody(in, archiveSize, size);
+        default -> throw new IOException("unknown source map kind " + kind);
+      };
+    } catch (BufferUnderflowException | IllegalArgumentException e) {
+      throw new IOException("source map is truncated or damaged: " + e, e);
+    }
+  }
+
+  static long nonNegative(long v, String what) throws IOException {
+    if (v < 0) {
+      throw new IOException("source map: negative " + what + ": " + v);
+    }
+    return v;
+  }
+
+  /** A count of records of {@code recordBytes} each that must still fit in {@code in}. */
+  static int count(ByteBuffer in, long n, int recordBytes, String what) throws IOException {
+    if (n < 0 || n > in.remaining() / Math.max(1, recordBytes)) {
+      throw new IOException("source map: " + what + " count " + n + " does not fit the data");
+    }
+    return (int) n;
+  }
+
+  static void writeString(DataOutput out, String s) throws IOException {
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    out.writeInt(b.length);
+    out.write(b);
+  }
+
+  static String readString(ByteBuffer in) throws IOException {
+    int len = in.getInt();
+    if (len < 0 || len > MAX_STRING || len > in.remaining()) {
+      throw new IOException("source map: bad string length " + len);
+    }
+    byte[] b = new byte[len];
+    in.get(b);
+    return new String(b, StandardCharsets.UTF_8);
+  }
+
+  static void checkArchiveSize(java.nio.file.Path archive, long expected) throws IOException {
+    long actual = java.nio.file.Files.size(archive);
+    if (actual != expected) {
+      throw new IOException(archive + " is " + actual + " bytes but was " + expected
+          + " bytes when it was indexed; the archive changed, rebuild the index");
+    }
+  }
+}

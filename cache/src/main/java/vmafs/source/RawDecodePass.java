@@ -1,0 +1,31 @@
+package vmafs.source;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** An uncompressed {@code .vma}: the pass only copies, so callers can treat every archive alike. */
+final class RawDecodePass extends DecodePassBase {
+  RawDecodePass(Path archive, DecodeOptions options) throws IOException {
+    super(archive, options);
+  }
+
+  @Override
+  public ArchiveFormat format() {
+    return ArchiveFormat.RAW_VMA;
+  }
+
+  @Override
+  protected int produce(byte[] b, int off, int len) throws IOException {
+    if (!in.fill()) {
+      return -1;
+    }
+    int n = Math.min(len, in.available());
+    in.readFully(b, off, n);
+    return n;
+  }
+
+  @Override
+  protected SourceMap buildMap(long size, SpillFile spill, long spillStart) {
+    return new RawMap(size);
+  }
+}

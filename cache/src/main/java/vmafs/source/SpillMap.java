@@ -1,0 +1,56 @@
+package vmafs.source;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import vmafs.cache.BlockCache;
+import vmafs.vma.io.ArchiveSource;
+
+/**
+ * A compressed archive that could not be read at random (single-frame zstd as vzdump writes it,
+ * gzip without restart points): the whole decompressed stream lives in a spill file.
+ */
+public record SpillMap(ArchiveFormat format, long archiveSize, SpillFile spill)
+    implements SourceMap {
+
+  @Override
+  public long uncompressedSize() {
+    return spill.length();
+  }
+
+  @Override
+  public boolean isRandomAccessible() {
+    return false;
+  }
+
+  /** The spill file the source reads; it must still exist when the map is opened. */
+  public Path spillPath() {
+    return spill.path();
+  }
+
+  @Override
+  public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
+    MapCodec.checkArchiveSize(archive, archiveSize);
+    return spill.open();
+  }
+
+  @Override
+  public byte[] toBytes() {
+    return MapCodec.write(MapCodec.KIND_SPILL, archiveSize, spill.length(), out -> {
+      out.writeByte(format.ordinal());
+      spill.write(out);
+    });
+  }
+
+  static SpillMap readBody(ByteBuffer in, long archiveSize, long size) throws IOException {
+    int f = in.get() & 0xff;
+    if (f >= ArchiveFormat.values().length) {
+      throw new IOException("source map: unknown format " + f);
+    }
+    SpillFile spill = SpillFile.read(in);
+    if (spill.length() != size) {
+      throw new IOException("source map: spill length " + spill.length() + " != " + size);
+    }
+    return new SpillMap(ArchiveFormat.values()[f], archiveSize, spill);
+  }
+}

@@ -1,0 +1,208 @@
+package vmafs.source;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * zstd frame layout (RFC 8878) and the seekable format's seek table
+ * ({@code contrib/seekable_format/zstd_seekable_compression_format.md}): constants, a frame-header
+ * walker and the seek-table parser. All integers are little-endian.
+ */
+final class ZstdFormat {
+  static final int FRAME_MAGIC = 0xFD2FB528;
+  static final int SKIPPABLE_MAGIC_BASE = 0x184D2A50;
+  static final int SKIPPABLE_MAGIC_MASK = 0xFFFFFFF0;
+  /** Skippable-frame nibble the seekable format reserves for its seek table. */
+  static final int SEEK_TABLE_NIBBLE = 0xE;
+  static final int SEEK_TABLE_MAGIC = SKIPPABLE_MAGIC_BASE | SEEK_TABLE_NIBBLE;
+  static final int SEEKABLE_MAGIC = 0x8F92EAB1;
+  /** u32 number of frames, u8 descriptor, u32 seekable magic. */
+  static final int SEEK_FOOTER_SIZE = 9;
+  static final int SEEK_DESCRIPTOR_CHECKSUM = 0x80;
+  static final int SEEK_DESCRIPTOR_RESERVED = 0x7C;
+  static final int SEEK_ENTRY_SIZE = 8;
+  static final int SEEK_ENTRY_SIZE_WITH_CHECKSUM = 12;
+  /** {@code ZSTD_SEEKABLE_MAXFRAMES} and {@code ZSTD_SEEKABLE_MAX_FRAME_DECOMPRESSED_SIZE}. */
+  static final int SEEK_MAX_FRAMES = 0x8000000;
+  static final long SEEK_MAX_FRAME_SIZE = 0x40000000L;
+
+  /** Magic (4) + Frame_Size (4) of a skippable frame. */
+  static final int SKIPPABLE_HEADER_SIZE = 8;
+  static final int BLOCK_HEADER_SIZE = 3;
+  static final int CHECKSUM_SIZE = 4;
+  /** No block decompresses to more than this (Block_Maximum_Size is at most 128 KiB). */
+  static final int BLOCK_MAX_DECOMPRESSED = 128 << 10;
+  static final int BLOCK_TYPE_RAW = 0;
+  static final int BLOCK_TYPE_RLE = 1;
+  static final int BLOCK_TYPE_RESERVED = 3;
+  /** Magic + Frame_Header_Descriptor + Window_Descriptor + Dictionary_ID(4) + FCS(8). */
+  static final int FRAME_HEADER_MAX = 4 + 1 + 1 + 4 + 8;
+
+  private ZstdFormat() {}
+
+  static boolean isSkippableMagic(int magic) {
+    return (magic & SKIPPABLE_MAGIC_MASK) == SKIPPABLE_MAGIC_BASE;
+  }
+
+  /** One frame of the file; {@code skippableNibble < 0} for a zstd data frame. */
+  record Frame(long offset, long compressedSize, int skippableNibble, long decompressedBound) {
+    boolean skippable() {
+      return skippableNibble >= 0;
+    }
+  }
+
+  /** One entry of a seek table. */
+  record SeekEntry(long compressedSize, long decompressedSize) {}
+
+  /**
+   * Walks frame and block headers from offset 0 without decompressing, stopping (and returning
+   * false) as soon as a data frame may decompress to more than {@code maxFrame} bytes. Damage that
+   * the headers reveal (garbage, truncation) is an error naming the offset.
+   */
+  static boolean allFramesAtMost(FileChannel ch, String name, long maxFrame) throws IOException {
+    long size = ch.size();
+    long pos = 0;
+    long frameStart = 0;
+    ByteBuffer b = ByteBuffer.allocate(FRAME_HEADER_MAX).order(ByteOrder.LITTLE_ENDIAN);
+    while (pos < size) {
+      frameStart = pos;
+      read(ch, name, pos, b, Math.min(FRAME_HEADER_MAX, size - pos), 8);
+      int magic = b.getInt(0);
+      if (isSkippableMagic(magic)) {
+        pos += SKIPPABLE_HEADER_SIZE + (b.getInt(4) & 0xffffffffL);
+        continue;
+      }
+      if (magic != FRAME_MAGIC) {
+        throw new IOException(name + ": not a zstd frame at compressed offset " + pos
+            + " (magic " + Integer.toHexString(magic) + "): trailing garbage or damage");
+      }
+      int fhd = b.get(4) & 0xff;
+      int fcsFlag = fhd >>> 6;
+      boolean singleSegment = (fhd & 0x20) != 0;
+      boolean checksum = (fhd & 0x04) != 0;
+      int didSize = new int[] {0, 1, 2, 4}[fhd & 3];
+      int fcsSize = new int[] {singleSegment ? 1 : 0, 2, 4, 8}[fcsFlag];
+      int headerSize = 5 + (singleSegment ? 0 : 1) + didSize + fcsSize;
+      long contentSize = -1;
+      if (fcsSize > 0) {
+        int at = headerSize - fcsSize;
+        contentSize = switch (fcsSize) {
+          case 1 -> b.get(at) & 0xffL;
+          case 2 -> (b.getShort(at) & 0xffffL) + 256;
+          case 4 -> b.getInt(at) & 0xffffffffL;
+          default -> b.getLong(at);
+        };
+      }
+      if (contentSize > maxFrame || contentSize < -1) {
+        return false;
+      }
+      pos += headerSize;
+      long bound = 0;
+      while (true) {
+        read(ch, name, pos, b, BLOCK_HEADER_SIZE, BLOCK_HEADER_SIZE);
+        int bh = (b.get(0) & 0xff) | (b.get(1) & 0xff) << 8 | (b.get(2) & 0xff) << 16;
+        boolean last = (bh & 1) != 0;
+        int type = (bh >>> 1) & 3;
+        int blockSize = bh >>> 3;
+        if (type == BLOCK_TYPE_RESERVED) {
+          throw new IOException(name + ": corrupt zstd block header at compressed offset " + pos
+              + " (frame at " + frameStart + ")");
+        }
+        pos += BLOCK_HEADER_SIZE + (type == BLOCK_TYPE_RLE ? 1 : blockSize);
+        bound += BLOCK_MAX_DECOMPRESSED;
+        if (contentSize < 0 && bound > maxFrame) {
+          return false;
+        }
+        if (last) {
+          break;
+        }
+      }
+      pos += checksum ? CHECKSUM_SIZE : 0;
+    }
+    if (pos != size) {
+      throw new EOFException(name + ": truncated: the frame at compressed offset " + frameStart
+          + " needs bytes up to offset " + pos + " but the file ends at " + size);
+    }
+    return true;
+  }
+
+  private static void read(FileChannel ch, String name, long pos, ByteBuffer b, long len, int min)
+      throws IOException {
+    b.clear().limit((int) Math.max(0, len));
+    while (b.hasRemaining()) {
+      int n = ch.read(b, pos + b.position());
+      if (n < 0) {
+        break;
+      }
+    }
+    if (b.position() < min) {
+      throw new EOFException(name + ": truncated: zstd header at compressed offset " + pos
+          + " runs past the end of the file");
+    }
+    b.clear();
+  }
+
+  /**
+   * The seek table at the end of the file, if the file ends with the seekable footer. A footer
+   * followed by an invalid table is an error rather than "no table": the file claims to be
+   * seekable and is damaged.
+   */
+  static Optional<List<SeekEntry>> readSeekTable(FileChannel ch, String name) throws IOException {
+    long size = ch.size();
+    if (size < SEEK_FOOTER_SIZE + SKIPPABLE_HEADER_SIZE) {
+      return Optional.empty();
+    }
+    ByteBuffer footer = ByteBuffer.allocate(SEEK_FOOTER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    read(ch, name, size - SEEK_FOOTER_SIZE, footer, SEEK_FOOTER_SIZE, SEEK_FOOTER_SIZE);
+    if (footer.getInt(5) != SEEKABLE_MAGIC) {
+      return Optional.empty();
+    }
+    long n = footer.getInt(0) & 0xffffffffL;
+    int descriptor = footer.get(4) & 0xff;
+    String where = name + ": seek table ending at compressed offset " + size;
+    if ((descriptor & SEEK_DESCRIPTOR_RESERVED) != 0) {
+      throw new IOException(where + ": reserved descriptor bits set (0x"
+          + Integer.toHexString(descriptor) + ")");
+    }
+    if (n > SEEK_MAX_FRAMES) {
+      throw new IOException(where + ": " + n + " frames is more than the format allows");
+    }
+    int entrySize = (descriptor & SEEK_DESCRIPTOR_CHECKSUM) != 0
+        ? SEEK_ENTRY_SIZE_WITH_CHECKSUM : SEEK_ENTRY_SIZE;
+    long tableFrameSize = SKIPPABLE_HEADER_SIZE + n * entrySize + SEEK_FOOTER_SIZE;
+    if (tableFrameSize > size) {
+      throw new IOException(where + ": a table of " + n + " frames does not fit in the file");
+    }
+    long tableStart = size - tableFrameSize;
+    ByteBuffer table = ByteBuffer.allocate((int) tableFrameSize).order(ByteOrder.LITTLE_ENDIAN);
+    read(ch, name, tableStart, table, tableFrameSize, (int) tableFrameSize);
+    if (table.getInt(0) != SEEK_TABLE_MAGIC
+        || (table.getInt(4) & 0xffffffffL) != tableFrameSize - SKIPPABLE_HEADER_SIZE) {
+      throw new IOException(where + ": no valid seek-table frame header at compressed offset "
+          + tableStart);
+    }
+    List<SeekEntry> entries = new ArrayList<>((int) n);
+    long sum = 0;
+    for (int i = 0; i < n; i++) {
+      int at = SKIPPABLE_HEADER_SIZE + i * entrySize;
+      long c = table.getInt(at) & 0xffffffffL;
+      long d = table.getInt(at + 4) & 0xffffffffL;
+      if (d > SEEK_MAX_FRAME_SIZE) {
+        throw new IOException(where + ": frame #" + i + " claims " + d + " decompressed bytes");
+      }
+      entries.add(new SeekEntry(c, d));
+      sum += c;
+    }
+    if (sum != tableStart) {
+      throw new IOException(where + ": frames add up to " + sum + " bytes but the table starts at "
+          + tableStart);
+    }
+    return Optional.of(entries);
+  }
+}

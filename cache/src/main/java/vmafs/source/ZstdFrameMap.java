@@ -1,0 +1,233 @@
+package vmafs.source;
+
+import com.github.luben.zstd.ZstdDecompressCtx;
+import com.github.luben.zstd.ZstdException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import vmafs.cache.BlockCache;
+import vmafs.vma.io.ArchiveSource;
+
+/**
+ * The frames of a multi-frame {@code .vma.zst} (e.g. the seekable format): a read decodes only the
+ * frames it touches; each frame's content checksum is checked by zstd on every decode.
+ *
+ * <p>Serialized as {@code u32 count}, then per frame {@code u8 kind (0xFF data, else the
+ * skippable magic's low nibble), u64 compressed size, u32 decompressed size}; frame offsets are the
+ * running sum from 0, and the frames cover the whole file.
+ */
+public final class ZstdFrameMap implements SourceMap {
+  private static final int RECORD_BYTES = 13;
+  private static final int KIND_DATA = 0xFF;
+  private static final int POOL_SIZE = 2 * Runtime.getRuntime().availableProcessors();
+
+  /** One frame as recorded; {@code skippableNibble < 0} for data frames. */
+  record FrameInfo(long compressedSize, int skippableNibble, long decompressedSize) {}
+
+  private final long archiveSize;
+  private final long size;
+  private final List<FrameInfo> frames;
+  private final long[] offsets;
+  /** Frame index of each block of the table (data frames that decode to at least one byte). */
+  private final int[] blockFrame;
+  private final long[] blockStarts;
+
+  ZstdFrameMap(long archiveSize, long size, List<FrameInfo> frames) throws IOException {
+    this.archiveSize = archiveSize;
+    this.size = size;
+    this.frames = List.copyOf(frames);
+    this.offsets = new long[frames.size()];
+    List<Integer> dataFrames = new ArrayList<>();
+    long off = 0;
+    long u = 0;
+    for (int i = 0; i < frames.size(); i++) {
+      FrameInfo f = frames.get(i);
+      if (f.compressedSize() <= 0 || f.decompressedSize() < 0
+          || f.decompressedSize() > DecodeOptions.MAX_BLOCK_ALLOCATION
+          || (f.skippableNibble() >= 0 && f.decompressedSize() != 0)
+          // zstd never expands data by more than a few bytes per 128 KiB block.
+          || (f.skippableNibble() < 0 && f.compressedSize() > 2 * f.decompressedSize() + 4096)) {
+        throw new IOException("zstd frame map: bad frame #" + i + ": " + f);
+      }
+      offsets[i] = off;
+      off += f.compressedSize();
+      if (f.decompressedSize() > 0) {
+        dataFrames.add(i);
+        u += f.decompressedSize();
+      }
+    }
+    if (off != archiveSize || u != size) {
+      throw new IOException("zstd frame map does not add up: frames cover " + off + " of "
+          + archiveSize + " compressed and " + u + " of " + size + " decompressed bytes");
+    }
+    blockFrame = dataFrames.stream().mapToInt(Integer::intValue).toArray();
+    blockStarts = new long[blockFrame.length];
+    long s = 0;
+    for (int b = 0; b < blockFrame.length; b++) {
+      blockStarts[b] = s;
+      s += frames.get(blockFrame[b]).decompressedSize();
+    }
+  }
+
+  /**
+   * The map straight from a seekable file's seek table, without a decode pass: empty if the file
+   * has no seek table or has frames larger than {@code maxFrame} (then a decode pass is needed).
+   * Frame sizes are checked against the data on every read.
+   */
+  public static Optional<ZstdFrameMap> fromSeekTable(Path archive, int maxFrame) throws IOException {
+    String name = archive.toString();
+    try (FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ)) {
+      Optional<List<ZstdFormat.SeekEntry>> table = ZstdFormat.readSeekTable(ch, name);
+      if (table.isEmpty()) {
+        return Optional.empty();
+      }
+      List<FrameInfo> frames = new ArrayList<>();
+      long off = 0;
+      for (ZstdFormat.SeekEntry e : table.get()) {
+        if (e.decompressedSize() > maxFrame) {
+          return Optional.empty();
+        }
+        if (e.compressedSize() < 4) {
+          throw new IOException(name + ": seek table lists a " + e.compressedSize()
+              + "-byte frame at compressed offset " + off);
+        }
+        int magic = ZstdDecodePass.le32(FileReads.read(ch, name, off, 4), 0);
+        int nibble = -1;
+        if (ZstdFormat.isSkippableMagic(magic)) {
+          nibble = magic & ~ZstdFormat.SKIPPABLE_MAGIC_MASK;
+        } else if (magic != ZstdFormat.FRAME_MAGIC) {
+          throw new IOException(name + ": seek table points at compressed offset " + off
+              + ", where there is no frame");
+        }
+        frames.add(new FrameInfo(e.compressedSize(), nibble, e.decompressedSize()));
+        off += e.compressedSize();
+      }
+      frames.add(new FrameInfo(ch.size() - off, ZstdFormat.SEEK_TABLE_NIBBLE, 0));
+      long total = frames.stream().mapToLong(FrameInfo::decompressedSize).sum();
+      return Optional.of(new ZstdFrameMap(ch.size(), total, frames));
+    }
+  }
+
+  /**
+   * The payload of the first skippable frame whose magic ends in {@code nibble} (0–15, 0xE being
+   * the seek table), e.g. a VMA index embedded by {@link SeekableZstdWriter}.
+   */
+  public Optional<byte[]> skippablePayload(Path archive, int nibble) throws IOException {
+    MapCodec.checkArchiveSize(archive, archiveSize);
+    for (int i = 0; i < frames.size(); i++) {
+      FrameInfo f = frames.get(i);
+      if (f.skippableNibble() == nibble) {
+        long len = f.compressedSize() - ZstdFormat.SKIPPABLE_HEADER_SIZE;
+        if (len > DecodeOptions.MAX_BLOCK_ALLOCATION) {
+          throw new IOException(archive + ": skippable frame at compressed offset " + offsets[i]
+              + " is too large to load (" + len + " bytes)");
+        }
+        try (FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ)) {
+          byte[] head = FileReads.read(ch, archive.toString(), offsets[i], 8);
+          if (ZstdDecodePass.le32(head, 0) != (ZstdFormat.SKIPPABLE_MAGIC_BASE | nibble)
+              || (ZstdDecodePass.le32(head, 4) & 0xffffffffL) != len) {
+            throw new IOException(archive + ": no skippable frame at compressed offset "
+                + offsets[i] + " any more; the archive changed");
+          }
+          return Optional.of(FileReads.read(ch, archive.toString(),
+              offsets[i] + ZstdFormat.SKIPPABLE_HEADER_SIZE, (int) len));
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  public int frameCount() {
+    return frames.size();
+  }
+
+  /** Uncompressed offsets where independently decoded blocks start (for tests and stats). */
+  long[] blockBoundaries() {
+    return blockStarts.clone();
+  }
+
+  @Override
+  public ArchiveFormat format() {
+    return ArchiveFormat.ZSTD;
+  }
+
+  @Override
+  public long uncompressedSize() {
+    return size;
+  }
+
+  @Override
+  public long archiveSize() {
+    return archiveSize;
+  }
+
+  @Override
+  public boolean isRandomAccessible() {
+    return true;
+  }
+
+  @Override
+  public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
+    MapCodec.checkArchiveSize(archive, archiveSize);
+    String name = archive.toString();
+    FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ);
+    ZstdContextPool pool = new ZstdContextPool(POOL_SIZE);
+    BlockDecoder decoder = b -> {
+      int i = blockFrame[b];
+      FrameInfo f = frames.get(i);
+      byte[] src = FileReads.read(ch, name, offsets[i], (int) f.compressedSize());
+      byte[] out = new byte[(int) f.decompressedSize()];
+      ZstdDecompressCtx ctx = pool.borrow();
+      int n;
+      try {
+        n = ctx.decompressByteArray(out, 0, out.length, src, 0, src.length);
+      } catch (ZstdException e) {
+        throw new IOException(name + ": zstd frame #" + i + " at compressed offset " + offsets[i]
+            + " is corrupt or not " + out.length + " bytes long: " + e.getMessage(), e);
+      } finally {
+        pool.release(ctx);
+      }
+      if (n != out.length) {
+        throw new IOException(name + ": zstd frame #" + i + " at compressed offset " + offsets[i]
+            + " decoded to " + n + " bytes, expected " + out.length);
+      }
+      return out;
+    };
+    return new CachedBlockSource(name, new BlockTable(blockStarts, size), decoder, cache, () -> {
+      pool.close();
+      ch.close();
+    });
+  }
+
+  @Override
+  public byte[] toBytes() {
+    return MapCodec.write(MapCodec.KIND_ZSTD_FRAMES, archiveSize, size, out -> {
+      out.writeInt(frames.size());
+      for (FrameInfo f : frames) {
+        out.writeByte(f.skippableNibble() < 0 ? KIND_DATA : f.skippableNibble());
+        out.writeLong(f.compressedSize());
+        out.writeInt((int) f.decompressedSize());
+      }
+    });
+  }
+
+  static ZstdFrameMap readBody(ByteBuffer in, long archiveSize, long size) throws IOException {
+    int n = MapCodec.count(in, in.getInt(), RECORD_BYTES, "zstd frame");
+    List<FrameInfo> frames = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      int kind = in.get() & 0xff;
+      if (kind != KIND_DATA && kind > 0xF) {
+        throw new IOException("zstd frame map: bad frame kind " + kind);
+      }
+      long c = in.getLong();
+      long d = in.getInt() & 0xffffffffL;
+      frames.add(new FrameInfo(c, kind == KIND_DATA ? -1 : kind, d));
+    }
+    return new ZstdFrameMap(archiveSize, size, frames);
+  }
+}
