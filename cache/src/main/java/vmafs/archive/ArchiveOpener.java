@@ -1,11 +1,21 @@
 package vmafs.archive;
 
+import static vmafs.vma.VmaFormat.*;
+
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import vmafs.cache.BlockCache;
+import vmafs.source.ArchiveFormat;
+import vmafs.source.DecodeOptions;
+import vmafs.source.DecodePass;
+import vmafs.source.SourceMap;
+import vmafs.vma.DeviceInfo;
 import vmafs.vma.ExtentHeader;
 import vmafs.vma.Progress;
 import vmafs.vma.VmaStreamReader;
@@ -14,26 +24,33 @@ import vmafs.vma.index.ExtentIndex;
 import vmafs.vma.index.ExtentIndexBuilder;
 import vmafs.vma.index.IndexFile;
 import vmafs.vma.index.StaleIndexException;
+import vmafs.vma.io.ArchiveSource;
 import vmafs.vma.io.ChannelInputStream;
 import vmafs.vma.io.FileArchiveSource;
 
 /**
- * Opens an archive file: reuses its saved index when it still describes the archive, else builds
- * the index in one pass and saves it. Configure, then call {@link #open}.
+ * Opens an archive file of any supported compression: reuses its saved index when it still
+ * describes the archive, else builds the index in one pass and saves it (with what random access
+ * into the compressed file needs). Configure, then call {@link #open}.
  */
 public final class ArchiveOpener {
   private static final Logger log = LoggerFactory.getLogger(ArchiveOpener.class);
   private static final int SCAN_BUFFER = 1 << 20;
+  /** The index section holding a compressed archive's {@link SourceMap}. */
+  static final String SOURCE_MAP_SECTION = "source-map";
 
   private Progress progress = Progress.NONE;
   private Path indexFile;
   private boolean reindex;
   private boolean ignoreMtime;
   private boolean saveIndex = true;
+  private long cacheBytes = BlockCache.DEFAULT_MAX_BYTES;
+  private long spillMax = Long.MAX_VALUE;
 
   /** How the index was obtained, for messages and {@code info}. */
   public enum IndexOrigin { LOADED, BUILT_AND_SAVED, BUILT_IN_MEMORY }
 
+  /** Progress of an index pass, in bytes of the archive file. */
   public ArchiveOpener progress(Progress progress) {
     this.progress = progress;
     return this;
@@ -63,31 +80,90 @@ public final class ArchiveOpener {
     return this;
   }
 
+  /** Bytes of decompressed blocks kept in memory (compressed archives). */
+  public ArchiveOpener cacheBytes(long cacheBytes) {
+    this.cacheBytes = cacheBytes;
+    return this;
+  }
+
+  /** The most a spill file (single-frame zstd, gzip without restart points) may hold. */
+  public ArchiveOpener spillMax(long spillMax) {
+    this.spillMax = spillMax;
+    return this;
+  }
+
   public Archive open(Path path) throws IOException {
+    ArchiveFormat format = ArchiveFormat.detect(path);
     Path target = indexFile != null ? indexFile : IndexLocation.forArchive(path);
-    FileArchiveSource source = FileArchiveSource.open(path);
-    try {
-      ArchiveIdentity identity = ArchiveIdentity.of(path);
-      if (!reindex && Files.exists(target)) {
-        try {
-          IndexFile.Loaded loaded = IndexFile.load(target, identity, ignoreMtime);
-          log.info("using saved index {}", target);
-          return new Archive(path, loaded.index(), source, "none", target, IndexOrigin.LOADED);
-        } catch (StaleIndexException e) {
-          log.warn("saved index {} is not usable ({}); rebuilding it", target, e.getMessage());
-        }
+    ArchiveIdentity identity = ArchiveIdentity.of(path);
+    BlockCache cache = new BlockCache(cacheBytes);
+    if (!reindex && Files.exists(target)) {
+      try {
+        IndexFile.Loaded loaded = IndexFile.load(target, identity, ignoreMtime);
+        ArchiveSource source = openSource(format, path, loaded.sections().get(SOURCE_MAP_SECTION), cache);
+        log.info("using saved index {}", target);
+        return new Archive(path, loaded.index(), source, name(format), target, IndexOrigin.LOADED);
+      } catch (StaleIndexException e) {
+        log.warn("saved index {} is not usable ({}); rebuilding it", target, e.getMessage());
       }
-      return build(path, source, identity, target);
-    } catch (IOException | RuntimeException e) {
-      source.close();
-      throw e;
+    }
+    return build(path, format, identity, target, cache);
+  }
+
+  private static ArchiveSource openSource(ArchiveFormat format, Path path, ByteBuffer map,
+      BlockCache cache) throws IOException {
+    if (format == ArchiveFormat.RAW_VMA) {
+      return FileArchiveSource.open(path);
+    }
+    if (map == null) {
+      throw new StaleIndexException("it has no map of the compressed archive");
+    }
+    try {
+      return SourceMap.fromBytes(map).open(path, cache);
+    } catch (IOException e) {
+      // e.g. the spill file was deleted: the index alone is not enough, so rebuild both
+      throw new StaleIndexException(e.getMessage());
     }
   }
 
-  private Archive build(Path path, FileArchiveSource source, ArchiveIdentity identity, Path target)
-      throws IOException {
-    VmaStreamReader reader =
-        VmaStreamReader.open(new ChannelInputStream(source.channel(), 0, SCAN_BUFFER));
+  private Archive build(Path path, ArchiveFormat format, ArchiveIdentity identity, Path target,
+      BlockCache cache) throws IOException {
+    if (format == ArchiveFormat.RAW_VMA) {
+      // Uncompressed: read the extent headers, skip the data.
+      FileArchiveSource source = FileArchiveSource.open(path);
+      try {
+        VmaStreamReader reader =
+            VmaStreamReader.open(new ChannelInputStream(source.channel(), 0, SCAN_BUFFER));
+        return indexAndSave(path, format, identity, target, reader,
+            () -> progress.update(reader.position()), () -> new Opened(source, Map.of()));
+      } catch (IOException | RuntimeException e) {
+        source.close();
+        throw e;
+      }
+    }
+    // Compressed: one decode pass yields both the VMA index and the map for random access.
+    DecodeOptions options = DecodeOptions.defaults()
+        .withSpillDir(target.toAbsolutePath().getParent()).withSpillMax(spillMax)
+        .withProgress((done, total) -> progress.update(done));
+    try (DecodePass pass = DecodePass.open(path, options)) {
+      VmaStreamReader reader = VmaStreamReader.open(pass.stream());
+      pass.expectUncompressedAtMost(streamBound(reader));
+      return indexAndSave(path, format, identity, target, reader, () -> {}, () -> {
+        SourceMap map = pass.finish();
+        return new Opened(map.open(path, cache), Map.of(SOURCE_MAP_SECTION, map.toBytes()));
+      });
+    }
+  }
+
+  /** A random-access source and the index sections that let a later run reopen it. */
+  private record Opened(ArchiveSource source, Map<String, byte[]> sections) {}
+
+  private interface OpenSource {
+    Opened get() throws IOException;
+  }
+
+  private Archive indexAndSave(Path path, ArchiveFormat format, ArchiveIdentity identity,
+      Path target, VmaStreamReader reader, Runnable tick, OpenSource afterPass) throws IOException {
     IndexFile.Writer writer = saveIndex ? openWriter(target, reader) : null;
     try {
       ExtentIndexBuilder builder = writer != null
@@ -96,24 +172,41 @@ public final class ArchiveOpener {
       ExtentHeader e;
       while ((e = reader.nextExtent()) != null) {
         builder.accept(e);
-        progress.update(reader.position());
+        tick.run();
       }
       ExtentIndex index = builder.finish(reader.position(), null);
+      Opened opened = afterPass.get();
       if (writer != null) {
         try {
-          writer.commit(index, identity, Map.of());
+          writer.commit(index, identity, opened.sections());
           log.info("saved index {}", target);
-          return new Archive(path, index, source, "none", target, IndexOrigin.BUILT_AND_SAVED);
+          return new Archive(path, index, opened.source(), name(format), target,
+              IndexOrigin.BUILT_AND_SAVED);
         } catch (IOException ex) {
-          log.warn("could not save the index to {} ({}); it is kept in memory only", target, ex.getMessage());
+          log.warn("could not save the index to {} ({}); it is kept in memory only", target,
+              ex.getMessage());
         }
       }
-      return new Archive(path, index, source, "none", null, IndexOrigin.BUILT_IN_MEMORY);
+      return new Archive(path, index, opened.source(), name(format), null,
+          IndexOrigin.BUILT_IN_MEMORY);
     } finally {
       if (writer != null) {
         writer.close();
       }
     }
+  }
+
+  /** The longest a VMA stream of these devices can be: every block stored, every extent full-ish. */
+  private static long streamBound(VmaStreamReader reader) {
+    long clusters = reader.header().devices().stream().mapToLong(DeviceInfo::clusterCount).sum();
+    return reader.header().headerSize() + clusters * CLUSTER_SIZE + (clusters + 1) * EXTENT_HEADER_SIZE;
+  }
+
+  private static String name(ArchiveFormat f) {
+    return switch (f) {
+      case RAW_VMA -> "none";
+      default -> f.name().toLowerCase(Locale.ROOT);
+    };
   }
 
   private static IndexFile.Writer openWriter(Path target, VmaStreamReader reader) {

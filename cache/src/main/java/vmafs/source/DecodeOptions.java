@@ -17,9 +17,11 @@ import java.util.Objects;
  * @param zstdMaxFrameSize the largest zstd frame (uncompressed, upper bound) decoded whole on a
  *     random read; archives with larger frames spill. Every cache miss decodes a whole frame
  *     (~600 MiB/s), so the default keeps a miss under ~30 ms.
+ * @param streamOnly the caller only reads the stream once (list, verify, extract): nothing is
+ *     spilled and no map is built, whatever the format
  */
 public record DecodeOptions(Path spillDir, long spillMax, int gzipCheckpointSpacing,
-    int gzipMaxGap, int zstdMaxFrameSize, ProgressListener progress) {
+    int gzipMaxGap, int zstdMaxFrameSize, ProgressListener progress, boolean streamOnly) {
 
   public static final int DEFAULT_GZIP_SPACING = 1 << 20;
   public static final int DEFAULT_GZIP_MAX_GAP = 32 << 20;
@@ -44,29 +46,37 @@ public record DecodeOptions(Path spillDir, long spillMax, int gzipCheckpointSpac
 
   public static DecodeOptions defaults() {
     return new DecodeOptions(null, Long.MAX_VALUE, DEFAULT_GZIP_SPACING, DEFAULT_GZIP_MAX_GAP,
-        DEFAULT_ZSTD_MAX_FRAME, ProgressListener.NONE);
+        DEFAULT_ZSTD_MAX_FRAME, ProgressListener.NONE, false);
   }
 
   public DecodeOptions withSpillDir(Path dir) {
     return new DecodeOptions(dir, spillMax, gzipCheckpointSpacing, gzipMaxGap, zstdMaxFrameSize,
-        progress);
+        progress, streamOnly);
   }
 
   public DecodeOptions withSpillMax(long max) {
     return new DecodeOptions(spillDir, max, gzipCheckpointSpacing, gzipMaxGap, zstdMaxFrameSize,
-        progress);
+        progress, streamOnly);
   }
 
   public DecodeOptions withGzip(int spacing, int maxGap) {
-    return new DecodeOptions(spillDir, spillMax, spacing, maxGap, zstdMaxFrameSize, progress);
+    return new DecodeOptions(spillDir, spillMax, spacing, maxGap, zstdMaxFrameSize, progress,
+        streamOnly);
   }
 
   public DecodeOptions withZstdMaxFrameSize(int max) {
-    return new DecodeOptions(spillDir, spillMax, gzipCheckpointSpacing, gzipMaxGap, max, progress);
+    return new DecodeOptions(spillDir, spillMax, gzipCheckpointSpacing, gzipMaxGap, max, progress,
+        streamOnly);
+  }
+
+  /** For one sequential read of the stream: no spill file, no map. */
+  public DecodeOptions withStreamOnly() {
+    return new DecodeOptions(spillDir, spillMax, gzipCheckpointSpacing, gzipMaxGap, zstdMaxFrameSize,
+        progress, true);
   }
 
   public DecodeOptions withProgress(ProgressListener listener) {
     return new DecodeOptions(spillDir, spillMax, gzipCheckpointSpacing, gzipMaxGap,
-        zstdMaxFrameSize, listener);
+        zstdMaxFrameSize, listener, streamOnly);
   }
 }

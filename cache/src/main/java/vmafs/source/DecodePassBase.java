@@ -59,6 +59,10 @@ abstract class DecodePassBase implements DecodePass {
    * returned writer before producing more.
    */
   protected final SpillWriter startSpill(long from) throws IOException {
+    if (options.streamOnly()) {
+      spill = SpillWriter.discarding();
+      return spill;
+    }
     if (options.spillDir() == null) {
       throw new IOException(name + " cannot be read at random (" + format()
           + ") and needs a spill file, but no cache directory was given");
@@ -125,6 +129,9 @@ abstract class DecodePassBase implements DecodePass {
   public final SourceMap finish() throws IOException {
     if (map != null) {
       return map;
+    }
+    if (options.streamOnly()) {
+      throw new IllegalStateException("a stream-only pass builds no map");
     }
     stream.transferTo(java.io.OutputStream.nullOutputStream());
     SpillFile spilled = spill == null ? null : spill.commit();

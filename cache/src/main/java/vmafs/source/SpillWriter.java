@@ -57,8 +57,16 @@ final class SpillWriter implements Closeable {
     return new SpillWriter(target, partial, spillMax, archiveName, out);
   }
 
+  /** A spill that keeps nothing, for stream-only passes (list, verify, extract). */
+  static SpillWriter discarding() {
+    return new SpillWriter(null, null, Long.MAX_VALUE, "", OutputStream.nullOutputStream());
+  }
+
   /** Fails now rather than hours later if {@code upperBound} more bytes cannot fit. */
   void checkRoom(long upperBound) throws IOException {
+    if (partial == null) {
+      return;
+    }
     long needed = upperBound - written;
     if (upperBound > spillMax) {
       throw new IOException(archiveName + ": the spill file may need up to " + mib(upperBound)
@@ -77,7 +85,7 @@ final class SpillWriter implements Closeable {
           + mib(spillMax) + " MiB at uncompressed offset " + written
           + "; raise the limit or convert the archive to seekable zstd");
     }
-    if (written + len >= nextSpaceCheck) {
+    if (partial != null && written + len >= nextSpaceCheck) {
       nextSpaceCheck += FREE_SPACE_CHECK_INTERVAL;
       long usable = Files.getFileStore(partial.getParent()).getUsableSpace();
       if (usable < MIN_FREE_BYTES) {
@@ -108,7 +116,7 @@ final class SpillWriter implements Closeable {
   /** Removes the partial file unless {@link #commit} succeeded. */
   @Override
   public void close() throws IOException {
-    if (!committed) {
+    if (!committed && partial != null) {
       try {
         out.close();
       } finally {

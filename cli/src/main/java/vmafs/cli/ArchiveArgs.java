@@ -3,11 +3,17 @@ package vmafs.cli;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import vmafs.archive.Archive;
 import vmafs.archive.ArchiveOpener;
+import vmafs.source.ArchiveFormat;
+import vmafs.source.DecodeOptions;
+import vmafs.source.DecodePass;
+import vmafs.vma.Progress;
 import vmafs.vma.VmaStreamReader;
+import vmafs.vma.io.ChannelInputStream;
 
 /** Opening the ARCHIVE argument: a file, or "-" for an uncompressed VMA stream on stdin. */
 final class ArchiveArgs {
@@ -17,6 +23,11 @@ final class ArchiveArgs {
 
   static boolean isStdin(String archive) {
     return archive.equals("-");
+  }
+
+  /** Whether the archive is a compressed file (so random access would need a decode pass). */
+  static boolean isCompressed(String archive) throws IOException {
+    return !isStdin(archive) && ArchiveFormat.detect(existing(archive)) != ArchiveFormat.RAW_VMA;
   }
 
   static Path existing(String archive) {
@@ -35,17 +46,64 @@ final class ArchiveArgs {
 
   /** Opens and indexes an archive file, with a progress bar for long passes. */
   static Archive open(String archive, IndexOptions index) throws IOException {
+    return open(archive, index, vmafs.cache.BlockCache.DEFAULT_MAX_BYTES);
+  }
+
+  static Archive open(String archive, IndexOptions index, long cacheBytes) throws IOException {
     Path p = existing(archive);
     try (ProgressBar bar = new ProgressBar("indexing", Files.size(p))) {
-      return index.apply(new ArchiveOpener()).progress(bar).open(p);
+      return index.apply(new ArchiveOpener()).cacheBytes(cacheBytes).progress(bar).open(p);
     }
   }
 
-  /** A sequential reader over the archive: stdin for "-", otherwise the file. */
+  /**
+   * A sequential reader over the archive: stdin for "-" (an uncompressed VMA), otherwise the file,
+   * decompressed on the fly whatever its compression (nothing is spilled or saved).
+   */
   static VmaStreamReader stream(String archive) throws IOException {
-    InputStream in = isStdin(archive)
-        ? new BufferedInputStream(System.in, STDIN_BUFFER)
-        : new BufferedInputStream(Files.newInputStream(existing(archive)), STDIN_BUFFER);
-    return VmaStreamReader.open(in);
+    return stream(archive, Progress.NONE);
+  }
+
+  /** As {@link #stream(String)}, reporting progress in bytes of the archive file. */
+  static VmaStreamReader stream(String archive, Progress progress) throws IOException {
+    if (isStdin(archive)) {
+      return VmaStreamReader.open(new BufferedInputStream(System.in, STDIN_BUFFER));
+    }
+    Path p = existing(archive);
+    if (ArchiveFormat.detect(p) == ArchiveFormat.RAW_VMA) {
+      // Not FileInputStream: its skip() seeks past the end silently and would hide truncation.
+      FileChannel ch = FileChannel.open(p);
+      return VmaStreamReader.open(new CountingInputStream(new ChannelInputStream(ch, 0, STDIN_BUFFER), progress));
+    }
+    DecodePass pass = DecodePass.open(p, DecodeOptions.defaults().withStreamOnly()
+        .withProgress((done, total) -> progress.update(done)));
+    return VmaStreamReader.open(new BufferedInputStream(pass.stream(), STDIN_BUFFER));
+  }
+
+  /** Counts bytes read from a plain file for the progress bar. */
+  private static final class CountingInputStream extends java.io.FilterInputStream {
+    private final Progress progress;
+    private long count;
+
+    CountingInputStream(InputStream in, Progress progress) {
+      super(in);
+      this.progress = progress;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        progress.update(count += n);
+      }
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      long s = super.skip(n);
+      progress.update(count += s);
+      return s;
+    }
   }
 }

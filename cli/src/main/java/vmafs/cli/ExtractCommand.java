@@ -5,6 +5,7 @@ import static vmafs.vma.VmaFormat.*;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -67,8 +68,13 @@ final class ExtractCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (ArchiveArgs.isStdin(archive)) {
-      return fromStream(ArchiveArgs.stream(archive));
+    // A compressed archive must be decoded once anyway: write the images during that pass
+    // instead of decoding it for an index (and perhaps a spill file) and then copying.
+    if (ArchiveArgs.isStdin(archive) || ArchiveArgs.isCompressed(archive)) {
+      long total = ArchiveArgs.isStdin(archive) ? -1 : Files.size(Path.of(archive));
+      try (ProgressBar bar = new ProgressBar("extracting", total)) {
+        return fromStream(ArchiveArgs.stream(archive, bar), bar);
+      }
     }
     try (Archive a = ArchiveArgs.open(archive, indexOptions)) {
       return fromArchive(a);
@@ -166,14 +172,13 @@ final class ExtractCommand implements Callable<Integer> {
   }
 
   /** Stream (stdin): write stored blocks as they pass, check completeness at the end. */
-  private int fromStream(VmaStreamReader reader) throws IOException {
+  private int fromStream(VmaStreamReader reader, ProgressBar bar) throws IOException {
     VmaHeader h = reader.header();
     Set<String> sel = selected(h);
     ExtentIndexBuilder builder = new ExtentIndexBuilder(h);
     Map<Integer, FileChannel> outs = new HashMap<>();
     Map<Integer, DeviceInfo> devs = new HashMap<>();
-    try (ExtractTarget t = ExtractTarget.create(target, force);
-        ProgressBar bar = new ProgressBar("extracting", -1)) {
+    try (ExtractTarget t = ExtractTarget.create(target, force)) {
       for (ConfigBlob c : h.configs()) {
         t.writeConfig(c, force);
       }
@@ -195,7 +200,6 @@ final class ExtractCommand implements Callable<Integer> {
         builder.accept(e);
         reader.readData(data);
         writeExtent(e, data, rewrite, outs, devs);
-        bar.update(reader.position());
       }
       ExtentIndex index = builder.finish(reader.position(), null);
       List<DeviceIndex> chosen = index.devices().stream().filter(d -> sel.contains(d.info().name())).toList();

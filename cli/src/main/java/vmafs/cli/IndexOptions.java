@@ -22,7 +22,17 @@ final class IndexOptions {
   @Option(names = "--no-save-index", description = "Do not write an index file; keep it in memory.")
   boolean noSave;
 
+  @Option(names = "--spill-max", paramLabel = "SIZE",
+      description = "Largest spill file allowed for archives that cannot be read at random"
+          + " (single-frame .vma.zst as vzdump writes, .vma.gz without restart points), e.g. 200G."
+          + " Default: no limit beyond the free disk space.")
+  String spillMax;
+
   ArchiveOpener apply(ArchiveOpener o) {
-    return o.indexFile(indexFile).reindex(reindex).ignoreMtime(ignoreMtime).saveIndex(!noSave);
+    o.indexFile(indexFile).reindex(reindex).ignoreMtime(ignoreMtime).saveIndex(!noSave);
+    if (spillMax != null) {
+      o.spillMax(Units.parseSize(spillMax));
+    }
+    return o;
   }
 }

@@ -119,7 +119,7 @@ final class MountCommand implements Callable<Integer> {
 
   /** Runs the filesystem in this process until it is unmounted. */
   private int serve() throws IOException, InterruptedException {
-    Archive a = ArchiveArgs.open(archive, indexOptions);
+    Archive a = ArchiveArgs.open(archive, indexOptions, Units.parseSize(cacheSize));
     try {
       checkComplete(a);
       ReadOnlyFs fs = new ReadOnlyFs(files(a), a.header().ctime());

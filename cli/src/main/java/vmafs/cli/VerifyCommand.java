@@ -37,12 +37,11 @@ final class VerifyCommand implements Callable<Integer> {
     ExtentIndex index;
     long total = ArchiveArgs.isStdin(archive) ? -1 : java.nio.file.Files.size(ArchiveArgs.existing(archive));
     try (ProgressBar bar = new ProgressBar("verifying", total)) {
-      VmaStreamReader reader = ArchiveArgs.stream(archive);
+      VmaStreamReader reader = ArchiveArgs.stream(archive, bar);
       ExtentIndexBuilder builder = new ExtentIndexBuilder(reader.header());
       ExtentHeader e;
       while ((e = reader.nextExtent()) != null) {
         builder.accept(e);
-        bar.update(reader.position());
       }
       index = builder.finish(reader.position(), null);
     }
