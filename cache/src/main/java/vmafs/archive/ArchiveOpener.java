@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmafs.cache.BlockCache;
@@ -15,6 +16,7 @@ import vmafs.source.ArchiveFormat;
 import vmafs.source.DecodeOptions;
 import vmafs.source.DecodePass;
 import vmafs.source.SourceMap;
+import vmafs.source.ZstdFrameMap;
 import vmafs.vma.DeviceInfo;
 import vmafs.vma.ExtentHeader;
 import vmafs.vma.Progress;
@@ -48,7 +50,7 @@ public final class ArchiveOpener {
   private long spillMax = Long.MAX_VALUE;
 
   /** How the index was obtained, for messages and {@code info}. */
-  public enum IndexOrigin { LOADED, BUILT_AND_SAVED, BUILT_IN_MEMORY }
+  public enum IndexOrigin { LOADED, BUILT_AND_SAVED, BUILT_IN_MEMORY, EMBEDDED }
 
   /** Progress of an index pass, in bytes of the archive file. */
   public ArchiveOpener progress(Progress progress) {
@@ -107,13 +109,66 @@ public final class ArchiveOpener {
         log.warn("saved index {} is not usable ({}); rebuilding it", target, e.getMessage());
       }
     }
+    if (format == ArchiveFormat.ZSTD && !reindex) {
+      Archive a = adoptEmbedded(path, identity, target, cache);
+      if (a != null) {
+        return a;
+      }
+    }
     return build(path, format, identity, target, cache);
+  }
+
+  /**
+   * A seekable .vma.zst made by {@code vmafs convert} carries its own index: unpack it beside the
+   * archive, give it this file's identity, and serve reads through the seek table. No decode pass.
+   *
+   * @return null when the archive has no (usable) embedded index
+   */
+  private Archive adoptEmbedded(Path path, ArchiveIdentity identity, Path target, BlockCache cache)
+      throws IOException {
+    Optional<ZstdFrameMap> frames = ZstdFrameMap.fromSeekTable(path, DecodeOptions.DEFAULT_ZSTD_MAX_FRAME);
+    if (frames.isEmpty()) {
+      return null;
+    }
+    Optional<byte[]> payload = frames.get().skippablePayload(path, EmbeddedIndex.NIBBLE);
+    if (payload.isEmpty()) {
+      return null;
+    }
+    Path file = saveIndex ? target : Files.createTempFile("vmafs-embedded-", ".vmafs-index");
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+    try {
+      Files.createDirectories(file.toAbsolutePath().getParent());
+      Files.write(tmp, EmbeddedIndex.unpack(payload.get()));
+      IndexFile.adopt(tmp, identity);
+      IndexFile.Loaded loaded = IndexFile.load(tmp, identity, false);
+      Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      log.info("using the index embedded in {}", path);
+      return new Archive(path, loaded.index(), frames.get().open(path, cache), name(ArchiveFormat.ZSTD),
+          saveIndex ? file : null, IndexOrigin.EMBEDDED);
+    } catch (StaleIndexException e) {
+      log.warn("the index embedded in {} is not usable ({}); decoding the archive instead", path,
+          e.getMessage());
+      return null;
+    } finally {
+      Files.deleteIfExists(tmp);
+      if (!saveIndex) {
+        Files.deleteIfExists(file); // the mapping stays valid after the unlink
+      }
+    }
   }
 
   private static ArchiveSource openSource(ArchiveFormat format, Path path, ByteBuffer map,
       BlockCache cache) throws IOException {
     if (format == ArchiveFormat.RAW_VMA) {
       return FileArchiveSource.open(path);
+    }
+    if (map == null && format == ArchiveFormat.ZSTD) {
+      // An index adopted from a seekable archive: its seek table is the map.
+      Optional<ZstdFrameMap> frames = ZstdFrameMap.fromSeekTable(path, DecodeOptions.DEFAULT_ZSTD_MAX_FRAME);
+      if (frames.isPresent()) {
+        return frames.get().open(path, cache);
+      }
     }
     if (map == null) {
       throw new StaleIndexException("it has no map of the compressed archive");

@@ -110,8 +110,13 @@ final class InfoCommand implements Callable<Integer> {
           Units.bytes(d.zeroBytes())));
       problems(d, sb);
     }
-    sb.append("index:       ").append(a.indexFile() == null ? "in memory only" : a.indexFile()
-        + (a.indexOrigin() == vmafs.archive.ArchiveOpener.IndexOrigin.LOADED ? " (saved)" : " (built now)")).append('\n');
+    sb.append("index:       ").append(a.indexFile() == null ? "in memory only" : a.indexFile())
+        .append(switch (a.indexOrigin()) {
+          case LOADED -> " (saved earlier)";
+          case EMBEDDED -> " (from the index embedded in the archive)";
+          case BUILT_AND_SAVED -> " (built now)";
+          case BUILT_IN_MEMORY -> " (built now)";
+        }).append('\n');
     sb.append("complete:    ").append(a.index().isComplete() ? "yes" : "NO (see 'vmafs verify')").append('\n');
     return sb.toString();
   }

@@ -28,6 +28,7 @@ import vmafs.vma.VmaException;
       ExtractCommand.class,
       CreateCommand.class,
       IndexCommand.class,
+      ConvertCommand.class,
       MountCommand.class,
       UmountCommand.class,
       CommandLine.HelpCommand.class
@@ -35,6 +36,9 @@ import vmafs.vma.VmaException;
 public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** Accepted before the command too ({@code vmafs -v info …}); read early by {@link Logging}. */
+  @CommandLine.Mixin CommonOptions common;
 
   @Override
   public void run() {

@@ -14,14 +14,16 @@ import java.util.Arrays;
 public final class VmaStreamReader {
   private final InputStream in;
   private final VmaHeader header;
+  private final byte[] headerBytes;
   private final byte[] extentBuf = new byte[EXTENT_HEADER_SIZE];
   private long position;
   private ExtentHeader current;
   private boolean dataConsumed = true;
 
-  private VmaStreamReader(InputStream in, VmaHeader header, long position) {
+  private VmaStreamReader(InputStream in, VmaHeader header, byte[] headerBytes, long position) {
     this.in = in;
     this.header = header;
+    this.headerBytes = headerBytes;
     this.position = position;
   }
 
@@ -47,11 +49,21 @@ public final class VmaStreamReader {
           "archive truncated inside the header blob area (" + (FIXED_HEADER_SIZE + rest) + " of "
               + size + " bytes)");
     }
-    return new VmaStreamReader(in, VmaHeader.parse(all), size);
+    return new VmaStreamReader(in, VmaHeader.parse(all), all, size);
   }
 
   public VmaHeader header() {
     return header;
+  }
+
+  /** The header exactly as it was read, for tools that copy the archive (convert). */
+  public byte[] headerBytes() {
+    return headerBytes.clone();
+  }
+
+  /** The 512 bytes of the current extent header exactly as read. */
+  public byte[] extentHeaderBytes() {
+    return extentBuf.clone();
   }
 
   /** Stream offset of the next unread byte. */

@@ -26,6 +26,12 @@ public record ArchiveIdentity(long size, long mtimeMillis, byte[] fingerprint) {
     return fingerprint.clone();
   }
 
+  /**
+   * A placeholder for an index embedded in its own archive, which cannot know the file it ends up
+   * in; it matches no archive until {@link IndexFile#adopt} replaces it.
+   */
+  public static final ArchiveIdentity EMBEDDED = new ArchiveIdentity(-1, 0, new byte[32]);
+
   public static ArchiveIdentity of(Path archive) throws IOException {
     long size = Files.size(archive);
     long mtime = Files.getLastModifiedTime(archive).toMillis();

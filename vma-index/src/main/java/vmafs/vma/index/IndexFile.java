@@ -106,9 +106,7 @@ public final class IndexFile {
       long metaOffset = at;
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       DataOutputStream out = new DataOutputStream(bytes);
-      out.writeLong(identity.size());
-      out.writeLong(identity.mtimeMillis());
-      writeBytes(out, identity.fingerprint());
+      writeIdentity(out, identity);
       VmaHeader h = index.header();
       out.writeInt(h.version());
       writeBytes(out, h.uuid());
@@ -175,6 +173,53 @@ public final class IndexFile {
         Files.deleteIfExists(tmp);
       }
     }
+  }
+
+  /**
+   * Rewrites the archive identity of an index file in place, for an index that travelled inside
+   * its archive (an embedded index in a seekable .vma.zst cannot know the identity of the file it
+   * ends up in). The checksums are recomputed; the tables are untouched and still CRC-checked on
+   * load.
+   */
+  public static void adopt(Path file, ArchiveIdentity identity) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ByteBuffer fixed = ByteBuffer.allocate(FIXED_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+      readFully(ch, fixed, 0);
+      fixed.flip();
+      long metaOffset = fixed.getLong(OFF_META_OFFSET);
+      long metaLength = fixed.getLong(OFF_META_LENGTH);
+      if (metaLength < IDENTITY_BYTES || metaLength > MAX_META_LENGTH || metaOffset < PAGE
+          || metaOffset > ch.size() - metaLength) {
+        throw new StaleIndexException("embedded index is corrupt");
+      }
+      ByteBuffer meta = ByteBuffer.allocate((int) metaLength);
+      readFully(ch, meta, metaOffset);
+      meta.flip();
+      if (crc(meta.duplicate()) != fixed.getInt(OFF_META_CRC)) {
+        throw new StaleIndexException("embedded index metadata checksum mismatch");
+      }
+      ByteArrayOutputStream id = new ByteArrayOutputStream();
+      DataOutputStream out = new DataOutputStream(id);
+      writeIdentity(out, identity);
+      out.flush();
+      if (id.size() != IDENTITY_BYTES) {
+        throw new IllegalStateException("identity must serialize to " + IDENTITY_BYTES + " bytes");
+      }
+      meta.put(0, id.toByteArray());
+      writeFully(ch, meta.duplicate().position(0), metaOffset);
+      fixed.putInt(OFF_META_CRC, crc(meta.duplicate().position(0)));
+      fixed.putInt(OFF_HEADER_CRC, crc(fixed.duplicate().position(0).limit(OFF_HEADER_CRC)));
+      writeFully(ch, fixed.clear(), 0);
+    }
+  }
+
+  /** size, mtime, fingerprint length and a SHA-256 fingerprint: the first bytes of the metadata. */
+  private static final int IDENTITY_BYTES = 8 + 8 + 4 + 32;
+
+  private static void writeIdentity(DataOutputStream out, ArchiveIdentity identity) throws IOException {
+    out.writeLong(identity.size());
+    out.writeLong(identity.mtimeMillis());
+    writeBytes(out, identity.fingerprint());
   }
 
   /**
