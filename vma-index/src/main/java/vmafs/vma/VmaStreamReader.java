@@ -88,8 +88,11 @@ public final class VmaStreamReader {
   public void skipData() throws IOException {
     long need = (long) current.blockCount() * BLOCK_SIZE;
     long done = 0;
-    while (done < need) {
-      long s = in.skip(need - done);
+    // Skip all but the last byte, then read that one: InputStream.skip may seek past the end of a
+    // file (FileInputStream does, and so does stdin redirected from a file), so only a read proves
+    // that a truncated archive is truncated.
+    while (done < need - 1) {
+      long s = in.skip(need - 1 - done);
       if (s <= 0) {
         if (in.read() < 0) {
           throw truncatedData(done, need);
@@ -97,6 +100,9 @@ public final class VmaStreamReader {
         s = 1;
       }
       done += s;
+    }
+    if (need > 0 && in.read() < 0) {
+      throw truncatedData(-1, need);
     }
     position += need;
     dataConsumed = true;
@@ -119,6 +125,6 @@ public final class VmaStreamReader {
   private MalformedArchiveException truncatedData(long have, long need) {
     return new MalformedArchiveException("extent data", current.dataOffset(),
         "archive truncated inside the data of the extent at offset " + current.offset() + " (have "
-            + have + " of " + need + " bytes)");
+            + (have < 0 ? "fewer than " + need : have + " of " + need) + " bytes)");
   }
 }
