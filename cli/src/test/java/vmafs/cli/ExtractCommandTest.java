@@ -67,6 +67,15 @@ class ExtractCommandTest {
     assertTrue(r.stdout().contains(target.resolve("disk-drive-virtio1.raw").toString()), r.stdout());
   }
 
+  @Test
+  void extractFromRealStdinInAChildProcess() throws Exception {
+    Path target = dir.resolve("piped");
+    Cli.Result r = Cli.subprocess(java.util.Map.of(), good, "extract", "-", target.toString());
+    assertEquals(ExitCodes.OK, r.code(), r.err());
+    assertArrayEquals(sparse, Files.readAllBytes(target.resolve("disk-drive-scsi0.raw")));
+    assertArrayEquals(mixed, Files.readAllBytes(target.resolve("disk-drive-virtio1.raw")));
+  }
+
   /** Bytes the file system allocated for {@code p}, from stat(1): Java has no st_blocks. */
   static long allocatedBytes(Path p) throws IOException, InterruptedException {
     Process proc = new ProcessBuilder("stat", "-c", "%b %B", p.toString()).redirectErrorStream(true).start();

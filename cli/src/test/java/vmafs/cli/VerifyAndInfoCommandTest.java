@@ -78,6 +78,15 @@ class VerifyAndInfoCommandTest {
     assertEquals(ExitCodes.INCOMPLETE, Cli.runWithStdin(p, "verify", "-").code());
   }
 
+  /** Regression: a real stdin (a file descriptor) lets skip() run past the end of the file. */
+  @Test
+  void verifyFromRealStdinRejectsDataTruncatedInTheLastExtent() throws Exception {
+    Path p = goodBytes.copy().truncate(goodBytes.length() - 1).writeTo(dir.resolve("short.vma"));
+    Cli.Result r = Cli.subprocess(java.util.Map.of(), p, "verify", "-");
+    r.assertCleanError(ExitCodes.MALFORMED);
+    assertTrue(r.err().contains("extent data at offset " + (goodBytes.lastExtentAt() + EXTENT_HEADER_SIZE) + ":"), r.err());
+  }
+
   @Test
   void verifyJsonNamesTheFlaw() throws IOException {
     Cli.Result r = Cli.run("verify", "--json", flawed("missing-json.vma", 3, -1).toString());
