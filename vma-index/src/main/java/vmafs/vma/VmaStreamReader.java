@@ -40,13 +40,16 @@ public final class VmaStreamReader {
           "archive truncated inside the fixed header (" + got + " of " + FIXED_HEADER_SIZE + " bytes)");
     }
     int size = VmaHeader.headerSize(fixed);
-    byte[] all = Arrays.copyOf(fixed, size);
-    int rest = in.readNBytes(all, FIXED_HEADER_SIZE, size - FIXED_HEADER_SIZE);
-    if (rest < size - FIXED_HEADER_SIZE) {
-      throw new MalformedArchiveException("header", FIXED_HEADER_SIZE + (long) rest,
-          "archive truncated inside the header blob area (" + (FIXED_HEADER_SIZE + rest) + " of "
-              + size + " bytes)");
+    // readNBytes(len) grows its buffer as bytes arrive, so a header_size that lies on a short
+    // file costs what the file holds, not the (up to ~50 MB) it claims.
+    byte[] rest = in.readNBytes(size - FIXED_HEADER_SIZE);
+    if (rest.length < size - FIXED_HEADER_SIZE) {
+      throw new MalformedArchiveException("header", FIXED_HEADER_SIZE + (long) rest.length,
+          "archive truncated inside the header blob area (" + (FIXED_HEADER_SIZE + rest.length)
+              + " of " + size + " bytes)");
     }
+    byte[] all = Arrays.copyOf(fixed, size);
+    System.arraycopy(rest, 0, all, FIXED_HEADER_SIZE, rest.length);
     return new VmaStreamReader(in, VmaHeader.parse(all), size);
   }
 
