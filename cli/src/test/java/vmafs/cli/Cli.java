@@ -81,8 +81,14 @@ final class Cli {
 
   /** A separate JVM on the test class path, with its stdin from {@code stdin} (or empty). */
   static Result subprocess(Map<String, String> env, Path stdin, String... args) throws IOException, InterruptedException {
+    return subprocess(List.of(), env, stdin, args);
+  }
+
+  static Result subprocess(List<String> jvmOptions, Map<String, String> env, Path stdin, String... args)
+      throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvmOptions);
     cmd.add("-XX:TieredStopAtLevel=1");
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-cp");

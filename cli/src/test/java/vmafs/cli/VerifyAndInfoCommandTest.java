@@ -87,6 +87,19 @@ class VerifyAndInfoCommandTest {
     assertTrue(r.err().contains("extent data at offset " + (goodBytes.lastExtentAt() + EXTENT_HEADER_SIZE) + ":"), r.err());
   }
 
+  /**
+   * A short file whose header_size claims the largest header we accept (about 50 MB) must fail
+   * as truncated without first allocating that much: run with a heap too small for it.
+   */
+  @Test
+  void liedHeaderSizeOnAShortFileDoesNotAllocateIt() throws Exception {
+    Path p = goodBytes.copy().putU32(OFF_HEADER_SIZE, vmafs.vma.VmaHeader.MAX_PARSED_HEADER_SIZE)
+        .writeTo(dir.resolve("lying-header-size.vma"));
+    Cli.Result r = Cli.subprocess(java.util.List.of("-Xmx24m"), java.util.Map.of(), null, "list", p.toString());
+    r.assertCleanError(ExitCodes.MALFORMED);
+    assertTrue(r.err().contains("header at offset " + goodBytes.length() + ":"), r.err());
+  }
+
   @Test
   void verifyJsonNamesTheFlaw() throws IOException {
     Cli.Result r = Cli.run("verify", "--json", flawed("missing-json.vma", 3, -1).toString());
