@@ -141,8 +141,8 @@ final class ExtractCommand implements Callable<Integer> {
     long total = images.stream().mapToLong(DeviceImage::allocatedBytes).sum();
     try (ExtractTarget t = ExtractTarget.create(target, force);
         ProgressBar bar = new ProgressBar("extracting", total)) {
-      for (ConfigBlob c : a.header().configs()) {
-        t.writeConfig(c, force);
+      for (int i = 0; i < a.header().configs().size(); i++) {
+        t.writeConfig(a.header(), i, force);
       }
       ByteBuffer buf = ByteBuffer.allocateDirect(COPY_BUFFER);
       long done = 0;
@@ -179,8 +179,8 @@ final class ExtractCommand implements Callable<Integer> {
     Map<Integer, FileChannel> outs = new HashMap<>();
     Map<Integer, DeviceInfo> devs = new HashMap<>();
     try (ExtractTarget t = ExtractTarget.create(target, force)) {
-      for (ConfigBlob c : h.configs()) {
-        t.writeConfig(c, force);
+      for (int i = 0; i < h.configs().size(); i++) {
+        t.writeConfig(h, i, force);
       }
       for (DeviceInfo d : h.devices()) {
         if (sel.contains(d.name())) {

@@ -1,5 +1,10 @@
 package vmafs.cli;
 
+import static vmafs.vma.VmaFormat.DEV_INFO_SIZE;
+import static vmafs.vma.VmaFormat.DEV_OFF_NAME_PTR;
+import static vmafs.vma.VmaFormat.OFF_CONFIG_NAMES;
+import static vmafs.vma.VmaFormat.OFF_DEV_INFO;
+
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.channels.FileChannel;
@@ -14,6 +19,7 @@ import java.util.Map;
 import vmafs.vma.ConfigBlob;
 import vmafs.vma.DeviceInfo;
 import vmafs.vma.MalformedArchiveException;
+import vmafs.vma.VmaHeader;
 import vmafs.vma.write.VmaWriter;
 
 /**
@@ -54,13 +60,16 @@ final class ExtractTarget implements AutoCloseable {
     return dir;
   }
 
-  /** Writes a config file under its own (checked) name. */
-  void writeConfig(ConfigBlob c, boolean force) throws IOException {
-    Path p = resolve(c.name(), "config name");
+  /** Writes config {@code i} of the header under its own (checked) name. */
+  void writeConfig(VmaHeader h, int i, boolean force) throws IOException {
+    ConfigBlob c = h.configs().get(i);
+    long field = h.configNameFieldOffset(i);
+    String what = "config_names[" + (field - OFF_CONFIG_NAMES) / 4 + "]";
+    Path p = resolve(c.name(), what, field);
     if (Files.exists(p) && !force) {
       throw new FileAlreadyExistsException(p.toString());
     }
-    Path tmp = resolve("tmp-" + c.name(), "config name");
+    Path tmp = resolve("tmp-" + c.name(), what, field);
     Files.write(tmp, c.data());
     created.add(tmp);
     renames.put(tmp, p);
@@ -69,11 +78,11 @@ final class ExtractTarget implements AutoCloseable {
   /** Creates the sparse image file for a device: its full size, no blocks allocated yet. */
   FileChannel openImage(DeviceInfo d, long size, boolean force) throws IOException {
     checkDeviceName(d);
-    Path p = resolve(d.imageFileName(), "device name");
+    Path p = resolve(d.imageFileName(), deviceField(d), deviceFieldOffset(d));
     if (Files.exists(p) && !force) {
       throw new FileAlreadyExistsException(p.toString());
     }
-    Path tmp = resolve("tmp-" + d.imageFileName(), "device name");
+    Path tmp = resolve("tmp-" + d.imageFileName(), deviceField(d), deviceFieldOffset(d));
     Files.deleteIfExists(tmp);
     // RandomAccessFile.setLength is ftruncate: the file gets its full size as one hole, and only
     // data blocks are written afterwards (FileChannel can only shrink a file).
@@ -90,21 +99,30 @@ final class ExtractTarget implements AutoCloseable {
     try {
       VmaWriter.NameRules.checkDeviceName(d.name());
     } catch (IllegalArgumentException e) {
-      throw new MalformedArchiveException("dev_info[" + d.id() + "] name", 0,
+      throw new MalformedArchiveException(deviceField(d), deviceFieldOffset(d),
           "device name '" + d.name() + "' is not a safe file name");
     }
   }
 
-  private Path resolve(String name, String what) throws MalformedArchiveException {
+  // Names are reported at their pointer field, as the header parser reports a bad name blob.
+  private static String deviceField(DeviceInfo d) {
+    return "dev_info[" + d.id() + "].devname_ptr";
+  }
+
+  private static long deviceFieldOffset(DeviceInfo d) {
+    return OFF_DEV_INFO + (long) d.id() * DEV_INFO_SIZE + DEV_OFF_NAME_PTR;
+  }
+
+  private Path resolve(String name, String what, long offset) throws MalformedArchiveException {
     try {
       VmaWriter.NameRules.checkConfigName(name);
     } catch (IllegalArgumentException e) {
-      throw new MalformedArchiveException(what, 0,
+      throw new MalformedArchiveException(what, offset,
           "'" + name + "' is not a safe file name (it would leave the target directory)");
     }
     Path p = dir.resolve(name).normalize();
     if (!p.getParent().equals(dir.normalize())) {
-      throw new MalformedArchiveException(what, 0, "'" + name + "' would leave the target directory");
+      throw new MalformedArchiveException(what, offset, "'" + name + "' would leave the target directory");
     }
     return p;
   }

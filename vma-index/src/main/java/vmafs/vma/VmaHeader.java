@@ -34,9 +34,17 @@ public final class VmaHeader {
   private final int headerSize;
   private final List<ConfigBlob> configs;
   private final List<DeviceInfo> devices;
+  private final int[] configSlots;
 
+  /** A header whose configs sit in table slots 0, 1, 2, … (as every writer fills them). */
   public VmaHeader(int version, byte[] uuid, long ctime, int headerSize, List<ConfigBlob> configs,
       List<DeviceInfo> devices) {
+    this(version, uuid, ctime, headerSize, configs, devices,
+        java.util.stream.IntStream.range(0, configs.size()).toArray());
+  }
+
+  private VmaHeader(int version, byte[] uuid, long ctime, int headerSize, List<ConfigBlob> configs,
+      List<DeviceInfo> devices, int[] configSlots) {
     if (uuid.length != UUID_SIZE) {
       throw new IllegalArgumentException("uuid must be 16 bytes");
     }
@@ -46,6 +54,7 @@ public final class VmaHeader {
     this.headerSize = headerSize;
     this.configs = List.copyOf(configs);
     this.devices = List.copyOf(devices);
+    this.configSlots = configSlots;
   }
 
   public int version() {
@@ -84,6 +93,14 @@ public final class VmaHeader {
   /** Present devices in dev_id order. */
   public List<DeviceInfo> devices() {
     return devices;
+  }
+
+  /**
+   * Archive offset of the name pointer of {@code configs().get(i)} (config_names[slot]), for
+   * messages about that config: slots left empty are skipped, so the slot can differ from i.
+   */
+  public long configNameFieldOffset(int i) {
+    return OFF_CONFIG_NAMES + 4L * configSlots[i];
   }
 
   public Optional<DeviceInfo> device(int devId) {
@@ -171,6 +188,7 @@ public final class VmaHeader {
     }
 
     List<ConfigBlob> configs = new ArrayList<>();
+    int[] slots = new int[MAX_CONFIGS];
     for (int i = 0; i < MAX_CONFIGS; i++) {
       long namePtr = u32(bytes, OFF_CONFIG_NAMES + 4 * i);
       long dataPtr = u32(bytes, OFF_CONFIG_DATA + 4 * i);
@@ -179,11 +197,13 @@ public final class VmaHeader {
       }
       String name = blobs.string(namePtr, "config_names[" + i + "]", OFF_CONFIG_NAMES + 4 * i);
       byte[] data = blobs.bytes(dataPtr, "config_data[" + i + "]", OFF_CONFIG_DATA + 4 * i);
+      slots[configs.size()] = i;
       configs.add(new ConfigBlob(name, data));
     }
 
     return new VmaHeader((int) version, Arrays.copyOfRange(bytes, OFF_UUID, OFF_UUID + UUID_SIZE),
-        ByteBuffer.wrap(bytes, OFF_CTIME, 8).getLong(), headerSize, configs, devices);
+        ByteBuffer.wrap(bytes, OFF_CTIME, 8).getLong(), headerSize, configs, devices,
+        Arrays.copyOf(slots, configs.size()));
   }
 
   /** MD5 over the header with the checksum field taken as zeros. */

@@ -42,13 +42,16 @@ public final class VmaStreamReader {
           "archive truncated inside the fixed header (" + got + " of " + FIXED_HEADER_SIZE + " bytes)");
     }
     int size = VmaHeader.headerSize(fixed);
-    byte[] all = Arrays.copyOf(fixed, size);
-    int rest = in.readNBytes(all, FIXED_HEADER_SIZE, size - FIXED_HEADER_SIZE);
-    if (rest < size - FIXED_HEADER_SIZE) {
-      throw new MalformedArchiveException("header", FIXED_HEADER_SIZE + (long) rest,
-          "archive truncated inside the header blob area (" + (FIXED_HEADER_SIZE + rest) + " of "
-              + size + " bytes)");
+    // readNBytes(len) grows its buffer as bytes arrive, so a header_size that lies on a short
+    // file costs what the file holds, not the (up to ~50 MB) it claims.
+    byte[] rest = in.readNBytes(size - FIXED_HEADER_SIZE);
+    if (rest.length < size - FIXED_HEADER_SIZE) {
+      throw new MalformedArchiveException("header", FIXED_HEADER_SIZE + (long) rest.length,
+          "archive truncated inside the header blob area (" + (FIXED_HEADER_SIZE + rest.length)
+              + " of " + size + " bytes)");
     }
+    byte[] all = Arrays.copyOf(fixed, size);
+    System.arraycopy(rest, 0, all, FIXED_HEADER_SIZE, rest.length);
     return new VmaStreamReader(in, VmaHeader.parse(all), all, size);
   }
 
@@ -100,8 +103,11 @@ public final class VmaStreamReader {
   public void skipData() throws IOException {
     long need = (long) current.blockCount() * BLOCK_SIZE;
     long done = 0;
-    while (done < need) {
-      long s = in.skip(need - done);
+    // Skip all but the last byte, then read that one: InputStream.skip may seek past the end of a
+    // file (FileInputStream does, and so does stdin redirected from a file), so only a read proves
+    // that a truncated archive is truncated.
+    while (done < need - 1) {
+      long s = in.skip(need - 1 - done);
       if (s <= 0) {
         if (in.read() < 0) {
           throw truncatedData(done, need);
@@ -109,6 +115,9 @@ public final class VmaStreamReader {
         s = 1;
       }
       done += s;
+    }
+    if (need > 0 && in.read() < 0) {
+      throw truncatedData(-1, need);
     }
     position += need;
     dataConsumed = true;
@@ -131,6 +140,6 @@ public final class VmaStreamReader {
   private MalformedArchiveException truncatedData(long have, long need) {
     return new MalformedArchiveException("extent data", current.dataOffset(),
         "archive truncated inside the data of the extent at offset " + current.offset() + " (have "
-            + have + " of " + need + " bytes)");
+            + (have < 0 ? "fewer than " + need : have + " of " + need) + " bytes)");
   }
 }
