@@ -48,6 +48,7 @@ public final class ArchiveOpener {
   private boolean saveIndex = true;
   private long cacheBytes = BlockCache.DEFAULT_MAX_BYTES;
   private long spillMax = Long.MAX_VALUE;
+  private boolean indexOnly;
 
   /** How the index was obtained, for messages and {@code info}. */
   public enum IndexOrigin { LOADED, BUILT_AND_SAVED, BUILT_IN_MEMORY, EMBEDDED }
@@ -91,6 +92,15 @@ public final class ArchiveOpener {
   /** The most a spill file (single-frame zstd, gzip without restart points) may hold. */
   public ArchiveOpener spillMax(long spillMax) {
     this.spillMax = spillMax;
+    return this;
+  }
+
+  /**
+   * The caller needs the index but no reads of the data ({@code info}): a compressed archive
+   * without a saved index is decoded as a plain stream, with no spill file and no block map.
+   */
+  public ArchiveOpener indexOnly(boolean indexOnly) {
+    this.indexOnly = indexOnly;
     return this;
   }
 
@@ -200,6 +210,19 @@ public final class ArchiveOpener {
     DecodeOptions options = DecodeOptions.defaults()
         .withSpillDir(target.toAbsolutePath().getParent()).withSpillMax(spillMax)
         .withProgress((done, total) -> progress.update(done));
+    if (indexOnly) {
+      try (DecodePass pass = DecodePass.open(path, options.withStreamOnly())) {
+        VmaStreamReader reader = VmaStreamReader.open(pass.stream());
+        ExtentIndexBuilder builder = new ExtentIndexBuilder(reader.header());
+        ExtentHeader e;
+        while ((e = reader.nextExtent()) != null) {
+          builder.accept(e);
+        }
+        pass.stream().transferTo(java.io.OutputStream.nullOutputStream()); // verifies the end
+        return new Archive(path, builder.finish(reader.position(), null), new NoReads(path),
+            name(format), null, IndexOrigin.BUILT_IN_MEMORY);
+      }
+    }
     try (DecodePass pass = DecodePass.open(path, options)) {
       VmaStreamReader reader = VmaStreamReader.open(pass.stream());
       pass.expectUncompressedAtMost(streamBound(reader));
@@ -208,6 +231,27 @@ public final class ArchiveOpener {
         return new Opened(map.open(path, cache), Map.of(SOURCE_MAP_SECTION, map.toBytes()));
       });
     }
+  }
+
+  /** The source of an archive opened for its index only. */
+  private record NoReads(Path path) implements ArchiveSource {
+    @Override
+    public void readFully(long position, ByteBuffer dst) throws IOException {
+      throw new IllegalStateException(path + " was opened for its index only");
+    }
+
+    @Override
+    public long size() {
+      return -1;
+    }
+
+    @Override
+    public String name() {
+      return path.toString();
+    }
+
+    @Override
+    public void close() {}
   }
 
   /** A random-access source and the index sections that let a later run reopen it. */

@@ -28,7 +28,8 @@ public enum ArchiveFormat {
     }
     ArchiveFormat f = detect(head);
     if (f == null) {
-      throw new IOException(file + ": not a VMA archive and not a known compression: first bytes "
+      throw new vmafs.vma.MalformedArchiveException("magic", 0, file + " is not a VMA archive"
+          + " (expected \"VMA\\0\") and not a zstd, lzop or gzip file either: first bytes "
           + (head.length == 0 ? "(empty file)" : HexFormat.ofDelimiter(" ").formatHex(head)));
     }
     return f;
@@ -36,7 +37,9 @@ public enum ArchiveFormat {
 
   /** Classifies a file by its first bytes; {@code null} when nothing matches. */
   public static ArchiveFormat detect(byte[] head) {
-    if (startsWith(head, VmaFormat.MAGIC)) {
+    // A file shorter than the magic that starts like one is a truncated VMA: say that, precisely.
+    if (startsWith(head, VmaFormat.MAGIC) || head.length > 0 && head.length < VmaFormat.MAGIC.length
+        && java.util.Arrays.equals(head, 0, head.length, VmaFormat.MAGIC, 0, head.length)) {
       return RAW_VMA;
     }
     if (startsWith(head, LzopFormat.MAGIC)) {

@@ -53,7 +53,7 @@ final class CachedBlockSource implements ArchiveSource {
     byte[] block = decoder.decode(index);
     if (block.length != table.length(index)) {
       // A decoder bug, not bad data: still never serve it.
-      throw new IOException(name + ": block #" + index + " decoded to " + block.length
+      throw new CorruptArchiveException(name + ": block #" + index + " decoded to " + block.length
           + " bytes, expected " + table.length(index));
     }
     return block;

@@ -105,12 +105,12 @@ final class GzipDecodePass extends DecodePassBase {
     try {
       n = inflater.inflate(b, off, len);
     } catch (DataFormatException e) {
-      throw new IOException(name + ": corrupt deflate data in gzip member #" + members
+      throw new CorruptArchiveException(name + ": corrupt deflate data in gzip member #" + members
           + " between compressed offsets " + (feedEnd - fed) + " and " + feedEnd + ": "
           + e.getMessage(), e);
     }
     if (n == 0 && inflater.needsDictionary()) {
-      throw new IOException(name + ": gzip member #" + members + " asks for a preset dictionary");
+      throw new CorruptArchiveException(name + ": gzip member #" + members + " asks for a preset dictionary");
     }
     consumed();
     if (n > 0) {
@@ -254,7 +254,7 @@ final class GzipDecodePass extends DecodePassBase {
     int crc = ZstdDecodePass.le32(in.buffer(), in.position());
     int isize = ZstdDecodePass.le32(in.buffer(), in.position() + 4);
     if (crc != (int) memberCrc.getValue() || isize != (int) memberOut) {
-      throw new IOException(name + ": gzip member #" + members + " trailer at compressed offset "
+      throw new CorruptArchiveException(name + ": gzip member #" + members + " trailer at compressed offset "
           + deflateEnd + " does not match the data (CRC-32 " + Integer.toHexString(crc) + " vs "
           + Long.toHexString(memberCrc.getValue()) + ", ISIZE " + Integer.toUnsignedString(isize)
           + " vs " + memberOut + "); the archive is damaged");
@@ -272,7 +272,7 @@ final class GzipDecodePass extends DecodePassBase {
     in.ensure(2);
     if (in.available() < 2 || (in.buffer()[in.position()] & 0xff) != GzipFormat.ID1
         || (in.buffer()[in.position() + 1] & 0xff) != GzipFormat.ID2) {
-      throw new IOException(name + ": trailing garbage after gzip member #" + members
+      throw new CorruptArchiveException(name + ": trailing garbage after gzip member #" + members
           + " at compressed offset " + in.offset());
     }
     startMember();

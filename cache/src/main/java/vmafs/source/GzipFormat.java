@@ -35,10 +35,10 @@ final class GzipFormat {
     int cm = u8(in, crc);
     int flg = u8(in, crc);
     if (id1 != ID1 || id2 != ID2) {
-      throw new IOException(in.name() + ": no gzip member at compressed offset " + start);
+      throw new CorruptArchiveException(in.name() + ": no gzip member at compressed offset " + start);
     }
     if (cm != CM_DEFLATE || (flg & FLG_RESERVED) != 0) {
-      throw new IOException(in.name() + ": unsupported gzip member at compressed offset " + start
+      throw new CorruptArchiveException(in.name() + ": unsupported gzip member at compressed offset " + start
           + " (method " + cm + ", flags 0x" + Integer.toHexString(flg) + ")");
     }
     for (int i = 4; i < FIXED_HEADER_SIZE; i++) {
@@ -60,7 +60,7 @@ final class GzipFormat {
       int expected = (int) (crc.getValue() & 0xffff);
       int stored = in.readU8() | in.readU8() << 8;
       if (stored != expected) {
-        throw new IOException(in.name() + ": gzip header CRC mismatch in the member at compressed"
+        throw new CorruptArchiveException(in.name() + ": gzip header CRC mismatch in the member at compressed"
             + " offset " + start);
       }
     }

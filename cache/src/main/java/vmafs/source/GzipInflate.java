@@ -54,11 +54,11 @@ final class GzipInflate {
         try {
           n = inf.inflate(out, 0, (int) Math.min(out.length, maxOut - produced));
         } catch (DataFormatException e) {
-          throw new IOException(name + ": corrupt deflate data between compressed offsets "
+          throw new CorruptArchiveException(name + ": corrupt deflate data between compressed offsets "
               + chunkStart + " and " + pos + ": " + e.getMessage(), e);
         }
         if (n == 0 && inf.needsDictionary()) {
-          throw new IOException(name + ": deflate stream at compressed offset " + from
+          throw new CorruptArchiveException(name + ": deflate stream at compressed offset " + from
               + " unexpectedly asks for a dictionary");
         }
         if (n > 0) {
@@ -83,7 +83,7 @@ final class GzipInflate {
       return true;
     });
     if (n != len) {
-      throw new IOException(name + ": gzip span at compressed offsets " + from + ".." + to
+      throw new CorruptArchiveException(name + ": gzip span at compressed offsets " + from + ".." + to
           + " inflated to " + n + " bytes, expected " + len + "; the archive is damaged or changed");
     }
     return out.array();

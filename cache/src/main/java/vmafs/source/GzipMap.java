@@ -128,7 +128,7 @@ public final class GzipMap implements SourceMap {
       CRC32 sum = new CRC32();
       sum.update(span);
       if ((int) sum.getValue() != crc[i]) {
-        throw new IOException(name + ": gzip data from compressed offset " + cOff[i]
+        throw new CorruptArchiveException(name + ": gzip data from compressed offset " + cOff[i]
             + " does not match its recorded CRC-32; the archive is damaged or changed");
       }
       return span;
@@ -154,11 +154,11 @@ public final class GzipMap implements SourceMap {
     try {
       byte[] w = Zstd.decompress(stored, winRaw[i]);
       if (w.length != winRaw[i]) {
-        throw new IOException(name + ": damaged window for gzip checkpoint #" + i);
+        throw new CorruptArchiveException(name + ": damaged window for gzip checkpoint #" + i);
       }
       return w;
     } catch (ZstdException e) {
-      throw new IOException(name + ": damaged window for gzip checkpoint #" + i + ": "
+      throw new CorruptArchiveException(name + ": damaged window for gzip checkpoint #" + i + ": "
           + e.getMessage(), e);
     }
   }

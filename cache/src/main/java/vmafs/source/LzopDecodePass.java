@@ -53,7 +53,7 @@ final class LzopDecodePass extends DecodePassBase {
     if (usize == 0) {
       ended = true;
       if (!in.atEof()) {
-        throw new IOException(name + ": trailing garbage after the lzop end marker at compressed offset "
+        throw new CorruptArchiveException(name + ": trailing garbage after the lzop end marker at compressed offset "
             + in.offset());
       }
       return false;
@@ -99,10 +99,10 @@ final class LzopDecodePass extends DecodePassBase {
     try {
       n = lzo.decompress(src, 0, c, dst, 0, u);
     } catch (MalformedInputException | IndexOutOfBoundsException e) {
-      throw new IOException(where + ": corrupt LZO data: " + e.getMessage(), e);
+      throw new CorruptArchiveException(where + ": corrupt LZO data: " + e.getMessage(), e);
     }
     if (n != u) {
-      throw new IOException(where + ": decoded to " + n + " bytes instead of " + u);
+      throw new CorruptArchiveException(where + ": decoded to " + n + " bytes instead of " + u);
     }
   }
 
@@ -113,7 +113,7 @@ final class LzopDecodePass extends DecodePassBase {
     }
     sum.update(data, 0, len);
     if (sum.getValue() != expected) {
-      throw new IOException(where + ": " + what + " mismatch (stored " + Long.toHexString(expected)
+      throw new CorruptArchiveException(where + ": " + what + " mismatch (stored " + Long.toHexString(expected)
           + ", computed " + Long.toHexString(sum.getValue()) + "); the archive is damaged");
     }
   }

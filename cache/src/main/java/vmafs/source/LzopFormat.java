@@ -64,7 +64,7 @@ final class LzopFormat {
     byte[] magic = new byte[MAGIC.length];
     in.readFully(magic, 0, magic.length);
     if (!java.util.Arrays.equals(magic, MAGIC)) {
-      throw new IOException(in.name() + ": not an lzop file (bad magic at offset 0)");
+      throw new CorruptArchiveException(in.name() + ": not an lzop file (bad magic at offset 0)");
     }
     // The header checksum covers everything from the version field through the name.
     HeaderBytes h = new HeaderBytes(in);
@@ -73,7 +73,7 @@ final class LzopFormat {
     if (version >= VERSION_WITH_LEVEL) {
       int needed = h.u16();
       if (needed > 0x1040) {
-        throw new IOException(in.name() + ": lzop file needs lzop version " + Integer.toHexString(needed));
+        throw new CorruptArchiveException(in.name() + ": lzop file needs lzop version " + Integer.toHexString(needed));
       }
     }
     int method = h.u8();
@@ -82,13 +82,13 @@ final class LzopFormat {
     }
     int flags = (int) h.u32();
     if ((flags & ~F_MASK & 0x000F_FFFF) != 0 || (flags & F_MULTIPART) != 0) {
-      throw new IOException(in.name() + ": unsupported lzop flags 0x" + Integer.toHexString(flags));
+      throw new CorruptArchiveException(in.name() + ": unsupported lzop flags 0x" + Integer.toHexString(flags));
     }
     if (method != M_LZO1X_1 && method != M_LZO1X_1_15 && method != M_LZO1X_999) {
-      throw new IOException(in.name() + ": unsupported lzop method " + method + " (only LZO1X)");
+      throw new CorruptArchiveException(in.name() + ": unsupported lzop method " + method + " (only LZO1X)");
     }
     if ((flags & F_H_FILTER) != 0) {
-      throw new IOException(in.name() + ": lzop filters are not supported");
+      throw new CorruptArchiveException(in.name() + ": lzop filters are not supported");
     }
     h.u32(); // mode
     h.u32(); // mtime_low
@@ -102,13 +102,13 @@ final class LzopFormat {
     long expected = in.readU32BE();
     long actual = h.sum((flags & F_H_CRC32) != 0 ? new CRC32() : new Adler32());
     if (expected != actual) {
-      throw new IOException(in.name() + ": lzop header checksum mismatch at compressed offset "
+      throw new CorruptArchiveException(in.name() + ": lzop header checksum mismatch at compressed offset "
           + (in.offset() - 4));
     }
     if ((flags & F_H_EXTRA_FIELD) != 0) {
       long len = in.readU32BE();
       if (len > (1 << 20)) {
-        throw new IOException(in.name() + ": implausible lzop extra field of " + len + " bytes");
+        throw new CorruptArchiveException(in.name() + ": implausible lzop extra field of " + len + " bytes");
       }
       byte[] extra = new byte[(int) len];
       in.readFully(extra, 0, extra.length);

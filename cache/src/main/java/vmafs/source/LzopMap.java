@@ -67,7 +67,7 @@ public final class LzopMap implements SourceMap {
   static void checkSizes(String name, int index, long headerOffset, long csize, long usize)
       throws IOException {
     if (usize > LzopFormat.MAX_BLOCK_SIZE || csize == 0 || csize > usize) {
-      throw new IOException(name + ": lzop block #" + index + " at compressed offset " + headerOffset
+      throw new CorruptArchiveException(name + ": lzop block #" + index + " at compressed offset " + headerOffset
           + " has impossible sizes (compressed " + csize + ", uncompressed " + usize + ")");
     }
   }

@@ -98,7 +98,7 @@ final class ZstdDecodePass extends DecodePassBase {
         continue;
       }
       if (magic != ZstdFormat.FRAME_MAGIC) {
-        throw new IOException(name + ": trailing garbage or damage: no zstd frame at compressed offset "
+        throw new CorruptArchiveException(name + ": trailing garbage or damage: no zstd frame at compressed offset "
             + offset + " (magic " + Integer.toHexString(magic) + ")");
       }
       ctx.reset();
@@ -122,7 +122,7 @@ final class ZstdDecodePass extends DecodePassBase {
     try {
       done = ctx.decompressDirectByteBufferStream(dst, src);
     } catch (ZstdException e) {
-      throw new IOException(name + ": corrupt zstd data in frame #" + frames.size()
+      throw new CorruptArchiveException(name + ": corrupt zstd data in frame #" + frames.size()
           + " (starts at compressed offset " + frameStart + "), within compressed bytes "
           + in.offset() + ".." + (in.offset() + n) + ": " + e.getMessage(), e);
     }
@@ -130,7 +130,7 @@ final class ZstdDecodePass extends DecodePassBase {
     dst.flip();
     frameOut += dst.remaining();
     if (frameMode && frameOut > options.zstdMaxFrameSize()) {
-      throw new IOException(name + ": zstd frame at compressed offset " + frameStart
+      throw new CorruptArchiveException(name + ": zstd frame at compressed offset " + frameStart
           + " decodes to more than its headers allow");
     }
     if (done) {
@@ -153,7 +153,7 @@ final class ZstdDecodePass extends DecodePassBase {
   private void checkAgainstSeekTable(List<ZstdFormat.SeekEntry> table) throws IOException {
     // The table's own frame is the last frame of the file and is not listed in the table.
     if (frames.size() != table.size() + 1) {
-      throw new IOException(name + ": seek table lists " + table.size() + " frames, the file has "
+      throw new CorruptArchiveException(name + ": seek table lists " + table.size() + " frames, the file has "
           + (frames.size() - 1));
     }
     long offset = 0;
@@ -161,7 +161,7 @@ final class ZstdDecodePass extends DecodePassBase {
       ZstdFrameMap.FrameInfo f = frames.get(i);
       ZstdFormat.SeekEntry e = table.get(i);
       if (f.compressedSize() != e.compressedSize() || f.decompressedSize() != e.decompressedSize()) {
-        throw new IOException(name + ": seek table entry #" + i + " (" + e + ") disagrees with the"
+        throw new CorruptArchiveException(name + ": seek table entry #" + i + " (" + e + ") disagrees with the"
             + " frame at compressed offset " + offset + " (" + f + ")");
       }
       offset += f.compressedSize();

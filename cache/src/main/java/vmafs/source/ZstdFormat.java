@@ -79,7 +79,7 @@ final class ZstdFormat {
         continue;
       }
       if (magic != FRAME_MAGIC) {
-        throw new IOException(name + ": not a zstd frame at compressed offset " + pos
+        throw new CorruptArchiveException(name + ": not a zstd frame at compressed offset " + pos
             + " (magic " + Integer.toHexString(magic) + "): trailing garbage or damage");
       }
       int fhd = b.get(4) & 0xff;
@@ -111,7 +111,7 @@ final class ZstdFormat {
         int type = (bh >>> 1) & 3;
         int blockSize = bh >>> 3;
         if (type == BLOCK_TYPE_RESERVED) {
-          throw new IOException(name + ": corrupt zstd block header at compressed offset " + pos
+          throw new CorruptArchiveException(name + ": corrupt zstd block header at compressed offset " + pos
               + " (frame at " + frameStart + ")");
         }
         pos += BLOCK_HEADER_SIZE + (type == BLOCK_TYPE_RLE ? 1 : blockSize);

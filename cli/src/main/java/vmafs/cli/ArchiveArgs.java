@@ -50,9 +50,20 @@ final class ArchiveArgs {
   }
 
   static Archive open(String archive, IndexOptions index, long cacheBytes) throws IOException {
+    return open(archive, index, cacheBytes, false);
+  }
+
+  /** For commands that need the index but read no data (info). */
+  static Archive openIndexOnly(String archive, IndexOptions index) throws IOException {
+    return open(archive, index, vmafs.cache.BlockCache.DEFAULT_MAX_BYTES, true);
+  }
+
+  private static Archive open(String archive, IndexOptions index, long cacheBytes, boolean indexOnly)
+      throws IOException {
     Path p = existing(archive);
     try (ProgressBar bar = new ProgressBar("indexing", Files.size(p))) {
-      return index.apply(new ArchiveOpener()).cacheBytes(cacheBytes).progress(bar).open(p);
+      return index.apply(new ArchiveOpener()).cacheBytes(cacheBytes).indexOnly(indexOnly)
+          .progress(bar).open(p);
     }
   }
 

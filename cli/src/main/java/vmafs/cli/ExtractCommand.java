@@ -48,7 +48,7 @@ final class ExtractCommand implements Callable<Integer> {
 
   @Mixin CommonOptions common;
 
-  @Mixin IndexOptions indexOptions;
+  @Mixin IndexOptions indexOptions = IndexOptions.readOnly();
 
   @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive, or - for an uncompressed VMA on stdin.")
   String archive;

@@ -22,14 +22,24 @@ final class IndexOptions {
   @Option(names = "--no-save-index", description = "Do not write an index file; keep it in memory.")
   boolean noSave;
 
+  /** Commands that only read (info, extract) use a saved index but do not write one. */
+  boolean saveByDefault = true;
+
   @Option(names = "--spill-max", paramLabel = "SIZE",
       description = "Largest spill file allowed for archives that cannot be read at random"
           + " (single-frame .vma.zst as vzdump writes, .vma.gz without restart points), e.g. 200G."
           + " Default: no limit beyond the free disk space.")
   String spillMax;
 
+  /** For info and extract: a valid saved index is used, none is written. */
+  static IndexOptions readOnly() {
+    IndexOptions o = new IndexOptions();
+    o.saveByDefault = false;
+    return o;
+  }
+
   ArchiveOpener apply(ArchiveOpener o) {
-    o.indexFile(indexFile).reindex(reindex).ignoreMtime(ignoreMtime).saveIndex(!noSave);
+    o.indexFile(indexFile).reindex(reindex).ignoreMtime(ignoreMtime).saveIndex(saveByDefault && !noSave);
     if (spillMax != null) {
       o.spillMax(Units.parseSize(spillMax));
     }

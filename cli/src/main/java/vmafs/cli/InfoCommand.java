@@ -21,7 +21,7 @@ import vmafs.vma.index.DeviceStats;
 final class InfoCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Mixin IndexOptions indexOptions;
+  @Mixin IndexOptions indexOptions = IndexOptions.readOnly();
 
   @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive file.")
   String archive;
@@ -31,7 +31,7 @@ final class InfoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (Archive a = ArchiveArgs.open(archive, indexOptions)) {
+    try (Archive a = ArchiveArgs.openIndexOnly(archive, indexOptions)) {
       System.out.print(json ? Json.write(toJson(a)) : text(a));
       System.out.flush();
     }
