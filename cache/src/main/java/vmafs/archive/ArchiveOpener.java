@@ -116,7 +116,8 @@ public final class ArchiveOpener {
         log.info("using saved index {}", target);
         return new Archive(path, loaded.index(), source, name(format), target, IndexOrigin.LOADED);
       } catch (StaleIndexException e) {
-        log.warn("saved index {} is not usable ({}); rebuilding it", target, e.getMessage());
+        log.warn("saved index {} is not usable ({}); {}", target, e.getMessage(),
+            saveIndex ? "rebuilding it" : "indexing the archive again (run 'vmafs index' to refresh the saved one)");
       }
     }
     if (format == ArchiveFormat.ZSTD && !reindex) {

@@ -109,10 +109,6 @@ public final class LzopMap implements SourceMap {
     return archiveSize;
   }
 
-  @Override
-  public boolean isRandomAccessible() {
-    return true;
-  }
 
   @Override
   public ArchiveSource open(Path archive, BlockCache cache) throws IOException {

@@ -18,10 +18,6 @@ public record RawMap(long archiveSize) implements SourceMap {
     return archiveSize;
   }
 
-  @Override
-  public boolean isRandomAccessible() {
-    return true;
-  }
 
   @Override
   public ArchiveSource open(Path archive, BlockCache cache) throws IOException {

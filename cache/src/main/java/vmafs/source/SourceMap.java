@@ -26,7 +26,9 @@ public sealed interface SourceMap permits RawMap, SpillMap, LzopMap, GzipMap, Zs
    * Whether reads go to the archive itself. False when (part of) the stream is served from a spill
    * file, which then has to exist for {@link #open} to work.
    */
-  boolean isRandomAccessible();
+  default boolean isRandomAccessible() {
+    return true;
+  }
 
   /**
    * A thread-safe source over the decompressed stream. Decoded blocks go through {@code cache};

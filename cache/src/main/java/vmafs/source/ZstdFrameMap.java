@@ -166,10 +166,6 @@ public final class ZstdFrameMap implements SourceMap {
     return archiveSize;
   }
 
-  @Override
-  public boolean isRandomAccessible() {
-    return true;
-  }
 
   @Override
   public ArchiveSource open(Path archive, BlockCache cache) throws IOException {

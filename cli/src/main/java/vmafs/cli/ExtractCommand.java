@@ -15,8 +15,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,12 +23,10 @@ import vmafs.archive.Archive;
 import vmafs.vma.ConfigBlob;
 import vmafs.vma.DeviceInfo;
 import vmafs.vma.ExtentHeader;
-import vmafs.vma.IncompleteArchiveException;
 import vmafs.vma.VmaHeader;
 import vmafs.vma.VmaStreamReader;
 import vmafs.vma.image.DeviceImage;
 import vmafs.vma.index.DeviceIndex;
-import vmafs.vma.index.DeviceStats;
 import vmafs.vma.index.ExtentIndex;
 import vmafs.vma.index.ExtentIndexBuilder;
 
@@ -43,7 +39,6 @@ import vmafs.vma.index.ExtentIndexBuilder;
       "Files appear under their final names only when everything succeeded."
     })
 final class ExtractCommand implements Callable<Integer> {
-  private static final Logger log = LoggerFactory.getLogger(ExtractCommand.class);
   private static final int COPY_BUFFER = 4 << 20;
 
   @Mixin CommonOptions common;
@@ -95,49 +90,12 @@ final class ExtractCommand implements Callable<Integer> {
     return new LinkedHashSet<>(drives);
   }
 
-  private void checkComplete(List<DeviceIndex> devices) throws IncompleteArchiveException {
-    for (DeviceIndex d : devices) {
-      DeviceStats s = d.stats();
-      if (s.isComplete()) {
-        continue;
-      }
-      if (s.beyondEndEntries() > 0 || s.outOfOrder() > 0) {
-        throw incomplete(d);
-      }
-      if (partial) {
-        log.warn("{}: extracting with {} missing clusters (zeros) and {} duplicates (last copy kept)",
-            d.info().name(), s.missingClusters(), s.duplicateClusters());
-      } else {
-        throw incomplete(d);
-      }
-    }
-  }
-
-  private static IncompleteArchiveException incomplete(DeviceIndex d) {
-    DeviceStats s = d.stats();
-    StringBuilder sb = new StringBuilder(d.info().name()).append(": ");
-    if (s.missingClusters() > 0) {
-      sb.append(s.missingClusters()).append(" missing clusters, first is cluster ").append(s.firstMissing())
-          .append(" (byte ").append(s.firstMissing() << CLUSTER_SHIFT).append("); ");
-    }
-    if (s.duplicateClusters() > 0) {
-      sb.append(s.duplicateClusters()).append(" duplicate clusters, first is cluster ").append(s.firstDuplicate()).append("; ");
-    }
-    if (s.beyondEndEntries() > 0) {
-      sb.append(s.beyondEndEntries()).append(" entries past the device end (first: cluster ").append(s.firstBeyondEnd()).append("); ");
-    }
-    if (s.outOfOrder() > 0) {
-      sb.append(s.outOfOrder()).append(" vmstate entries out of order; ");
-    }
-    sb.append("nothing was written (--partial extracts anyway, missing clusters as zeros)");
-    return new IncompleteArchiveException(sb.toString());
-  }
-
   /** Seekable archive: check completeness first, then copy only the data ranges of each image. */
   private int fromArchive(Archive a) throws IOException {
     Set<String> sel = selected(a.header());
     List<DeviceImage> images = a.images().stream().filter(i -> sel.contains(i.info().name())).toList();
-    checkComplete(images.stream().map(DeviceImage::index).toList());
+    Completeness.check(images.stream().map(DeviceImage::index).toList(), partial,
+        "nothing was written");
     long total = images.stream().mapToLong(DeviceImage::allocatedBytes).sum();
     try (ExtractTarget t = ExtractTarget.create(target, force);
         ProgressBar bar = new ProgressBar("extracting", total)) {
@@ -203,7 +161,7 @@ final class ExtractCommand implements Callable<Integer> {
       }
       ExtentIndex index = builder.finish(reader.position(), null);
       List<DeviceIndex> chosen = index.devices().stream().filter(d -> sel.contains(d.info().name())).toList();
-      checkComplete(chosen);
+      Completeness.check(chosen, partial, "nothing was written");
       for (DeviceIndex d : chosen) {
         if (d.info().isVmstate()) {
           outs.get(d.info().id()).truncate(d.imageSize());

@@ -56,7 +56,6 @@ final class InfoCommand implements Callable<Integer> {
     o.put("configs", configs);
     List<Object> devices = Json.array();
     for (DeviceIndex d : a.index().devices()) {
-      DeviceStats s = d.stats();
       Map<String, Object> m = Json.object();
       m.put("id", d.info().id());
       m.put("name", d.info().name());
@@ -64,13 +63,7 @@ final class InfoCommand implements Callable<Integer> {
       m.put("size", d.info().size());
       m.put("stored_bytes", d.storedBytes());
       m.put("zero_bytes", d.zeroBytes());
-      m.put("clusters", d.clusterCount());
-      m.put("missing_clusters", s.missingClusters());
-      m.put("first_missing_cluster", s.firstMissing());
-      m.put("duplicate_clusters", s.duplicateClusters());
-      m.put("beyond_end_entries", s.beyondEndEntries());
-      m.put("tail_bits_past_end", s.tailBitsPastEnd());
-      m.put("complete", s.isComplete());
+      statsJson(d, m);
       devices.add(m);
     }
     o.put("devices", devices);
@@ -104,7 +97,6 @@ final class InfoCommand implements Callable<Integer> {
       sb.append("  (none)\n");
     }
     for (DeviceIndex d : a.index().devices()) {
-      DeviceStats s = d.stats();
       sb.append(String.format("  %3d %-24s size %s (%d bytes), stored %s, zero %s%n", d.info().id(),
           d.info().name(), Units.bytes(d.info().size()), d.info().size(), Units.bytes(d.storedBytes()),
           Units.bytes(d.zeroBytes())));
@@ -124,24 +116,27 @@ final class InfoCommand implements Callable<Integer> {
   /** One indented line per anomaly of a device. */
   static void problems(DeviceIndex d, StringBuilder sb) {
     DeviceStats s = d.stats();
-    if (s.missingClusters() > 0) {
-      sb.append(String.format("      %d missing clusters (first: cluster %d at byte %d)%n",
-          s.missingClusters(), s.firstMissing(), s.firstMissing() << 16));
-    }
-    if (s.duplicateClusters() > 0) {
-      sb.append(String.format("      %d duplicate cluster entries (first: cluster %d)%n",
-          s.duplicateClusters(), s.firstDuplicate()));
-    }
-    if (s.beyondEndEntries() > 0) {
-      sb.append(String.format("      %d entries past the device end (first: cluster %d)%n",
-          s.beyondEndEntries(), s.firstBeyondEnd()));
-    }
-    if (s.outOfOrder() > 0) {
-      sb.append(String.format("      %d vmstate entries out of order%n", s.outOfOrder()));
+    for (String p : s.problems()) {
+      sb.append("      ").append(p).append('\n');
     }
     if (s.tailBitsPastEnd() > 0) {
       sb.append(String.format("      note: %d entries mark blocks past the device end as stored"
           + " (written before Proxmox's 2020 fix); that data is ignored%n", s.tailBitsPastEnd()));
     }
+  }
+
+  /** The completeness fields of a device, shared by info --json and verify --json. */
+  static void statsJson(DeviceIndex d, Map<String, Object> m) {
+    DeviceStats s = d.stats();
+    m.put("clusters", d.clusterCount());
+    m.put("present_clusters", s.presentClusters());
+    m.put("missing_clusters", s.missingClusters());
+    m.put("first_missing_cluster", s.firstMissing());
+    m.put("duplicate_clusters", s.duplicateClusters());
+    m.put("first_duplicate_cluster", s.firstDuplicate());
+    m.put("beyond_end_entries", s.beyondEndEntries());
+    m.put("vmstate_out_of_order", s.outOfOrder());
+    m.put("tail_bits_past_end", s.tailBitsPastEnd());
+    m.put("complete", s.isComplete());
   }
 }

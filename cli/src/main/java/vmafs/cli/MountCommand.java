@@ -29,10 +29,8 @@ import vmafs.fs.FuseMounts;
 import vmafs.fs.MountOptions;
 import vmafs.fs.ReadOnlyFs;
 import vmafs.vma.ConfigBlob;
-import vmafs.vma.IncompleteArchiveException;
 import vmafs.vma.MalformedArchiveException;
 import vmafs.vma.image.DeviceImage;
-import vmafs.vma.index.DeviceStats;
 import vmafs.vma.write.VmaWriter;
 
 @Command(
@@ -121,7 +119,8 @@ final class MountCommand implements Callable<Integer> {
   private int serve() throws IOException, InterruptedException {
     Archive a = ArchiveArgs.open(archive, indexOptions, Units.parseSize(cacheSize));
     try {
-      checkComplete(a);
+      Completeness.check(a.images().stream().map(DeviceImage::index).toList(), partial,
+          "refusing to mount an incomplete archive");
       ReadOnlyFs fs = new ReadOnlyFs(files(a), a.header().ctime());
       int n = threads != null ? threads : Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
       boolean allowOther = options.remove("allow_other");
@@ -165,39 +164,6 @@ final class MountCommand implements Callable<Integer> {
       return ExitCodes.OK;
     } finally {
       a.close();
-    }
-  }
-
-  private void checkComplete(Archive a) throws IncompleteArchiveException {
-    for (DeviceImage img : a.images()) {
-      DeviceStats s = img.index().stats();
-      if (s.isComplete()) {
-        continue;
-      }
-      String name = img.info().name();
-      if (!partial) {
-        StringBuilder sb = new StringBuilder(name).append(": ");
-        if (s.missingClusters() > 0) {
-          sb.append(s.missingClusters()).append(" missing clusters, the first is cluster ")
-              .append(s.firstMissing()).append(" (byte offset ").append(s.firstMissing() << 16).append("); ");
-        }
-        if (s.duplicateClusters() > 0) {
-          sb.append(s.duplicateClusters()).append(" duplicate clusters, the first is cluster ")
-              .append(s.firstDuplicate()).append("; ");
-        }
-        if (s.beyondEndEntries() > 0) {
-          sb.append(s.beyondEndEntries()).append(" entries past the device end; ");
-        }
-        throw new IncompleteArchiveException(sb.append("refusing to mount an incomplete archive"
-            + " (--partial mounts it, serving missing clusters as zeros)").toString());
-      }
-      StringBuilder ranges = new StringBuilder();
-      for (long[] r : img.index().missingRanges(10)) {
-        ranges.append(ranges.length() == 0 ? "" : ", ").append("clusters ").append(r[0]).append('-').append(r[1]);
-      }
-      log.warn("{}: --partial: {} missing clusters read as zeros ({}{}), {} duplicates use the last copy",
-          name, s.missingClusters(), ranges, s.missingClusters() > 0 && img.index().missingRanges(11).size() > 10 ? ", …" : "",
-          s.duplicateClusters());
     }
   }
 
@@ -246,6 +212,8 @@ final class MountCommand implements Callable<Integer> {
     PrintStream ps = new PrintStream(new FileOutputStream(logPath.toFile(), true), true, StandardCharsets.UTF_8);
     System.setOut(ps);
     System.setErr(ps);
+    vmafs.cli.log.CliLogging.setOutput(ps);
+    vmafs.cli.log.CliLogging.setTimestamps(true);
   }
 
   private Path defaultLogFile() {

@@ -10,7 +10,6 @@ import picocli.CommandLine.Parameters;
 import vmafs.vma.ExtentHeader;
 import vmafs.vma.VmaStreamReader;
 import vmafs.vma.index.DeviceIndex;
-import vmafs.vma.index.DeviceStats;
 import vmafs.vma.index.ExtentIndex;
 import vmafs.vma.index.ExtentIndexBuilder;
 
@@ -53,19 +52,10 @@ final class VerifyCommand implements Callable<Integer> {
       o.put("extents", index.extents());
       List<Object> devs = Json.array();
       for (DeviceIndex d : index.devices()) {
-        DeviceStats s = d.stats();
         Map<String, Object> m = Json.object();
         m.put("name", d.info().name());
-        m.put("clusters", d.clusterCount());
-        m.put("present_clusters", s.presentClusters());
-        m.put("missing_clusters", s.missingClusters());
-        m.put("first_missing_cluster", s.firstMissing());
-        m.put("duplicate_clusters", s.duplicateClusters());
-        m.put("first_duplicate_cluster", s.firstDuplicate());
-        m.put("beyond_end_entries", s.beyondEndEntries());
-        m.put("vmstate_out_of_order", s.outOfOrder());
-        m.put("tail_bits_past_end", s.tailBitsPastEnd());
-        m.put("ok", s.isComplete());
+        InfoCommand.statsJson(d, m);
+        m.put("ok", d.stats().isComplete());
         devs.add(m);
       }
       o.put("devices", devs);

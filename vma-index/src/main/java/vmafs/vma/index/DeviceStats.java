@@ -27,6 +27,28 @@ public record DeviceStats(
     long storedBlocks,
     long outOfOrder) {
 
+  /**
+   * What keeps the device from restoring exactly, one item per kind of problem, e.g.
+   * {@code "12 missing clusters, the first is cluster 40 (byte offset 2621440)"}; empty if none.
+   */
+  public java.util.List<String> problems() {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    if (missingClusters > 0) {
+      out.add(missingClusters + " missing clusters, the first is cluster " + firstMissing
+          + " (byte offset " + (firstMissing << 16) + ")");
+    }
+    if (duplicateClusters > 0) {
+      out.add(duplicateClusters + " duplicate cluster entries, the first for cluster " + firstDuplicate);
+    }
+    if (beyondEndEntries > 0) {
+      out.add(beyondEndEntries + " entries past the device end, the first for cluster " + firstBeyondEnd);
+    }
+    if (outOfOrder > 0) {
+      out.add(outOfOrder + " vmstate entries out of order");
+    }
+    return out;
+  }
+
   /** Whether the device would restore completely and exactly. */
   public boolean isComplete() {
     return missingClusters == 0 && duplicateClusters == 0 && beyondEndEntries == 0 && outOfOrder == 0;

@@ -1,0 +1,78 @@
+package vmafs.cli.log;
+
+import org.slf4j.Marker;
+import org.slf4j.event.Level;
+import org.slf4j.helpers.AbstractLogger;
+import org.slf4j.helpers.MessageFormatter;
+
+/** An slf4j logger that formats and hands lines to {@link CliLogging}. */
+final class CliLogger extends AbstractLogger {
+  private static final long serialVersionUID = 1L;
+
+  CliLogger(String name) {
+    this.name = name;
+  }
+
+  @Override
+  protected String getFullyQualifiedCallerName() {
+    return null;
+  }
+
+  @Override
+  protected void handleNormalizedLoggingCall(Level level, Marker marker, String pattern,
+      Object[] arguments, Throwable throwable) {
+    var formatted = MessageFormatter.arrayFormat(pattern, arguments, throwable);
+    CliLogging.write(level, name, formatted.getMessage(),
+        throwable != null ? throwable : formatted.getThrowable());
+  }
+
+  @Override
+  public boolean isTraceEnabled() {
+    return CliLogging.enabled(Level.TRACE);
+  }
+
+  @Override
+  public boolean isTraceEnabled(Marker marker) {
+    return isTraceEnabled();
+  }
+
+  @Override
+  public boolean isDebugEnabled() {
+    return CliLogging.enabled(Level.DEBUG);
+  }
+
+  @Override
+  public boolean isDebugEnabled(Marker marker) {
+    return isDebugEnabled();
+  }
+
+  @Override
+  public boolean isInfoEnabled() {
+    return CliLogging.enabled(Level.INFO);
+  }
+
+  @Override
+  public boolean isInfoEnabled(Marker marker) {
+    return isInfoEnabled();
+  }
+
+  @Override
+  public boolean isWarnEnabled() {
+    return CliLogging.enabled(Level.WARN);
+  }
+
+  @Override
+  public boolean isWarnEnabled(Marker marker) {
+    return isWarnEnabled();
+  }
+
+  @Override
+  public boolean isErrorEnabled() {
+    return CliLogging.enabled(Level.ERROR);
+  }
+
+  @Override
+  public boolean isErrorEnabled(Marker marker) {
+    return isErrorEnabled();
+  }
+}
