@@ -45,16 +45,23 @@ public record ExtentHeader(long offset, int blockCount, long[] blockInfos) {
    */
   public static ExtentHeader parse(byte[] buf, int pos, long offset, VmaHeader header)
       throws MalformedArchiveException {
-    check(Arrays.equals(buf, pos, pos + 4, EXTENT_MAGIC, 0, 4), "extent magic", offset,
-        "expected \"VMAE\", found " + HexFormat.ofDelimiter(" ").formatHex(buf, pos, pos + 4)
-            + " (corrupt archive, or garbage after the last extent)");
-    byte[] stored = Arrays.copyOfRange(buf, pos + EXT_OFF_MD5, pos + EXT_OFF_MD5 + MD5_SIZE);
+    // Messages are built only on failure: this runs for every extent of every pass.
+    if (!Arrays.equals(buf, pos, pos + 4, EXTENT_MAGIC, 0, 4)) {
+      throw new MalformedArchiveException("extent magic", offset,
+          "expected \"VMAE\", found " + HexFormat.ofDelimiter(" ").formatHex(buf, pos, pos + 4)
+              + " (corrupt archive, or garbage after the last extent)");
+    }
     byte[] actual = md5(buf, pos);
-    check(Arrays.equals(stored, actual), "extent header md5", offset + EXT_OFF_MD5,
-        "checksum mismatch (stored " + HexFormat.of().formatHex(stored) + ", computed "
-            + HexFormat.of().formatHex(actual) + ")");
-    check(header.uuidEquals(buf, pos + EXT_OFF_UUID), "extent uuid", offset + EXT_OFF_UUID,
-        "does not match the archive uuid " + header.uuidString());
+    if (!Arrays.equals(buf, pos + EXT_OFF_MD5, pos + EXT_OFF_MD5 + MD5_SIZE, actual, 0, MD5_SIZE)) {
+      throw new MalformedArchiveException("extent header md5", offset + EXT_OFF_MD5,
+          "checksum mismatch (stored "
+              + HexFormat.of().formatHex(buf, pos + EXT_OFF_MD5, pos + EXT_OFF_MD5 + MD5_SIZE)
+              + ", computed " + HexFormat.of().formatHex(actual) + ")");
+    }
+    if (!header.uuidEquals(buf, pos + EXT_OFF_UUID)) {
+      throw new MalformedArchiveException("extent uuid", offset + EXT_OFF_UUID,
+          "does not match the archive uuid " + header.uuidString());
+    }
     ByteBuffer bb = ByteBuffer.wrap(buf, pos, EXTENT_HEADER_SIZE).slice();
     check(bb.getShort(EXT_OFF_RESERVED) == 0, "extent reserved", offset + EXT_OFF_RESERVED,
         "must be zero");
@@ -68,17 +75,23 @@ public record ExtentHeader(long offset, int blockCount, long[] blockInfos) {
         stored4k += Integer.bitCount(blockMask(bi));
       }
     }
-    check(blockCount == stored4k, "extent block_count", offset + EXT_OFF_BLOCK_COUNT,
-        "block_count " + blockCount + " does not match the " + stored4k
-            + " blocks the blockinfo masks mark as stored");
+    if (blockCount != stored4k) {
+      throw new MalformedArchiveException("extent block_count", offset + EXT_OFF_BLOCK_COUNT,
+          "block_count " + blockCount + " does not match the " + stored4k
+              + " blocks the blockinfo masks mark as stored");
+    }
     return new ExtentHeader(offset, blockCount, infos);
   }
 
+  /** MessageDigest.getInstance costs more than hashing 512 bytes; a pass hashes ~300 k headers. */
+  private static final ThreadLocal<MessageDigest> MD5 = ThreadLocal.withInitial(VmaHeader::md5);
+  private static final byte[] ZERO_MD5 = new byte[MD5_SIZE];
+
   /** MD5 of a 512-byte extent header with its checksum field taken as zeros. */
   public static byte[] md5(byte[] buf, int pos) {
-    MessageDigest md5 = VmaHeader.md5();
+    MessageDigest md5 = MD5.get();
     md5.update(buf, pos, EXT_OFF_MD5);
-    md5.update(new byte[MD5_SIZE]);
+    md5.update(ZERO_MD5);
     md5.update(buf, pos + EXT_OFF_MD5 + MD5_SIZE, EXTENT_HEADER_SIZE - EXT_OFF_MD5 - MD5_SIZE);
     return md5.digest();
   }

@@ -40,12 +40,14 @@ public final class ExtentIndexBuilder {
     final ClusterTable table;
     final int[] groupBlocks;
     final long clusters;
+    final boolean vmstate;
     long duplicates;
     long firstDuplicate = -1;
     long beyondEnd;
     long firstBeyondEnd = -1;
     long tailBits;
     long storedBlocks;
+    long present;
     long nextVmstateCluster;
     long outOfOrder;
 
@@ -53,6 +55,7 @@ public final class ExtentIndexBuilder {
       this.info = info;
       this.table = table;
       this.clusters = info.clusterCount();
+      this.vmstate = info.isVmstate();
       this.groupBlocks = new int[(int) ((clusters + DeviceIndex.GROUP_CLUSTERS - 1) >>> DeviceIndex.GROUP_SHIFT)];
     }
   }
@@ -111,7 +114,7 @@ public final class ExtentIndexBuilder {
 
   private void record(Device d, long cluster, int mask, long offset)
       throws MalformedArchiveException {
-    if (d.info.isVmstate()) {
+    if (d.vmstate) {
       if (cluster != d.nextVmstateCluster) {
         d.outOfOrder++;
       }
@@ -123,11 +126,14 @@ public final class ExtentIndexBuilder {
       }
       return;
     }
-    int valid = validMask(d.info.size(), cluster);
-    if ((mask & ~valid) != 0) {
-      d.tailBits++; // data for blocks past the end: consumed, never served
+    int kept = mask;
+    if (mask != 0 && cluster == d.clusters - 1) {
+      int valid = validMask(d.info.size(), cluster);
+      if ((mask & ~valid) != 0) {
+        d.tailBits++; // data for blocks past the end: consumed, never served
+      }
+      kept = mask & valid;
     }
-    int kept = mask & valid;
     if (offset > ClusterTable.MAX_OFFSET) {
       throw new MalformedArchiveException("extent data", offset,
           "archive stream larger than " + ClusterTable.MAX_OFFSET + " bytes is not supported");
@@ -141,6 +147,8 @@ public final class ExtentIndexBuilder {
       int oldBlocks = Integer.bitCount(ClusterTable.mask(old));
       d.groupBlocks[group] -= oldBlocks;
       d.storedBlocks -= oldBlocks;
+    } else {
+      d.present++;
     }
     d.table.set(cluster, ClusterTable.entry(kept, offset));
     int blocks = Integer.bitCount(kept);
@@ -157,12 +165,11 @@ public final class ExtentIndexBuilder {
   public ExtentIndex finish(long streamLength, Closeable resources) {
     List<DeviceIndex> out = new ArrayList<>();
     for (Device d : devices) {
-      long present = 0;
+      long present = d.present;
       long firstMissing = -1;
-      for (long c = 0; c < d.clusters; c++) {
-        if (ClusterTable.isPresent(d.table.get(c))) {
-          present++;
-        } else if (firstMissing < 0) {
+      // Only an incomplete device is scanned for its first gap (a complete 1 TiB one is 16 M entries).
+      for (long c = 0; present < d.clusters && c < d.clusters && firstMissing < 0; c++) {
+        if (!ClusterTable.isPresent(d.table.get(c))) {
           firstMissing = c;
         }
       }
