@@ -1,0 +1,237 @@
+package vmafs.vma.index;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import vmafs.vma.VmaStreamReader;
+import vmafs.vma.io.ChannelInputStream;
+import vmafs.vma.testing.Sources;
+import vmafs.vma.testing.VmaArchiveBuilder;
+
+/**
+ * The saved index: what is loaded equals what a fresh pass builds, and every way a saved file can
+ * be wrong for its archive is detected (so the caller rebuilds instead of trusting it).
+ */
+class IndexFileTest {
+  @TempDir Path dir;
+  Path archive;
+  Path indexFile;
+
+  @BeforeEach
+  void archive() throws IOException {
+    archive = VmaArchiveBuilder.archive()
+        .config("qemu-server.conf", "name: saved\n")
+        .device("drive-scsi0", Sources.mixed(3 * 65536 * 20 + 12345, 1))
+        .device("drive-virtio1", Sources.withDataBlocks(65536 * 300, 2, 5, 70, 4000))
+        .order(VmaArchiveBuilder.Order.SHUFFLED)
+        .build().writeTo(dir.resolve("a.vma"));
+    indexFile = dir.resolve("a.vma.vmafs-index");
+  }
+
+  private ExtentIndex fresh() throws IOException {
+    try (var ch = java.nio.channels.FileChannel.open(archive)) {
+      return ExtentIndexBuilder.build(VmaStreamReader.open(new ChannelInputStream(ch, 0, 1 << 16)),
+          vmafs.vma.Progress.NONE);
+    }
+  }
+
+  private ExtentIndex save(Map<String, byte[]> sections) throws IOException {
+    try (var ch = java.nio.channels.FileChannel.open(archive)) {
+      VmaStreamReader r = VmaStreamReader.open(new ChannelInputStream(ch, 0, 1 << 16));
+      try (IndexFile.Writer w = new IndexFile.Writer(indexFile, r.header())) {
+        ExtentIndexBuilder b = new ExtentIndexBuilder(r.header(), w.tables());
+        vmafs.vma.ExtentHeader e;
+        while ((e = r.nextExtent()) != null) {
+          b.accept(e);
+        }
+        ExtentIndex index = b.finish(r.position(), null);
+        w.commit(index, ArchiveIdentity.of(archive), sections);
+        return index;
+      }
+    }
+  }
+
+  @Test
+  void aLoadedIndexEqualsAFreshlyBuiltOne() throws IOException {
+    save(Map.of("extra", new byte[] {1, 2, 3}));
+    ExtentIndex built = fresh();
+    IndexFile.Loaded loaded = IndexFile.load(indexFile, ArchiveIdentity.of(archive), false);
+    ExtentIndex l = loaded.index();
+    assertEquals(built.extents(), l.extents());
+    assertEquals(built.streamLength(), l.streamLength());
+    assertEquals(built.header().uuidString(), l.header().uuidString());
+    assertEquals(built.header().ctime(), l.header().ctime());
+    assertEquals(built.header().configs().size(), l.header().configs().size());
+    assertArrayEquals(built.header().configs().get(0).data(), l.header().configs().get(0).data());
+    assertEquals(built.devices().size(), l.devices().size());
+    for (int i = 0; i < built.devices().size(); i++) {
+      DeviceIndex a = built.devices().get(i);
+      DeviceIndex b = l.devices().get(i);
+      assertEquals(a.info(), b.info());
+      assertEquals(a.stats(), b.stats());
+      for (long c = 0; c < a.clusterCount(); c++) {
+        assertEquals(a.entry(c), b.entry(c), "cluster " + c + " of " + a.info().name());
+      }
+      for (long g = 0; g < a.groupCount(); g++) {
+        assertEquals(a.groupStoredBlocks(g), b.groupStoredBlocks(g));
+      }
+    }
+    byte[] extra = new byte[3];
+    loaded.sections().get("extra").get(extra);
+    assertArrayEquals(new byte[] {1, 2, 3}, extra);
+  }
+
+  @Test
+  void theIndexCostsAtMostEightBytesPerCluster() throws IOException {
+    ExtentIndex index = save(Map.of());
+    long clusters = index.devices().stream().mapToLong(DeviceIndex::clusterCount).sum();
+    // Page alignment of each table plus a few KiB of metadata on top of 8 bytes per cluster.
+    assertTrue(Files.size(indexFile) <= 8 * clusters + 4096L * (index.devices().size() + 2),
+        Files.size(indexFile) + " bytes for " + clusters + " clusters");
+  }
+
+  private StaleIndexException staleAfter(Consumer<Path> damage) throws IOException {
+    save(Map.of("extra", new byte[100]));
+    damage.accept(indexFile);
+    return assertThrows(StaleIndexException.class,
+        () -> IndexFile.load(indexFile, ArchiveIdentity.of(archive), false));
+  }
+
+  private static void flip(Path p, long at) {
+    try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+      f.seek(at);
+      int b = f.read();
+      f.seek(at);
+      f.write(b ^ 0x40);
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void aCorruptTableIsDetected() throws IOException {
+    assertTrue(staleAfter(p -> flip(p, 4096 + 8 * 3 + 1)).getMessage().contains("corrupt"));
+  }
+
+  @Test
+  void corruptMetadataIsDetected() throws IOException {
+    assertTrue(staleAfter(p -> {
+      try {
+        flip(p, Files.size(p) - 10);
+      } catch (IOException e) {
+        throw new AssertionError(e);
+      }
+    }).getMessage().contains("checksum"));
+  }
+
+  @Test
+  void aCorruptFixedHeaderIsDetected() throws IOException {
+    staleAfter(p -> flip(p, 17));
+  }
+
+  @Test
+  void aCorruptSectionIsDetected() throws IOException {
+    // The section sits between the tables and the metadata: find it by its zeros after the tables.
+    ExtentIndex idx = fresh();
+    long tables = 4096;
+    for (DeviceIndex d : idx.devices()) {
+      tables += (d.clusterCount() * 8 + 4095) / 4096 * 4096;
+    }
+    long at = tables + 50;
+    assertTrue(staleAfter(p -> flip(p, at)).getMessage().contains("section"));
+  }
+
+  @Test
+  void aTruncatedFileIsDetected() throws IOException {
+    for (long keep : List.of(0L, 100L, 4096L, 6000L)) {
+      StaleIndexException e = staleAfter(p -> {
+        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+          f.setLength(Math.min(keep, f.length() - 1));
+        } catch (IOException ex) {
+          throw new AssertionError(ex);
+        }
+      });
+      assertTrue(e.getMessage().contains("truncated") || e.getMessage().contains("not a vmafs index"),
+          keep + ": " + e.getMessage());
+    }
+  }
+
+  @Test
+  void anotherFormatVersionIsNotTrusted() throws IOException {
+    save(Map.of());
+    // Rewrite the version and fix the header CRC, as a future vmafs would write it.
+    try (var ch = java.nio.channels.FileChannel.open(indexFile, java.nio.file.StandardOpenOption.READ,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      var fixed = java.nio.ByteBuffer.allocate(IndexFile.FIXED_LENGTH).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      ch.read(fixed, 0);
+      fixed.putInt(IndexFile.OFF_VERSION, IndexFile.FORMAT_VERSION + 1);
+      var crc = new java.util.zip.CRC32C();
+      crc.update(fixed.array(), 0, IndexFile.OFF_HEADER_CRC);
+      fixed.putInt(IndexFile.OFF_HEADER_CRC, (int) crc.getValue());
+      ch.write(fixed.flip(), 0);
+    }
+    StaleIndexException e = assertThrows(StaleIndexException.class,
+        () -> IndexFile.load(indexFile, ArchiveIdentity.of(archive), false));
+    assertTrue(e.getMessage().contains("version"), e.getMessage());
+  }
+
+  @Test
+  void aStaleIndexIsDetected() throws IOException {
+    save(Map.of());
+    Files.setLastModifiedTime(archive, FileTime.fromMillis(Files.getLastModifiedTime(archive).toMillis() + 5000));
+    StaleIndexException e = assertThrows(StaleIndexException.class,
+        () -> IndexFile.load(indexFile, ArchiveIdentity.of(archive), false));
+    assertTrue(e.getMessage().contains("modification time"), e.getMessage());
+    // A copied archive (new mtime, same content) is accepted on request.
+    IndexFile.load(indexFile, ArchiveIdentity.of(archive), true);
+  }
+
+  @Test
+  void anIndexOfAnotherArchiveIsNotTrusted() throws IOException {
+    save(Map.of());
+    Path other = VmaArchiveBuilder.archive().device("drive-scsi0", Sources.mixed((int) Files.size(archive), 9))
+        .build().writeTo(dir.resolve("other.vma"));
+    StaleIndexException e = assertThrows(StaleIndexException.class,
+        () -> IndexFile.load(indexFile, ArchiveIdentity.of(other), true));
+    assertTrue(e.getMessage().contains("archive"), e.getMessage());
+  }
+
+  @Test
+  void aGrownOrShrunkArchiveIsDetected() throws IOException {
+    save(Map.of());
+    Files.write(archive, new byte[512], java.nio.file.StandardOpenOption.APPEND);
+    StaleIndexException e = assertThrows(StaleIndexException.class,
+        () -> IndexFile.load(indexFile, ArchiveIdentity.of(archive), true));
+    assertTrue(e.getMessage().contains("size"), e.getMessage());
+  }
+
+  @Test
+  void adoptGivesAnEmbeddedIndexItsArchive() throws IOException {
+    try (var ch = java.nio.channels.FileChannel.open(archive)) {
+      VmaStreamReader r = VmaStreamReader.open(new ChannelInputStream(ch, 0, 1 << 16));
+      try (IndexFile.Writer w = new IndexFile.Writer(indexFile, r.header())) {
+        ExtentIndexBuilder b = new ExtentIndexBuilder(r.header(), w.tables());
+        vmafs.vma.ExtentHeader e;
+        while ((e = r.nextExtent()) != null) {
+          b.accept(e);
+        }
+        w.commit(b.finish(r.position(), null), ArchiveIdentity.EMBEDDED, Map.of());
+      }
+    }
+    assertThrows(StaleIndexException.class,
+        () -> IndexFile.load(indexFile, ArchiveIdentity.of(archive), true));
+    IndexFile.adopt(indexFile, ArchiveIdentity.of(archive));
+    IndexFile.Loaded l = IndexFile.load(indexFile, ArchiveIdentity.of(archive), false);
+    assertEquals(fresh().extents(), l.index().extents());
+  }
+}
