@@ -47,8 +47,11 @@ import vmafs.vma.write.VmaWriter;
     })
 final class MountCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(MountCommand.class);
-  /** The line a background server prints on stdout once its files are readable. */
-  static final String READY = "\u0000vmafs-ready";
+  /**
+   * The line a background server prints on stdout once its files are readable (read by the Java
+   * front-end below, and by the launcher script, which starts the server directly).
+   */
+  static final String READY = "\u0001vmafs-ready";
 
   @Mixin CommonOptions common;
 
