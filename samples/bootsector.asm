@@ -6,7 +6,10 @@
 ; then "vmafs-boot-ok" (or "vmafs-boot-fail"), and powers off through QEMU's isa-debug-exit port.
 ; Output goes to COM1 (QEMU -serial) and the screen.
 ;
-; Build: nasm -f bin -DMARKER_LBA=<lba> -o boot.bin bootsector.asm
+; With -DWRITE_LBA=<lba> it then writes that sector back at WRITE_LBA (int 13h extended write)
+; and prints "vmafs-boot-wrote": the end-to-end tests use it to check where guest writes land.
+;
+; Build: nasm -f bin -DMARKER_LBA=<lba> [-DWRITE_LBA=<lba>] -o boot.bin bootsector.asm
 
 %ifndef MARKER_LBA
 %define MARKER_LBA 120000
@@ -39,6 +42,19 @@ start:
         call print
         mov si, newline
         call print
+%ifdef WRITE_LBA
+        ; Write the sector just read to WRITE_LBA (int 13h extended write): with -snapshot or a
+        ; qcow2 overlay the write must land there, never in the read-only image underneath.
+        mov dword [dap + 8], WRITE_LBA
+        mov dword [dap + 12], 0
+        mov si, dap
+        mov ax, 0x4300             ; extended write, no verify
+        mov dl, [drive]
+        int 0x13
+        jc .fail
+        mov si, wrote
+        call print
+%endif
         mov si, ok
         call print
         mov al, 0                  ; isa-debug-exit: qemu exits with status (0 << 1) | 1 = 1
@@ -78,6 +94,9 @@ drive:  db 0
 hello:  db "vmafs-boot: booted, reading LBA ", 0
 newline: db 13, 10, 0
 ok:     db "vmafs-boot-ok", 13, 10, 0
+%ifdef WRITE_LBA
+wrote:  db "vmafs-boot-wrote", 13, 10, 0
+%endif
 fail:   db "vmafs-boot-fail", 13, 10, 0
 
         align 4

@@ -92,6 +92,11 @@ final class MountCommand implements Callable<Integer> {
       description = "Where a background server logs (default: under $XDG_CACHE_HOME/vmafs/).")
   Path logFile;
 
+  @Option(names = "--loop",
+      description = "Also attach each disk image to a read-only loop device with its partitions"
+          + " (losetup -r -P, partx -a) and print them; 'vmafs umount' detaches them. Needs root.")
+  boolean loop;
+
   @Option(names = "--daemon-child", hidden = true)
   boolean daemonChild;
 
@@ -103,8 +108,12 @@ final class MountCommand implements Callable<Integer> {
     }
     Units.parseSize(cacheSize); // fail early on a typo, before anything is spawned
     backend();
+    if (loop && foreground) {
+      throw new CliException(ExitCodes.USAGE, "--loop works only for a background mount (without -f)");
+    }
     if (!foreground && !daemonChild) {
-      return spawnServer();
+      int code = spawnServer();
+      return code == ExitCodes.OK && loop ? LoopDevices.attachOrUnmount(mountpoint, System.out) : code;
     }
     return serve();
   }

@@ -12,7 +12,12 @@ import vmafs.fs.FuseMounts;
     name = "umount",
     aliases = "unmount",
     mixinStandardHelpOptions = true,
-    description = "Unmount a vmafs mount (the same as 'fusermount3 -u MOUNTPOINT'); the server exits.")
+    description = {
+      "Unmount a vmafs mount (the same as 'fusermount3 -u MOUNTPOINT'); the server exits.",
+      "Loop devices backed by the mount's images (vmafs mount --loop, or losetup by hand) are",
+      "detached first; if one of them or its partitions is still mounted or held (LVM), nothing",
+      "is detached or unmounted and the error says what is in use."
+    })
 final class UmountCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
@@ -21,6 +26,7 @@ final class UmountCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    LoopDevices.detachUnder(mountpoint); // loop devices on the mount's images go first
     try {
       FuseMounts.unmount(mountpoint);
     } catch (FuseException e) {

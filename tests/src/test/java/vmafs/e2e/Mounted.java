@@ -14,6 +14,7 @@ import java.util.List;
  */
 public final class Mounted implements AutoCloseable {
   private final Path mountpoint;
+  private String output = "";
 
   private Mounted(Path mountpoint) {
     this.mountpoint = mountpoint;
@@ -28,12 +29,17 @@ public final class Mounted implements AutoCloseable {
     args.add(mountpoint.toString());
     Mounted m = new Mounted(mountpoint);
     try {
-      Run.vmafs(args.toArray(String[]::new)).ok();
+      m.output = Run.vmafs(args.toArray(String[]::new)).ok().out();
     } catch (AssertionError e) {
       m.close();
       throw e;
     }
     return m;
+  }
+
+  /** What {@code vmafs mount} printed on stdout. */
+  public String output() {
+    return output;
   }
 
   public Path path() {
