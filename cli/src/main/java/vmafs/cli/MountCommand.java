@@ -112,8 +112,7 @@ final class MountCommand implements Callable<Integer> {
       throw new CliException(ExitCodes.USAGE, "--loop works only for a background mount (without -f)");
     }
     if (!foreground && !daemonChild) {
-      int code = spawnServer();
-      return code == ExitCodes.OK && loop ? LoopDevices.attachOrUnmount(mountpoint, System.out) : code;
+      return spawnServer();
     }
     return serve();
   }
@@ -159,6 +158,11 @@ final class MountCommand implements Callable<Integer> {
       }
       ArchiveWatcher watcher = ArchiveWatcher.start(a);
       printSummary(a, fs, mount, System.out);
+      if (loop) {
+        // The server attaches them itself, before it reports ready: whoever started it (the
+        // launcher script or the Java front-end) only waits for that line.
+        LoopDevices.attachOrUnmount(mountpoint, System.out);
+      }
       if (daemonChild) {
         System.out.println(READY);
         System.out.flush();
@@ -321,6 +325,9 @@ final class MountCommand implements Callable<Integer> {
     a.add("--cache-size=" + cacheSize);
     if (partial) {
       a.add("--partial");
+    }
+    if (loop) {
+      a.add("--loop");
     }
     a.add("--fuse=" + fuse);
     if (logFile != null) {
