@@ -162,17 +162,24 @@ final class CreateCommand implements Callable<Integer> {
       List<DeviceSpec> specs, List<Source> sources) throws IOException {
     long total = sources.stream().mapToLong(Source::size).sum();
     List<FileChannel> channels = new ArrayList<>();
+    List<SparseSource> holes = new ArrayList<>();
     try (ProgressBar bar = new ProgressBar("creating", total)) {
       for (Source s : sources) {
         channels.add(FileChannel.open(s.image()));
+        holes.add(SparseSource.open(s.image()));
       }
       VmaWriter w = VmaWriter.create(os, id, time, blobs, specs, slots);
       byte[] cluster = new byte[CLUSTER_SIZE];
       long done = 0;
       for (long[] c : (Iterable<long[]>) () -> clusterOrder(sources)) {
         Source s = sources.get((int) c[0]);
-        readCluster(channels.get((int) c[0]), c[1], cluster);
-        w.writeCluster(s.devId(), c[1], cluster);
+        long at = c[1] << CLUSTER_SHIFT;
+        if (holes.get((int) c[0]).isHole(at, at + CLUSTER_SIZE)) {
+          w.writeZeroCluster(s.devId(), c[1]);
+        } else {
+          readCluster(channels.get((int) c[0]), c[1], cluster);
+          w.writeCluster(s.devId(), c[1], cluster);
+        }
         done += CLUSTER_SIZE;
         bar.update(Math.min(done, total));
       }
@@ -181,6 +188,7 @@ final class CreateCommand implements Callable<Integer> {
       for (FileChannel ch : channels) {
         ch.close();
       }
+      holes.forEach(SparseSource::close);
     }
   }
 

@@ -2,7 +2,10 @@ package vmafs.cli;
 
 import jnr.ffi.LibraryLoader;
 
-/** The two libc calls a daemonised mount needs to move its stdout/stderr onto a log file. */
+/**
+ * The few libc calls Java does not offer: moving a daemonised mount's stdout/stderr onto a log
+ * file, and finding a sparse file's data ({@code SEEK_DATA}).
+ */
 final class Posix {
   /** The libc functions used. */
   public interface LibC {
@@ -11,6 +14,16 @@ final class Posix {
     int dup2(int oldfd, int newfd);
 
     int close(int fd);
+
+    long lseek(int fd, @jnr.ffi.types.off_t long offset, int whence);
+  }
+
+  private static final class Holder {
+    static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
+  }
+
+  static LibC libc() {
+    return Holder.LIBC;
   }
 
   private static final int O_WRONLY = 01;
@@ -21,7 +34,7 @@ final class Posix {
 
   /** Points file descriptors 1 and 2 at {@code logFile} (appending), so native code logs there too. */
   static void redirectStdoutAndStderr(String logFile) {
-    LibC libc = LibraryLoader.create(LibC.class).load("c");
+    LibC libc = libc();
     int fd = libc.open(logFile, O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (fd < 0) {
       throw new CliException(ExitCodes.ENVIRONMENT, "cannot open log file " + logFile);
