@@ -119,6 +119,7 @@ final class MountCommand implements Callable<Integer> {
 
   /** Runs the filesystem in this process until it is unmounted. */
   private int serve() throws IOException, InterruptedException {
+    preload();
     Archive a = ArchiveArgs.open(archive, indexOptions, Units.parseSize(cacheSize));
     try {
       checkComplete(a);
@@ -166,6 +167,32 @@ final class MountCommand implements Callable<Integer> {
     } finally {
       a.close();
     }
+  }
+
+  /**
+   * Loads the native bindings (jnr-ffi generates their classes: 0.1-0.3 s each) on a second
+   * thread while this one opens the archive: libfuse3 for the mount, libc for detach(), which
+   * runs right after the parent is told the mount is ready and keeps it waiting until then.
+   */
+  private void preload() {
+    boolean fuse3 = backend() != MountOptions.Backend.FUSE2;
+    if (!fuse3 && !daemonChild) {
+      return;
+    }
+    Thread t = new Thread(() -> {
+      try {
+        if (fuse3) {
+          vmafs.fuse3.Fuse3Session.isUsable();
+        }
+        if (daemonChild) {
+          Posix.preload();
+        }
+      } catch (Throwable e) {
+        // whoever needs the binding reports the failure
+      }
+    }, "vmafs-preload");
+    t.setDaemon(true);
+    t.start();
   }
 
   private void checkComplete(Archive a) throws IncompleteArchiveException {

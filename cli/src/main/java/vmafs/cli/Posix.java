@@ -19,9 +19,19 @@ final class Posix {
 
   private Posix() {}
 
+  /** Loaded on first use: jnr-ffi generates the binding class, which takes a few hundred ms. */
+  private static final class Holder {
+    static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
+  }
+
+  /** Loads the binding now (MountCommand does it on a background thread). */
+  static void preload() {
+    Object unused = Holder.LIBC;
+  }
+
   /** Points file descriptors 1 and 2 at {@code logFile} (appending), so native code logs there too. */
   static void redirectStdoutAndStderr(String logFile) {
-    LibC libc = LibraryLoader.create(LibC.class).load("c");
+    LibC libc = Holder.LIBC;
     int fd = libc.open(logFile, O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (fd < 0) {
       throw new CliException(ExitCodes.ENVIRONMENT, "cannot open log file " + logFile);
