@@ -78,6 +78,12 @@ final class MountCommand implements Callable<Integer> {
       description = "Block cache for decompressed data, e.g. 512M (default: ${DEFAULT-VALUE}).")
   String cacheSize;
 
+  @Option(names = "--page-cache",
+      description = "Serve reads through the kernel page cache: re-reads come from memory and"
+          + " shared mmap works, but cold sequential reads are several times slower. The default is"
+          + " direct I/O (FUSE direct_io): every read reaches vmafs at the reader's request size.")
+  boolean pageCache;
+
   @Option(names = "--partial",
       description = "Mount an incomplete archive: missing clusters read as zeros (and are holes),"
           + " duplicated clusters use the last copy. Logged once.")
@@ -128,6 +134,7 @@ final class MountCommand implements Callable<Integer> {
 
   /** Runs the filesystem in this process until it is unmounted. */
   private int serve() throws IOException, InterruptedException {
+    preload();
     Archive a = ArchiveArgs.open(archive, indexOptions, Units.parseSize(cacheSize));
     try {
       Completeness.check(a.images().stream().map(DeviceImage::index).toList(), partial,
@@ -136,7 +143,7 @@ final class MountCommand implements Callable<Integer> {
       int n = threads != null ? threads : Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
       boolean allowOther = options.remove("allow_other");
       MountOptions opts = new MountOptions(mountpoint, a.path().toAbsolutePath().toString(), n,
-          allowOther, options, backend());
+          allowOther, fuseOptions(), backend());
       // The hook exists before the mount does: a SIGTERM that arrives while the mount comes up
       // waits for it and then unmounts, instead of leaving a dead mount behind.
       java.util.concurrent.CompletableFuture<FuseMount> mounted = new java.util.concurrent.CompletableFuture<>();
@@ -181,6 +188,50 @@ final class MountCommand implements Callable<Integer> {
     } finally {
       a.close();
     }
+  }
+
+  /**
+   * The {@code -o} options for libfuse. Direct I/O unless {@code --page-cache}: measured on these
+   * machines (docs/benchmarks.md), a cold sequential read through the page cache runs at 0.7-2.4
+   * GB/s, direct at ~5 GB/s, and a sparse copy's small reads no longer drag in 1 MiB of readahead
+   * each. The archive itself is in the page cache either way, so re-reads stay cheap.
+   */
+  private List<String> fuseOptions() {
+    List<String> out = new ArrayList<>(options);
+    if (pageCache) {
+      if (out.contains(MountOptions.DIRECT_IO)) {
+        throw new CliException(ExitCodes.USAGE, "--page-cache and -o direct_io contradict each other");
+      }
+    } else if (!out.contains(MountOptions.DIRECT_IO)) {
+      out.add(MountOptions.DIRECT_IO);
+    }
+    return out;
+  }
+
+  /**
+   * Loads the native bindings (jnr-ffi generates their classes: 0.1-0.3 s each) on a second
+   * thread while this one opens the archive: libfuse3 for the mount, libc for detach(), which
+   * runs right after the parent is told the mount is ready and keeps it waiting until then.
+   */
+  private void preload() {
+    boolean fuse3 = backend() != MountOptions.Backend.FUSE2;
+    if (!fuse3 && !daemonChild) {
+      return;
+    }
+    Thread t = new Thread(() -> {
+      try {
+        if (fuse3) {
+          vmafs.fuse3.Fuse3Session.isUsable();
+        }
+        if (daemonChild) {
+          Posix.preload();
+        }
+      } catch (Throwable e) {
+        // whoever needs the binding reports the failure
+      }
+    }, "vmafs-preload");
+    t.setDaemon(true);
+    t.start();
   }
 
   /** The files of the mount; names from the archive are checked like extract checks them. */
@@ -325,6 +376,9 @@ final class MountCommand implements Callable<Integer> {
     a.add("--cache-size=" + cacheSize);
     if (partial) {
       a.add("--partial");
+    }
+    if (pageCache) {
+      a.add("--page-cache");
     }
     if (loop) {
       a.add("--loop");

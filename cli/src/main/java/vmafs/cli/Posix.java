@@ -32,6 +32,11 @@ final class Posix {
 
   private Posix() {}
 
+  /** Loads the binding now (MountCommand does it on a background thread). */
+  static void preload() {
+    libc();
+  }
+
   /** Points file descriptors 1 and 2 at {@code logFile} (appending), so native code logs there too. */
   static void redirectStdoutAndStderr(String logFile) {
     LibC libc = libc();

@@ -18,6 +18,14 @@ public record MountOptions(
     Path mountpoint, String fsName, int threads, boolean allowOther, List<String> extraOptions,
     Backend backend) {
 
+  /**
+   * The extra option that makes reads bypass the page cache and reach the filesystem at the
+   * reader's request size (up to 1 MiB): the fastest cold sequential reads through FUSE
+   * (fuse-notes.md §2), but no caching of re-reads and no shared mmap of the files. Both backends
+   * take it, though libfuse3 needs it in {@code cfg->direct_io} rather than as a mount option.
+   */
+  public static final String DIRECT_IO = "direct_io";
+
   /** Which libfuse to bind. */
   public enum Backend {
     /** libfuse3 when present (holes via lseek), else libfuse2. */

@@ -17,10 +17,13 @@ import vmafs.fs.MountOptions;
  * @param options in the order given to libfuse (later ones win)
  * @param maxRead the {@code max_read=} value among the options, 0 if none; libfuse3 also needs it
  *     in {@code conn->max_read} during init (fuse-notes.md §7.4)
+ * @param directIo {@code direct_io} was asked for. It is not among {@code options}: libfuse 2.9
+ *     takes it as a mount option, libfuse3 rejects that spelling and needs {@code cfg->direct_io}
  */
-public record MountArgs(List<String> options, int maxRead) {
+public record MountArgs(List<String> options, int maxRead, boolean directIo) {
   /** The filesystem type becomes {@code fuse.vmafs}, which is how {@code vmafs umount} knows it. */
   public static final String SUBTYPE = "vmafs";
+
 
   /**
    * The archive cannot change under a mount, so the kernel may cache names, attributes and pages
@@ -47,17 +50,22 @@ public record MountArgs(List<String> options, int maxRead) {
       opts.add("allow_other");
     }
     int maxRead = 0;
+    boolean directIo = false;
     for (String extra : o.extraOptions()) {
       for (String opt : extra.split(",")) {
         if (opt.startsWith("max_read=")) {
           maxRead = parseMaxRead(opt);
         }
+        if (opt.equals(MountOptions.DIRECT_IO)) {
+          directIo = true;
+        } else if (!opt.isEmpty()) {
+          opts.add(opt);
+        }
       }
-      opts.add(extra);
     }
     // Last, so that an "rw" among the extra options cannot undo it.
     opts.add("ro");
-    return new MountArgs(opts, maxRead);
+    return new MountArgs(opts, maxRead, directIo);
   }
 
   /** The single {@code -o} argument. */

@@ -7,6 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ru.serce.jnrfuse.LibFuse;
 import vmafs.fs.FuseException;
+import vmafs.fs.MountOptions;
 import vmafs.fs.ReadOnlyFs;
 import vmafs.fuse.FuseSession;
 import vmafs.fuse.MountArgs;
@@ -67,7 +68,7 @@ public final class Fuse2Session implements FuseSession {
     // -f: libfuse must not fork (daemonize) inside a JVM. use_ino: report ReadOnlyFs's stable
     // inode numbers (libfuse3 sets this in init, having dropped the option).
     String[] argv = {"vmafs", "-f", "-s", mountpoint.toString(), "-o", args.joined(),
-        "-o", "use_ino"};
+        "-o", args.directIo() ? "use_ino," + MountOptions.DIRECT_IO : "use_ino"};
     int result = fuse.serve(argv);
     if (!wasConnected.get()) {
       throw new FuseException("cannot mount " + mountpoint

@@ -100,6 +100,7 @@ final class Fuse3Operations {
   private final ReadOnlyFs fs;
   private final Fuse3Library lib;
   private final int maxRead;
+  private final boolean directIo;
   private final Runnable connected;
   private final Pointer table;
   /** Closure objects and their native trampolines: libfuse holds only raw addresses. */
@@ -107,12 +108,14 @@ final class Fuse3Operations {
 
   /**
    * @param maxRead the {@code max_read=} mount option, 0 if not given
+   * @param directIo serve every file with {@code direct_io} (bypassing the page cache)
    * @param connected run from init, i.e. once the kernel has connected
    */
-  Fuse3Operations(ReadOnlyFs fs, Fuse3Library lib, int maxRead, Runnable connected) {
+  Fuse3Operations(ReadOnlyFs fs, Fuse3Library lib, int maxRead, boolean directIo, Runnable connected) {
     this.fs = fs;
     this.lib = lib;
     this.maxRead = maxRead;
+    this.directIo = directIo;
     this.connected = connected;
     this.table = Memory.allocateDirect(lib.runtime, Layout.OPERATIONS_SIZE, true);
     set(Layout.OP_GETATTR, Getattr.class, (Getattr) this::getattr);
@@ -262,6 +265,9 @@ final class Fuse3Operations {
       // Report ReadOnlyFs's stable inode numbers, not libfuse's per-mount counter. libfuse3 has
       // no mount option for this any more.
       config.putInt(Layout.CONFIG_USE_INO, 1);
+      if (directIo) {
+        config.putInt(Layout.CONFIG_DIRECT_IO, 1);
+      }
       connected.run();
     } catch (Throwable t) {
       CallbackErrors.eio("init", t);

@@ -59,7 +59,7 @@ public final class Fuse3Session implements FuseSession {
 
   @Override
   public void run(Runnable connected) {
-    Fuse3Operations ops = new Fuse3Operations(fs, lib, args.maxRead(), connected);
+    Fuse3Operations ops = new Fuse3Operations(fs, lib, args.maxRead(), args.directIo(), connected);
     // argv[0] is a program name; the mount point goes to fuse_mount, not into argv.
     List<Pointer> argv = List.of(lib.cString("vmafs"), lib.cString("-o"),
         lib.cString(args.joined()));

@@ -49,6 +49,7 @@ final class Layout {
 
   /** {@code struct fuse_config} (128 bytes). */
   static final int CONFIG_USE_INO = 64;
+  static final int CONFIG_DIRECT_IO = 72;
 
   /** {@code struct fuse_args} (24 bytes): int argc, char **argv, int allocated. */
   static final int ARGS_SIZE = 24;

@@ -258,6 +258,39 @@ abstract class MountTestBase {
     assertTrue(FuseTestSupport.mountsAt(mnt).isEmpty(), "still mounted: " + mnt);
   }
 
+  /**
+   * {@code -o direct_io}: the same bytes, but none of them stay in the page cache; the default
+   * mount ({@code kernel_cache}) keeps what was read.
+   */
+  @Test
+  void directIoServesTheSameBytesWithoutThePageCache() throws Exception {
+    Path file = mnt.resolve("small.raw");
+    byte[] want = expected(SMALL, 4 * MIB, (int) (4 * MIB));
+    assertArrayEquals(want, readAt(file, 4 * MIB, (int) (4 * MIB)));
+    assertTrue(residentBytes(file) >= 4 * MIB, "default mount: pages read are cached");
+
+    Path direct = Files.createDirectory(tmp.resolve("direct"));
+    MountOptions o = options(direct);
+    try (FuseMount m = FuseMounts.mount(filesystem(), new MountOptions(direct, o.fsName(), o.threads(),
+        false, List.of("direct_io"), o.backend()))) {
+      Path f = direct.resolve("small.raw");
+      assertArrayEquals(want, readAt(f, 4 * MIB, (int) (4 * MIB)));
+      assertEquals(sha256(expected(SMALL, 510 * MIB, (int) (8 * MIB))), sha256(readAt(f, 510 * MIB, (int) (8 * MIB))));
+      assertEquals(0, residentBytes(f), "direct_io: nothing cached");
+    } finally {
+      FuseTestSupport.forceUnmount(direct);
+    }
+  }
+
+  /** Page-cache bytes of {@code file}, from util-linux {@code fincore}. */
+  static long residentBytes(Path file) throws Exception {
+    Process p = new ProcessBuilder("fincore", "--bytes", "--noheadings", "--output", "RES", file.toString())
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertEquals(0, p.waitFor(), out);
+    return Long.parseLong(out);
+  }
+
   static byte[] expected(SyntheticSparseFile file, long offset, int length) {
     byte[] b = new byte[length];
     for (int i = 0; i < length; i++) {

@@ -54,6 +54,38 @@ class MountTest {
     }
   }
 
+  /**
+   * Direct I/O by default (nothing of the image lands in the page cache), the page cache with
+   * {@code --page-cache}; the bytes are the source's either way, on both FUSE backends.
+   */
+  @ParameterizedTest(name = "libfuse{0}")
+  @ValueSource(strings = {"3", "2"})
+  void directIoByDefaultAndThePageCacheOnRequest(String fuse) throws IOException {
+    try (Mounted m = Mounted.mount(archive, dir.resolve("mnt-direct-" + fuse), "--fuse=" + fuse)) {
+      Path img = m.file("disk-drive-scsi0.raw");
+      assertEquals(Images.sha256(disk0), Images.sha256(img));
+      assertEquals(0, residentBytes(img), "default mount: direct I/O, nothing cached");
+    }
+    try (Mounted m = Mounted.mount(archive, dir.resolve("mnt-cached-" + fuse), "--fuse=" + fuse, "--page-cache")) {
+      Path img = m.file("disk-drive-scsi0.raw");
+      assertEquals(Images.sha256(disk0), Images.sha256(img));
+      assertTrue(residentBytes(img) >= Images.dataRanges(disk0).get(0)[1] - Images.dataRanges(disk0).get(0)[0],
+          "--page-cache: what was read stays cached");
+      randomReadsMatch(img, disk0, 4, 100);
+    }
+    Run.Result r = Run.vmafs("mount", "--page-cache", "-o", "direct_io", archive.toString(),
+        Files.createDirectories(dir.resolve("mnt-contradiction")).toString());
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("--page-cache and -o direct_io contradict each other"), r.err());
+    assertFalse(Mounted.isMounted(dir.resolve("mnt-contradiction")));
+  }
+
+  /** Page-cache bytes of {@code file}, from util-linux {@code fincore}. */
+  static long residentBytes(Path file) {
+    return Long.parseLong(Run.cmd("fincore", "--bytes", "--noheadings", "--output", "RES", file.toString())
+        .ok().out().trim());
+  }
+
   @Test
   void seekDataAndSeekHoleWalkTheDataRanges() throws IOException {
     try (Mounted m = Mounted.mount(archive, dir.resolve("mnt-seek"))) {
