@@ -38,6 +38,13 @@ public final class ReadOnlyFs {
     }
   }
 
+  /**
+   * The {@code st_blksize} of every file: the I/O size tools like {@code cp} read with. 1 MiB (the
+   * largest FUSE read request) instead of 4 KiB: cp then reads a 1 MiB chunk per FUSE round trip,
+   * not 128 KiB, which under direct I/O is ~8x fewer trips for a sequential copy.
+   */
+  public static final int IO_BLOCK_SIZE = 1 << 20;
+
   /** What {@code getattr} reports; the backend copies it into {@code struct stat}. */
   public record Attr(long inode, int mode, int nlink, long size, long blocks512, long mtimeSeconds) {
     public boolean isDirectory() {

@@ -63,6 +63,7 @@ final class Fuse2Fs extends FuseStubFS {
       stat.st_nlink.set(a.nlink());
       stat.st_size.set(a.size());
       stat.st_blocks.set(a.blocks512());
+      stat.st_blksize.set(ReadOnlyFs.IO_BLOCK_SIZE);
       stat.st_atim.tv_sec.set(a.mtimeSeconds());
       stat.st_mtim.tv_sec.set(a.mtimeSeconds());
       stat.st_ctim.tv_sec.set(a.mtimeSeconds());

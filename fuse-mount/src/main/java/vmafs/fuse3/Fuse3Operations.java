@@ -170,6 +170,9 @@ final class Fuse3Operations {
     }
     stat.putLong(l.fileSize(), a.size());
     stat.putLong(l.blocks(), a.blocks512());
+    // blksize_t is long on x86_64 and int on aarch64; libfuse zeroed the struct, so the low
+    // 32 bits (little-endian) carry the value on both.
+    stat.putInt(l.blksize(), ReadOnlyFs.IO_BLOCK_SIZE);
     stat.putLong(l.atime(), a.mtimeSeconds());
     stat.putLong(l.mtime(), a.mtimeSeconds());
     stat.putLong(l.ctime(), a.mtimeSeconds());

@@ -73,11 +73,11 @@ final class Layout {
    * @param size sizeof(struct stat)
    * @param nlinkBytes 8 ({@code nlink_t} is unsigned long on x86_64) or 4 (asm-generic)
    */
-  record Stat(int size, int ino, int mode, int nlink, int nlinkBytes, int fileSize, int blocks,
-      int atime, int mtime, int ctime) {}
+  record Stat(int size, int ino, int mode, int nlink, int nlinkBytes, int fileSize, int blksize,
+      int blocks, int atime, int mtime, int ctime) {}
 
-  static final Stat STAT_X86_64 = new Stat(144, 8, 24, 16, 8, 48, 64, 72, 88, 104);
-  static final Stat STAT_AARCH64 = new Stat(128, 8, 16, 20, 4, 48, 64, 72, 88, 104);
+  static final Stat STAT_X86_64 = new Stat(144, 8, 24, 16, 8, 48, 56, 64, 72, 88, 104);
+  static final Stat STAT_AARCH64 = new Stat(128, 8, 16, 20, 4, 48, 56, 64, 72, 88, 104);
 
   private Layout() {}
 

@@ -215,6 +215,13 @@ abstract class MountTestBase {
         FuseTestSupport.run("du", "-k", mnt.resolve("small.raw").toString()).split("\\s")[0]));
   }
 
+  /** cp and friends size their reads by st_blksize: 1 MiB, one FUSE request per read. */
+  @Test
+  void stBlksizeAsksForMegabyteReads() throws Exception {
+    assertEquals(String.valueOf(ReadOnlyFs.IO_BLOCK_SIZE),
+        FuseTestSupport.run("stat", "-c", "%o", mnt.resolve("drive-scsi0.raw").toString()).trim());
+  }
+
   @Test
   void sparseCopyIsIdenticalAndSparse() throws Exception {
     Path copy = tmp.resolve("copy.raw");
