@@ -4,10 +4,7 @@
 # Data: ~1 GiB of semi-compressible disk content (bench/gendisk.py) in a 1100 MiB image, made into
 # a VMA and compressed from stdin exactly as vzdump does.
 source "$(dirname "$0")/lib.sh"
-WORK=$BENCH_DIR/compressed
-mkdir -p "$WORK"
-build
-log "$(machine)"
+bench_init compressed
 disk_dataset disk1g 1100 1024
 V=$WORK/disk1g.vma; M=$WORK/mnt; IMG=$M/disk-drive-scsi0.raw
 vbytes=$(stat -c %s "$V")

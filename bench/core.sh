@@ -1,10 +1,7 @@
 #!/usr/bin/env bash
 # Issue 2 (core): index build and extract of an uncompressed archive holding 2 GiB of data.
 source "$(dirname "$0")/lib.sh"
-WORK=$BENCH_DIR/core
-mkdir -p "$WORK"
-build
-log "$(machine)"
+bench_init core
 disk_dataset disk2g 3072 2048
 synthetic_dataset sparse1t $((1 << 40)) $((256 << 20))
 A=$WORK/disk2g.vma

@@ -28,6 +28,14 @@ build() {
   fi
 }
 
+# bench_init NAME: scratch dir $WORK=$BENCH_DIR/NAME, the build, and the machine in the log.
+bench_init() {
+  WORK=$BENCH_DIR/$1
+  mkdir -p "$WORK"
+  build
+  log "$(machine)"
+}
+
 now() { date +%s.%N; }
 # secs CMD...: wall seconds of CMD (stdout/stderr discarded unless QUIET=0)
 secs() {

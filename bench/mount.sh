@@ -3,10 +3,7 @@
 # block cache on/off for an uncompressed archive. Archives and source images in the page cache;
 # the mount's own page cache cold (a fresh mount for every run).
 source "$(dirname "$0")/lib.sh"
-WORK=$BENCH_DIR/mount
-mkdir -p "$WORK"
-build
-log "$(machine)"
+bench_init mount
 disk_dataset disk2g 3072 2048
 synthetic_dataset sparse8g $((8 << 30)) $((64 << 20))
 A=$WORK/disk2g.vma; RAW=$WORK/disk2g.raw; M=$WORK/mnt

@@ -1,10 +1,7 @@
 #!/usr/bin/env bash
 # Issue 5 (scale): a 1 TiB-virtual synthetic archive with ~256 MiB of scattered data.
 source "$(dirname "$0")/lib.sh"
-WORK=$BENCH_DIR/scale
-mkdir -p "$WORK"
-build
-log "$(machine)"
+bench_init scale
 synthetic_dataset big $((1 << 40)) $((256 << 20))
 A=$WORK/big.vma; IDX=$A.vmafs-index; M=$WORK/mnt; mkdir -p "$M"
 IMG=$M/disk-drive-scsi0.raw
