@@ -70,7 +70,7 @@ public final class ExtentIndexBuilder {
   }
 
   public ExtentIndexBuilder(VmaHeader header) throws IOException {
-    this(header, d -> ClusterTable.allocate(d.clusterCount()));
+    this(header, d -> ClusterTable.allocate(d.clusterCount(), header.headerSize()));
   }
 
   /** Indexes every extent of {@code reader} (skipping data) and returns the index. */

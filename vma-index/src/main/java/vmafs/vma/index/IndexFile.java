@@ -30,7 +30,7 @@ import vmafs.vma.VmaHeader;
  *
  * <pre>
  * page 0       fixed header: magic, version, where the metadata is, CRC32Cs
- * page 1 …     one cluster table per device (8 bytes per cluster, little-endian), page-aligned
+ * page 1 …     one cluster table per device (7 bytes per cluster, little-endian), page-aligned
  * then         named opaque sections (e.g. a compressed format's block map), page-aligned
  * last         metadata: archive identity, VMA header fields, per-device stats, summaries, and
  *              offsets, lengths and CRC32Cs of the tables and sections
@@ -42,7 +42,7 @@ import vmafs.vma.VmaHeader;
 public final class IndexFile {
   static final byte[] MAGIC = "VMAFSIDX".getBytes(StandardCharsets.US_ASCII);
   /** Bumped whenever the layout or the meaning of a field changes; older files are rebuilt. */
-  public static final int FORMAT_VERSION = 1;
+  public static final int FORMAT_VERSION = 2;
   static final int PAGE = 4096;
   static final int OFF_MAGIC = 0; // 8 bytes
   static final int OFF_VERSION = 8; // u32
@@ -66,10 +66,12 @@ public final class IndexFile {
     private final FileChannel channel;
     private final Map<Integer, Long> tableOffsets = new LinkedHashMap<>();
     private final long tablesEnd;
+    private final int headerSize;
     private boolean done;
 
     public Writer(Path target, VmaHeader header) throws IOException {
       this.target = target;
+      this.headerSize = header.headerSize();
       this.tmp = target.resolveSibling(target.getFileName() + ".tmp-" + ProcessHandle.current().pid()
           + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
       this.channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
@@ -84,7 +86,7 @@ public final class IndexFile {
 
     /** Tables mapped read-write from the file being written; use with {@link ExtentIndexBuilder}. */
     public ExtentIndexBuilder.TableFactory tables() {
-      return d -> ClusterTable.map(channel, tableOffsets.get(d.id()), d.clusterCount(),
+      return d -> ClusterTable.map(channel, tableOffsets.get(d.id()), d.clusterCount(), headerSize,
           FileChannel.MapMode.READ_WRITE);
     }
 
@@ -316,7 +318,7 @@ public final class IndexFile {
       if (tableCrc(ch, off, clusters) != crc) {
         throw new StaleIndexException("index table of " + info.name() + " is corrupt (checksum mismatch)");
       }
-      ClusterTable table = ClusterTable.map(ch, off, clusters, FileChannel.MapMode.READ_ONLY);
+      ClusterTable table = ClusterTable.map(ch, off, clusters, headerSize, FileChannel.MapMode.READ_ONLY);
       DeviceStats stats = new DeviceStats(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9]);
       infos.add(info);
       devices.add(new DeviceIndex(info, table, groupBlocks, stats));

@@ -92,11 +92,11 @@ class IndexFileTest {
   }
 
   @Test
-  void theIndexCostsAtMostEightBytesPerCluster() throws IOException {
+  void theIndexCostsSevenBytesPerClusterPlusPages() throws IOException {
     ExtentIndex index = save(Map.of());
     long clusters = index.devices().stream().mapToLong(DeviceIndex::clusterCount).sum();
-    // Page alignment of each table plus a few KiB of metadata on top of 8 bytes per cluster.
-    assertTrue(Files.size(indexFile) <= 8 * clusters + 4096L * (index.devices().size() + 2),
+    // Page alignment of each table plus a few KiB of metadata on top of 7 bytes per cluster.
+    assertTrue(Files.size(indexFile) <= 7 * clusters + 4096L * (index.devices().size() + 2),
         Files.size(indexFile) + " bytes for " + clusters + " clusters");
   }
 
