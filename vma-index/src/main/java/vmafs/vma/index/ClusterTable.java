@@ -111,6 +111,12 @@ public final class ClusterTable {
     return entry(mask, base + ((stored & STORED_OFFSET_MASK) << OFFSET_UNIT_SHIFT));
   }
 
+  /** Whether the cluster was seen: one byte read, for the index pass's hot path. */
+  boolean isSeen(long cluster) {
+    ByteBuffer b = chunks[(int) (cluster >>> CHUNK_SHIFT)];
+    return b.get((int) (cluster & (CHUNK_ENTRIES - 1)) * ENTRY_BYTES + 6) < 0; // bit 55
+  }
+
   /**
    * Stores {@code entry}. The offset of a present entry must lie at {@code base} plus a multiple of
    * 512, which every VMA block offset does; anything else is a caller's bug, not bad input.

@@ -87,7 +87,7 @@ public final class ExtentIndexBuilder {
   /** Whether a cluster of a device has been recorded already (for streaming consumers). */
   public boolean seen(int devId, long cluster) {
     Device d = devId > 0 && devId < MAX_DEVICES ? byId[devId] : null;
-    return d != null && cluster < d.clusters && ClusterTable.isPresent(d.table.get(cluster));
+    return d != null && cluster < d.clusters && d.table.isSeen(cluster);
   }
 
   /** Records the entries of one extent. */
@@ -138,9 +138,9 @@ public final class ExtentIndexBuilder {
       throw new MalformedArchiveException("extent data", offset,
           "archive stream larger than " + ClusterTable.MAX_OFFSET + " bytes is not supported");
     }
-    long old = d.table.get(cluster);
     int group = (int) (cluster >>> DeviceIndex.GROUP_SHIFT);
-    if (ClusterTable.isPresent(old)) {
+    if (d.table.isSeen(cluster)) {
+      long old = d.table.get(cluster);
       if (d.duplicates++ == 0) {
         d.firstDuplicate = cluster;
       }
@@ -169,7 +169,7 @@ public final class ExtentIndexBuilder {
       long firstMissing = -1;
       // Only an incomplete device is scanned for its first gap (a complete 1 TiB one is 16 M entries).
       for (long c = 0; present < d.clusters && c < d.clusters && firstMissing < 0; c++) {
-        if (!ClusterTable.isPresent(d.table.get(c))) {
+        if (!d.table.isSeen(c)) {
           firstMissing = c;
         }
       }

@@ -43,8 +43,10 @@ class ClusterTableTest {
       for (long offset : offsets) {
         long off = offset < BASE ? BASE : offset;
         off = BASE + ((off - BASE) & ~511L);
+        assertFalse(t.isSeen(c));
         t.set(c, ClusterTable.entry(mask, off));
         assertEquals(ClusterTable.entry(mask, off), t.get(c), "cluster " + c);
+        assertTrue(t.isSeen(c), "cluster " + c);
         c++;
       }
     }
