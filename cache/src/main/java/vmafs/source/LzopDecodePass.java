@@ -3,7 +3,18 @@ package vmafs.source;
 import io.airlift.compress.MalformedInputException;
 import io.airlift.compress.lzo.LzoDecompressor;
 import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.Adler32;
 import java.util.zip.CRC32;
 import java.util.zip.Checksum;
@@ -13,14 +24,30 @@ import java.util.zip.Checksum;
  * records each block's sizes and data checksum for {@link LzopMap}.
  */
 final class LzopDecodePass extends DecodePassBase {
+  /**
+   * Blocks in flight: read in order on the caller's thread (cheap), decoded and verified on the
+   * workers, handed out in order. lzop blocks are independent, so decoding (pure-Java LZO1X, the
+   * pass's main cost) uses every core; measured, one decoder thread alone gained nothing.
+   */
+  private static final int IN_FLIGHT = 6;
+  private static final int WORKERS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+
   private final LzopFormat.Header header;
-  private final LzoDecompressor lzo = new LzoDecompressor();
   private final LzopMap.Builder blocks;
-  private byte[] compressed = new byte[0];
-  private byte[] block = new byte[0];
-  private int blockPos;
-  private int blockLen;
-  private boolean ended;
+  private final ThreadLocal<LzoDecompressor> lzo = ThreadLocal.withInitial(LzoDecompressor::new);
+  private final Deque<Future<ByteBuffer>> inFlight = new ArrayDeque<>();
+  /**
+   * Buffers reused round-robin: block k uses slot k % RING, which is free again once the caller
+   * has moved past block k (at most IN_FLIGHT blocks are ahead of it). A fresh array per block
+   * made the short-heap JVM collect ~300 times per GiB and was slower than decoding on one thread.
+   */
+  private static final int RING = IN_FLIGHT + 1;
+  private final byte[][] compressedRing = new byte[RING][0];
+  private final byte[][] blockRing = new byte[RING][0];
+  private long sequence;
+  private ExecutorService workers;
+  private boolean inputEnded;
+  private ByteBuffer current;
 
   LzopDecodePass(Path archive, DecodeOptions options) throws IOException {
     super(archive, options);
@@ -35,28 +62,84 @@ final class LzopDecodePass extends DecodePassBase {
 
   @Override
   protected int produce(byte[] b, int off, int len) throws IOException {
-    if (blockPos == blockLen) {
-      if (ended || !nextBlock()) {
+    if (current == null || !current.hasRemaining()) {
+      while (!inputEnded && inFlight.size() < IN_FLIGHT) {
+        try {
+          Callable<ByteBuffer> task = nextBlock();
+          if (task != null) {
+            inFlight.add(workers().submit(task));
+          }
+        } catch (IOException e) {
+          // Reported in stream order: after whatever the blocks before it turn out to be.
+          inFlight.add(CompletableFuture.failedFuture(e));
+          inputEnded = true;
+        }
+      }
+      Future<ByteBuffer> next = inFlight.poll();
+      if (next == null) {
+        shutdownWorkers();
         return -1;
       }
+      current = await(next);
     }
-    int n = Math.min(len, blockLen - blockPos);
-    System.arraycopy(block, blockPos, b, off, n);
-    blockPos += n;
+    int n = Math.min(len, current.remaining());
+    current.get(b, off, n);
     return n;
   }
 
-  /** Reads, decodes and verifies the next block; false at the verified end marker. */
-  private boolean nextBlock() throws IOException {
+  private ExecutorService workers() {
+    if (workers == null) {
+      AtomicInteger n = new AtomicInteger();
+      workers = Executors.newFixedThreadPool(WORKERS, r -> {
+        Thread t = new Thread(r, "vmafs-lzop-decode-" + n.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
+    }
+    return workers;
+  }
+
+  private ByteBuffer await(Future<ByteBuffer> f) throws IOException {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException(name + ": interrupted while decoding");
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException(name + ": " + cause, cause);
+    }
+  }
+
+  private void shutdownWorkers() {
+    if (workers != null) {
+      workers.shutdownNow();
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    shutdownWorkers();
+    super.close();
+  }
+
+  /**
+   * Reads the next block's header and compressed bytes and returns the task that decodes and
+   * verifies it; null (and {@link #inputEnded}) at the verified end marker.
+   */
+  private Callable<ByteBuffer> nextBlock() throws IOException {
     long headerOffset = in.offset();
     long usize = in.readU32BE();
     if (usize == 0) {
-      ended = true;
       if (!in.atEof()) {
         throw new CorruptArchiveException(name + ": trailing garbage after the lzop end marker at compressed offset "
             + in.offset());
       }
-      return false;
+      inputEnded = true;
+      return null;
     }
     long csize = in.readU32BE();
     LzopMap.checkSizes(name, blocks.count(), headerOffset, csize, usize);
@@ -70,27 +153,33 @@ final class LzopDecodePass extends DecodePassBase {
     }
     int c = (int) csize;
     int u = (int) usize;
-    if (compressed.length < c) {
-      compressed = new byte[c];
+    int slot = (int) (sequence++ % RING);
+    if (compressedRing[slot].length < c) {
+      compressedRing[slot] = new byte[c];
     }
-    if (block.length < u) {
-      block = new byte[u];
-    }
+    byte[] compressed = compressedRing[slot];
     in.readFully(compressed, 0, c);
     String where = "lzop block #" + blocks.count() + " at compressed offset " + headerOffset;
-    verify(adlerC, new Adler32(), compressed, c, where, "compressed data Adler-32");
-    verify(crcC, new CRC32(), compressed, c, where, "compressed data CRC-32");
-    if (c == u) {
-      System.arraycopy(compressed, 0, block, 0, u);
-    } else {
-      decompress(lzo, compressed, c, block, u, where);
-    }
-    verify(adlerD, new Adler32(), block, u, where, "Adler-32");
-    verify(crcD, new CRC32(), block, u, where, "CRC-32");
     blocks.add(c, u, crcD >= 0 ? crcD : adlerD);
-    blockPos = 0;
-    blockLen = u;
-    return true;
+    long ac = adlerC;
+    long cc = crcC;
+    return () -> {
+      verify(ac, new Adler32(), compressed, c, where, "compressed data Adler-32");
+      verify(cc, new CRC32(), compressed, c, where, "compressed data CRC-32");
+      byte[] block;
+      if (c == u) {
+        block = compressed;
+      } else {
+        if (blockRing[slot].length < u) {
+          blockRing[slot] = new byte[u];
+        }
+        block = blockRing[slot];
+        decompress(lzo.get(), compressed, c, block, u, where);
+      }
+      verify(adlerD, new Adler32(), block, u, where, "Adler-32");
+      verify(crcD, new CRC32(), block, u, where, "CRC-32");
+      return ByteBuffer.wrap(block, 0, u);
+    };
   }
 
   static void decompress(LzoDecompressor lzo, byte[] src, int c, byte[] dst, int u, String where)
