@@ -78,7 +78,9 @@ final class ArchiveArgs {
   /** As {@link #stream(String)}, reporting progress in bytes of the archive file. */
   static VmaStreamReader stream(String archive, Progress progress) throws IOException {
     if (isStdin(archive)) {
-      return VmaStreamReader.open(new BufferedInputStream(System.in, STDIN_BUFFER));
+      BufferedInputStream in = new BufferedInputStream(System.in, STDIN_BUFFER);
+      refuseCompressedStdin(in);
+      return VmaStreamReader.open(in);
     }
     Path p = existing(archive);
     if (ArchiveFormat.detect(p) == ArchiveFormat.RAW_VMA) {
@@ -89,6 +91,27 @@ final class ArchiveArgs {
     DecodePass pass = DecodePass.open(p, DecodeOptions.defaults().withStreamOnly()
         .withProgress((done, total) -> progress.update(done)));
     return VmaStreamReader.open(new BufferedInputStream(pass.stream(), STDIN_BUFFER));
+  }
+
+  /**
+   * A compressed stream on stdin would otherwise be reported as "not a VMA archive": say what it is
+   * and what to do. (Decoding needs random access to the file for zstd frames and the saved maps.)
+   */
+  private static void refuseCompressedStdin(BufferedInputStream in) throws IOException {
+    in.mark(16);
+    byte[] head = in.readNBytes(9);
+    in.reset();
+    ArchiveFormat f = ArchiveFormat.detect(head);
+    if (f != null && f != ArchiveFormat.RAW_VMA) {
+      String tool = switch (f) {
+        case ZSTD -> "zstd -dc";
+        case LZOP -> "lzop -dc";
+        default -> "gzip -dc";
+      };
+      throw new CliException(ExitCodes.USAGE, "stdin holds a " + f.name().toLowerCase(java.util.Locale.ROOT)
+          + "-compressed stream, but '-' reads an uncompressed VMA: pass the file itself, or"
+          + " decompress on the way (" + tool + " FILE | vmafs ... -)");
+    }
   }
 
   /** Counts bytes read from a plain file for the progress bar. */

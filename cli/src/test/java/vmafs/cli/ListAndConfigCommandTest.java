@@ -70,6 +70,19 @@ class ListAndConfigCommandTest {
     assertEquals(EXPECTED_LIST.replace("22:13:20", "17:13:20"), ny.stdout());
   }
 
+  /** A compressed stream on stdin is named, with what to do instead, not "not a VMA archive". */
+  @Test
+  void compressedStdinIsRecognisedAndExplained() throws Exception {
+    Path zst = dir.resolve("piped.vma.zst");
+    Process p = new ProcessBuilder("zstd", "-q", "-c", archive.toString())
+        .redirectOutput(zst.toFile()).start();
+    assertEquals(0, p.waitFor());
+    Cli.Result r = Cli.runWithStdin(zst, "list", "-");
+    assertEquals(ExitCodes.USAGE, r.code(), r.err());
+    assertTrue(r.err().contains("stdin holds a zstd-compressed stream") && r.err().contains("zstd -dc FILE"), r.err());
+    assertFalse(r.err().contains("Exception"), r.err());
+  }
+
   @Test
   void listReadsStdin() {
     Cli.Result r = Cli.runWithStdin(archive, "list", "-");
