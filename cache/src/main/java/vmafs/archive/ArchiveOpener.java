@@ -18,7 +18,6 @@ import vmafs.source.DecodePass;
 import vmafs.source.SourceMap;
 import vmafs.source.ZstdFrameMap;
 import vmafs.vma.DeviceInfo;
-import vmafs.vma.ExtentHeader;
 import vmafs.vma.Progress;
 import vmafs.vma.VmaStreamReader;
 import vmafs.vma.index.ArchiveIdentity;
@@ -200,8 +199,8 @@ public final class ArchiveOpener {
       try {
         VmaStreamReader reader =
             VmaStreamReader.open(new ChannelInputStream(source.channel(), 0, SCAN_BUFFER));
-        return indexAndSave(path, format, identity, target, reader,
-            () -> progress.update(reader.position()), () -> new Opened(source, Map.of()));
+        return indexAndSave(path, format, identity, target, reader, progress,
+            () -> new Opened(source, Map.of()));
       } catch (IOException | RuntimeException e) {
         source.close();
         throw e;
@@ -213,21 +212,17 @@ public final class ArchiveOpener {
         .withProgress((done, total) -> progress.update(done));
     if (indexOnly) {
       try (DecodePass pass = DecodePass.open(path, options.withStreamOnly())) {
-        VmaStreamReader reader = VmaStreamReader.open(pass.stream());
-        ExtentIndexBuilder builder = new ExtentIndexBuilder(reader.header());
-        ExtentHeader e;
-        while ((e = reader.nextExtent()) != null) {
-          builder.accept(e);
-        }
+        // Progress comes from the decode pass, in compressed bytes.
+        ExtentIndex index = ExtentIndexBuilder.build(VmaStreamReader.open(pass.stream()), Progress.NONE);
         pass.stream().transferTo(java.io.OutputStream.nullOutputStream()); // verifies the end
-        return new Archive(path, builder.finish(reader.position(), null), new NoReads(path),
-            name(format), null, IndexOrigin.BUILT_IN_MEMORY);
+        return new Archive(path, index, new NoReads(path), name(format), null,
+            IndexOrigin.BUILT_IN_MEMORY);
       }
     }
     try (DecodePass pass = DecodePass.open(path, options)) {
       VmaStreamReader reader = VmaStreamReader.open(pass.stream());
       pass.expectUncompressedAtMost(streamBound(reader));
-      return indexAndSave(path, format, identity, target, reader, () -> {}, () -> {
+      return indexAndSave(path, format, identity, target, reader, Progress.NONE, () -> {
         SourceMap map = pass.finish();
         return new Opened(map.open(path, cache), Map.of(SOURCE_MAP_SECTION, map.toBytes()));
       });
@@ -263,18 +258,13 @@ public final class ArchiveOpener {
   }
 
   private Archive indexAndSave(Path path, ArchiveFormat format, ArchiveIdentity identity,
-      Path target, VmaStreamReader reader, Runnable tick, OpenSource afterPass) throws IOException {
+      Path target, VmaStreamReader reader, Progress passProgress, OpenSource afterPass)
+      throws IOException {
     IndexFile.Writer writer = saveIndex ? openWriter(target, reader) : null;
     try {
-      ExtentIndexBuilder builder = writer != null
-          ? new ExtentIndexBuilder(reader.header(), writer.tables())
-          : new ExtentIndexBuilder(reader.header());
-      ExtentHeader e;
-      while ((e = reader.nextExtent()) != null) {
-        builder.accept(e);
-        tick.run();
-      }
-      ExtentIndex index = builder.finish(reader.position(), null);
+      ExtentIndex index = writer != null
+          ? ExtentIndexBuilder.build(reader, writer.tables(), passProgress)
+          : ExtentIndexBuilder.build(reader, passProgress);
       Opened opened = afterPass.get();
       if (writer != null) {
         try {

@@ -44,7 +44,6 @@ final class LzopDecodePass extends DecodePassBase {
   private static final int RING = IN_FLIGHT + 1;
   private final byte[][] compressedRing = new byte[RING][0];
   private final byte[][] blockRing = new byte[RING][0];
-  private long sequence;
   private ExecutorService workers;
   private boolean inputEnded;
   private ByteBuffer current;
@@ -153,7 +152,7 @@ final class LzopDecodePass extends DecodePassBase {
     }
     int c = (int) csize;
     int u = (int) usize;
-    int slot = (int) (sequence++ % RING);
+    int slot = blocks.count() % RING; // blocks.count() numbers this block
     if (compressedRing[slot].length < c) {
       compressedRing[slot] = new byte[c];
     }

@@ -109,7 +109,6 @@ public final class LzopMap implements SourceMap {
     return archiveSize;
   }
 
-
   @Override
   public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);

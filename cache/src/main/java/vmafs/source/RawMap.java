@@ -18,7 +18,6 @@ public record RawMap(long archiveSize) implements SourceMap {
     return archiveSize;
   }
 
-
   @Override
   public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);

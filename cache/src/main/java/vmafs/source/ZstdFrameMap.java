@@ -166,7 +166,6 @@ public final class ZstdFrameMap implements SourceMap {
     return archiveSize;
   }
 
-
   @Override
   public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);

@@ -304,30 +304,22 @@ final class LoopDevices {
   private static Map<String, Path> mountsByDevice() {
     Map<String, Path> out = new LinkedHashMap<>();
     try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.ISO_8859_1)) {
-        String[] f = line.split(" ");
-        if (f.length > 4) {
-          out.putIfAbsent(f[2], Path.of(f[4].replace("\\040", " ")));
-        }
+      for (MountTable.Mount m : MountTable.all()) {
+        out.putIfAbsent(m.device(), m.mountpoint());
       }
-    } catch (IOException e) {
-      throw new CliException(ExitCodes.ENVIRONMENT, "cannot read /proc/self/mountinfo: " + e.getMessage(), e);
+    } catch (java.io.UncheckedIOException e) {
+      throw new CliException(ExitCodes.ENVIRONMENT, "cannot read /proc/self/mountinfo: "
+          + e.getCause().getMessage(), e);
     }
     return out;
   }
 
+  /** {@link MountTable#canonical}, or the absolute path where not even its parent resolves. */
   private static Path canonical(Path path) {
-    Path absolute = path.toAbsolutePath().normalize();
     try {
-      return absolute.toRealPath();
+      return MountTable.canonical(path);
     } catch (IOException e) {
-      // a dead FUSE mount (ENOTCONN): resolve the parent only
-    }
-    Path parent = absolute.getParent();
-    try {
-      return parent == null ? absolute : parent.toRealPath().resolve(absolute.getFileName());
-    } catch (IOException e) {
-      return absolute;
+      return path.toAbsolutePath().normalize();
     }
   }
 

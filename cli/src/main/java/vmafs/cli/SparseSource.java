@@ -10,6 +10,8 @@ import java.nio.file.Path;
 final class SparseSource implements AutoCloseable {
   private static final int O_RDONLY = 0;
   private static final int SEEK_DATA = 3;
+  /** errno of SEEK_DATA when only hole follows. */
+  private static final int ENXIO = 6;
 
   private final int fd;
   /** Cached answer: no data in [askedFrom, nextData); nextData = MAX_VALUE when none follows. */
@@ -37,7 +39,7 @@ final class SparseSource implements AutoCloseable {
       long d = Posix.libc().lseek(fd, from, SEEK_DATA);
       if (d < 0) {
         // ENXIO: nothing but hole up to the end. Any other error: assume data.
-        d = jnr.ffi.LastError.getLastError(jnr.ffi.Runtime.getSystemRuntime()) == 6 ? Long.MAX_VALUE : from;
+        d = jnr.ffi.LastError.getLastError(jnr.ffi.Runtime.getSystemRuntime()) == ENXIO ? Long.MAX_VALUE : from;
       }
       askedFrom = from;
       nextData = d;

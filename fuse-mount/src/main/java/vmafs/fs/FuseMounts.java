@@ -111,26 +111,13 @@ public final class FuseMounts {
     return path;
   }
 
-  /**
-   * Absolute with symlinks resolved, as /proc/self/mountinfo spells it. A path that cannot be
-   * stat'ed (missing, or a dead mount) is resolved up to its parent.
-   */
+  /** {@link MountTable#canonical}, or a clear error naming the inaccessible parent. */
   private static Path canonical(Path path) {
-    Path absolute = path.toAbsolutePath().normalize();
     try {
-      return absolute.toRealPath();
-    } catch (IOException unreachable) {
-      // handled below
-    }
-    Path parent = absolute.getParent();
-    if (parent == null) {
-      return absolute;
-    }
-    try {
-      return parent.toRealPath().resolve(absolute.getFileName());
+      return MountTable.canonical(path);
     } catch (IOException e) {
-      throw new FuseException("mountpoint " + path + ": its parent directory " + parent
-          + " is not accessible: " + e.getMessage(), e);
+      throw new FuseException("mountpoint " + path + ": its parent directory "
+          + path.toAbsolutePath().normalize().getParent() + " is not accessible: " + e.getMessage(), e);
     }
   }
 }

@@ -33,6 +33,17 @@ public final class MountTable {
    * there. Of several mounts stacked on one path the last one listed is on top.
    */
   public static Optional<Mount> at(Path mountpoint) {
+    Mount top = null;
+    for (Mount m : all()) {
+      if (m.mountpoint().equals(mountpoint)) {
+        top = m;
+      }
+    }
+    return Optional.ofNullable(top);
+  }
+
+  /** Every mount, in the kernel's order. */
+  public static List<Mount> all() {
     List<String> lines;
     try {
       // Latin-1 keeps every byte; mount points are decoded from their octal escapes below.
@@ -40,14 +51,24 @@ public final class MountTable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    Mount top = null;
-    for (String line : lines) {
-      Mount m = parse(line);
-      if (m.mountpoint().equals(mountpoint)) {
-        top = m;
-      }
+    return lines.stream().map(MountTable::parse).toList();
+  }
+
+  /**
+   * {@code path} absolute with symlinks resolved, as mountinfo spells mount points. A path that
+   * cannot be stat'ed (missing, or a dead FUSE mount: ENOTCONN) is resolved up to its parent.
+   *
+   * @throws IOException if not even the parent directory can be resolved
+   */
+  public static Path canonical(Path path) throws IOException {
+    Path absolute = path.toAbsolutePath().normalize();
+    try {
+      return absolute.toRealPath();
+    } catch (IOException unreachable) {
+      // resolve the parent below
     }
-    return Optional.ofNullable(top);
+    Path parent = absolute.getParent();
+    return parent == null ? absolute : parent.toRealPath().resolve(absolute.getFileName());
   }
 
   /** Whether the mount {@code device} is still attached at {@code mountpoint}, on top. */

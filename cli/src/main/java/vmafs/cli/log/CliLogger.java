@@ -2,11 +2,14 @@ package vmafs.cli.log;
 
 import org.slf4j.Marker;
 import org.slf4j.event.Level;
-import org.slf4j.helpers.AbstractLogger;
+import org.slf4j.helpers.LegacyAbstractLogger;
 import org.slf4j.helpers.MessageFormatter;
 
-/** An slf4j logger that formats and hands lines to {@link CliLogging}. */
-final class CliLogger extends AbstractLogger {
+/**
+ * An slf4j logger that formats and hands lines to {@link CliLogging}. Markers are ignored
+ * ({@link LegacyAbstractLogger} maps the marker variants to the plain ones).
+ */
+final class CliLogger extends LegacyAbstractLogger {
   private static final long serialVersionUID = 1L;
 
   CliLogger(String name) {
@@ -32,18 +35,8 @@ final class CliLogger extends AbstractLogger {
   }
 
   @Override
-  public boolean isTraceEnabled(Marker marker) {
-    return isTraceEnabled();
-  }
-
-  @Override
   public boolean isDebugEnabled() {
     return CliLogging.enabled(Level.DEBUG);
-  }
-
-  @Override
-  public boolean isDebugEnabled(Marker marker) {
-    return isDebugEnabled();
   }
 
   @Override
@@ -52,27 +45,12 @@ final class CliLogger extends AbstractLogger {
   }
 
   @Override
-  public boolean isInfoEnabled(Marker marker) {
-    return isInfoEnabled();
-  }
-
-  @Override
   public boolean isWarnEnabled() {
     return CliLogging.enabled(Level.WARN);
   }
 
   @Override
-  public boolean isWarnEnabled(Marker marker) {
-    return isWarnEnabled();
-  }
-
-  @Override
   public boolean isErrorEnabled() {
     return CliLogging.enabled(Level.ERROR);
-  }
-
-  @Override
-  public boolean isErrorEnabled(Marker marker) {
-    return isErrorEnabled();
   }
 }

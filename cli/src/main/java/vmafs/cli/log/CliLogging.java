@@ -53,7 +53,7 @@ public final class CliLogging {
     PrintStream p = out != null ? out : System.err;
     synchronized (CliLogging.class) {
       p.println(sb);
-      if (t != null && (threshold.toInt() <= Level.DEBUG.toInt())) {
+      if (t != null && enabled(Level.DEBUG)) {
         t.printStackTrace(p);
       }
       p.flush();

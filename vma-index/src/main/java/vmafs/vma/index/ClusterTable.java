@@ -75,7 +75,7 @@ public final class ClusterTable {
       FileChannel.MapMode mode) throws IOException {
     ByteBuffer[] chunks = new ByteBuffer[chunkCount(entries)];
     for (int i = 0; i < chunks.length; i++) {
-      long at = position + ((long) i << CHUNK_SHIFT) * ENTRY_BYTES;
+      long at = position + bytes((long) i << CHUNK_SHIFT);
       chunks[i] = channel.map(mode, at, chunkBytes(entries, i)).order(ByteOrder.LITTLE_ENDIAN);
     }
     return new ClusterTable(chunks, entries, base);
@@ -92,16 +92,25 @@ public final class ClusterTable {
 
   private static int chunkBytes(long entries, int chunk) {
     long first = (long) chunk << CHUNK_SHIFT;
-    return (int) (Math.min(CHUNK_ENTRIES, entries - first) * ENTRY_BYTES);
+    return (int) bytes(Math.min(CHUNK_ENTRIES, entries - first));
   }
 
   public long length() {
     return length;
   }
 
+  private ByteBuffer chunkOf(long cluster) {
+    return chunks[(int) (cluster >>> CHUNK_SHIFT)];
+  }
+
+  /** Byte position of the entry within its chunk. */
+  private static int positionOf(long cluster) {
+    return (int) (cluster & (CHUNK_ENTRIES - 1)) * ENTRY_BYTES;
+  }
+
   public long get(long cluster) {
-    ByteBuffer b = chunks[(int) (cluster >>> CHUNK_SHIFT)];
-    int at = (int) (cluster & (CHUNK_ENTRIES - 1)) * ENTRY_BYTES;
+    ByteBuffer b = chunkOf(cluster);
+    int at = positionOf(cluster);
     long stored = (b.getInt(at) & 0xFFFF_FFFFL) | (b.getShort(at + 4) & 0xFFFFL) << 32
         | (b.get(at + 6) & 0xFFL) << 48;
     if ((stored & STORED_PRESENT) == 0) {
@@ -113,8 +122,7 @@ public final class ClusterTable {
 
   /** Whether the cluster was seen: one byte read, for the index pass's hot path. */
   boolean isSeen(long cluster) {
-    ByteBuffer b = chunks[(int) (cluster >>> CHUNK_SHIFT)];
-    return b.get((int) (cluster & (CHUNK_ENTRIES - 1)) * ENTRY_BYTES + 6) < 0; // bit 55
+    return chunkOf(cluster).get(positionOf(cluster) + 6) < 0; // bit 55
   }
 
   /**
@@ -132,8 +140,8 @@ public final class ClusterTable {
       }
       stored = STORED_PRESENT | (long) mask(entry) << STORED_MASK_SHIFT | rel >>> OFFSET_UNIT_SHIFT;
     }
-    ByteBuffer b = chunks[(int) (cluster >>> CHUNK_SHIFT)];
-    int at = (int) (cluster & (CHUNK_ENTRIES - 1)) * ENTRY_BYTES;
+    ByteBuffer b = chunkOf(cluster);
+    int at = positionOf(cluster);
     b.putInt(at, (int) stored);
     b.putShort(at + 4, (short) (stored >>> 32));
     b.put(at + 6, (byte) (stored >>> 48));

@@ -75,7 +75,13 @@ public final class ExtentIndexBuilder {
 
   /** Indexes every extent of {@code reader} (skipping data) and returns the index. */
   public static ExtentIndex build(VmaStreamReader reader, Progress progress) throws IOException {
-    ExtentIndexBuilder b = new ExtentIndexBuilder(reader.header());
+    return build(reader, d -> ClusterTable.allocate(d.clusterCount(), reader.header().headerSize()), progress);
+  }
+
+  /** As {@link #build(VmaStreamReader, Progress)}, into tables from {@code tables} (an index file's). */
+  public static ExtentIndex build(VmaStreamReader reader, TableFactory tables, Progress progress)
+      throws IOException {
+    ExtentIndexBuilder b = new ExtentIndexBuilder(reader.header(), tables);
     ExtentHeader e;
     while ((e = reader.nextExtent()) != null) {
       b.accept(e);
@@ -168,12 +174,14 @@ public final class ExtentIndexBuilder {
       long present = d.present;
       long firstMissing = -1;
       // Only an incomplete device is scanned for its first gap (a complete 1 TiB one is 16 M entries).
-      for (long c = 0; present < d.clusters && c < d.clusters && firstMissing < 0; c++) {
-        if (!d.table.isSeen(c)) {
-          firstMissing = c;
+      if (present < d.clusters) {
+        for (long c = 0; c < d.clusters && firstMissing < 0; c++) {
+          if (!d.table.isSeen(c)) {
+            firstMissing = c;
+          }
         }
       }
-      long missing = d.info.isVmstate() ? 0 : d.clusters - present;
+      long missing = d.vmstate ? 0 : d.clusters - present;
       DeviceStats stats = new DeviceStats(present, missing, missing == 0 ? -1 : firstMissing,
           d.duplicates, d.firstDuplicate, d.beyondEnd, d.firstBeyondEnd, d.tailBits,
           d.storedBlocks, d.outOfOrder);

@@ -79,7 +79,7 @@ public final class IndexFile {
       long at = PAGE;
       for (DeviceInfo d : header.devices()) {
         tableOffsets.put(d.id(), at);
-        at = align(at + d.clusterCount() * ClusterTable.ENTRY_BYTES);
+        at = align(at + ClusterTable.bytes(d.clusterCount()));
       }
       this.tablesEnd = at;
     }
@@ -304,7 +304,7 @@ public final class IndexFile {
       }
       long clusters = info.clusterCount();
       if (info.size() <= 0 || off < PAGE || off % PAGE != 0
-          || clusters > (tablesLimit - off) / ClusterTable.ENTRY_BYTES) {
+          || ClusterTable.bytes(clusters) > tablesLimit - off) {
         throw new StaleIndexException("index table of " + info.name() + " lies outside the file");
       }
       int groups = in.readInt();
@@ -367,7 +367,7 @@ public final class IndexFile {
    * disk's 128 MiB table then costs page cache, not the mount process's resident memory.
    */
   static int tableCrc(FileChannel ch, long offset, long entries) throws IOException {
-    return rangeCrc(ch, offset, entries * ClusterTable.ENTRY_BYTES);
+    return rangeCrc(ch, offset, ClusterTable.bytes(entries));
   }
 
   private static int rangeCrc(FileChannel ch, long offset, long length) throws IOException {

@@ -46,16 +46,16 @@ class IndexFileTest {
   }
 
   private ExtentIndex save(Map<String, byte[]> sections) throws IOException {
+    return save(ArchiveIdentity.of(archive), sections);
+  }
+
+  /** Builds the index straight into the index file, as a first mount does, and commits it. */
+  private ExtentIndex save(ArchiveIdentity identity, Map<String, byte[]> sections) throws IOException {
     try (var ch = java.nio.channels.FileChannel.open(archive)) {
       VmaStreamReader r = VmaStreamReader.open(new ChannelInputStream(ch, 0, 1 << 16));
       try (IndexFile.Writer w = new IndexFile.Writer(indexFile, r.header())) {
-        ExtentIndexBuilder b = new ExtentIndexBuilder(r.header(), w.tables());
-        vmafs.vma.ExtentHeader e;
-        while ((e = r.nextExtent()) != null) {
-          b.accept(e);
-        }
-        ExtentIndex index = b.finish(r.position(), null);
-        w.commit(index, ArchiveIdentity.of(archive), sections);
+        ExtentIndex index = ExtentIndexBuilder.build(r, w.tables(), vmafs.vma.Progress.NONE);
+        w.commit(index, identity, sections);
         return index;
       }
     }
@@ -217,17 +217,7 @@ class IndexFileTest {
 
   @Test
   void adoptGivesAnEmbeddedIndexItsArchive() throws IOException {
-    try (var ch = java.nio.channels.FileChannel.open(archive)) {
-      VmaStreamReader r = VmaStreamReader.open(new ChannelInputStream(ch, 0, 1 << 16));
-      try (IndexFile.Writer w = new IndexFile.Writer(indexFile, r.header())) {
-        ExtentIndexBuilder b = new ExtentIndexBuilder(r.header(), w.tables());
-        vmafs.vma.ExtentHeader e;
-        while ((e = r.nextExtent()) != null) {
-          b.accept(e);
-        }
-        w.commit(b.finish(r.position(), null), ArchiveIdentity.EMBEDDED, Map.of());
-      }
-    }
+    save(ArchiveIdentity.EMBEDDED, Map.of());
     assertThrows(StaleIndexException.class,
         () -> IndexFile.load(indexFile, ArchiveIdentity.of(archive), true));
     IndexFile.adopt(indexFile, ArchiveIdentity.of(archive));
