@@ -87,6 +87,33 @@ public final class BlockCache {
     }
   }
 
+  /**
+   * Like {@link #get(Key, Loader)} for sources that may cache a verified prefix of a block: loads
+   * with {@code loader} if absent; a cached value shorter than {@code minLength} is replaced by what
+   * {@code grow} returns (e.g. the whole block: a reader that outgrew a prefix once is likely to do
+   * it again). Again at most one load per key at a time.
+   */
+  public byte[] get(Key key, int minLength, Loader loader, Loader grow) throws IOException {
+    byte[] v = get(key, loader);
+    if (v.length >= minLength) {
+      return v;
+    }
+    try {
+      return cache.asMap().compute(key, (k, cur) -> {
+        if (cur != null && cur.length >= minLength) {
+          return cur; // another reader grew it meanwhile
+        }
+        try {
+          return grow.load();
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+  }
+
   /** Drops every block of a source, e.g. when it is closed. */
   public void invalidateSource(long sourceId) {
     cache.asMap().keySet().removeIf(k -> k.sourceId() == sourceId);

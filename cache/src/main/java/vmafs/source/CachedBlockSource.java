@@ -54,32 +54,44 @@ final class CachedBlockSource implements ArchiveSource {
     long pos = position;
     while (dst.hasRemaining()) {
       int index = table.indexOf(pos);
-      byte[] block = block(index);
       int from = (int) (pos - table.start(index));
-      int n = Math.min(dst.remaining(), block.length - from);
+      int n = (int) Math.min(dst.remaining(), table.length(index) - (long) from);
+      byte[] block = block(index, from + n);
       dst.put(block, from, n);
       pos += n;
     }
   }
 
-  private byte[] block(int index) throws IOException {
+  /**
+   * Block {@code index}, or a verified prefix of it at least {@code needed} bytes long. A random
+   * read gets the prefix it needs, if the decoder can stop early; a reader that just finished the
+   * previous block, or outgrew a prefix of this one, gets the whole block (it will want the rest).
+   */
+  private byte[] block(int index, int needed) throws IOException {
+    boolean sequential = false;
     for (int i = 0; i < recent.length(); i++) {
       Recent r = recent.get(i);
-      if (r != null && r.index() == index) {
+      if (r != null && r.index() == index && r.block().length >= needed) {
         return r.block();
       }
+      sequential |= r != null && (r.index() == index - 1 || r.index() == index);
     }
-    byte[] block = cache.get(new BlockCache.Key(sourceId, index), () -> decode(index));
+    int length = table.length(index);
+    int want = sequential || !decoder.decodesPrefixes() ? length : needed;
+    byte[] block = cache.get(new BlockCache.Key(sourceId, index), needed,
+        () -> decode(index, want), () -> decode(index, length));
     recent.set(nextSlot.getAndIncrement() & 1, new Recent(index, block));
     return block;
   }
 
-  private byte[] decode(int index) throws IOException {
-    byte[] block = decoder.decode(index);
-    if (block.length != table.length(index)) {
+  private byte[] decode(int index, int want) throws IOException {
+    int length = table.length(index);
+    byte[] block = want >= length ? decoder.decode(index) : decoder.decodePrefix(index, want);
+    if (want >= length ? block.length != length : block.length < want || block.length > length) {
       // A decoder bug, not bad data: still never serve it.
       throw new CorruptArchiveException(name + ": block #" + index + " decoded to " + block.length
-          + " bytes, expected " + table.length(index));
+          + " bytes, expected " + (want >= length ? "" : "at least " + want + " and at most ")
+          + length);
     }
     return block;
   }

@@ -11,7 +11,13 @@ final class FileReads {
 
   static void readFully(FileChannel ch, String name, long position, byte[] dst, int off, int len)
       throws IOException {
-    ByteBuffer buf = ByteBuffer.wrap(dst, off, len);
+    readFully(ch, name, position, ByteBuffer.wrap(dst, off, len));
+  }
+
+  /** Fills {@code buf} from its position to its limit. */
+  static void readFully(FileChannel ch, String name, long position, ByteBuffer buf)
+      throws IOException {
+    int len = buf.remaining();
     long pos = position;
     while (buf.hasRemaining()) {
       int n = ch.read(buf, pos);

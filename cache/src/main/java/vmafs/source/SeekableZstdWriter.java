@@ -20,7 +20,8 @@ import java.util.concurrent.Future;
 
 /**
  * Writes the zstd seekable format: independent frames cut where the caller says ({@link
- * #endFrame()}), optional skippable frames (e.g. an embedded VMA index), then the seek table. Each
+ * #endFrame()}), optional skippable frames (e.g. an embedded VMA index), a skippable frame of
+ * {@link ChunkChecksums} (so random reads may decode only part of a frame), then the seek table. Each
  * frame carries its content size and checksum, and the seek table (Checksum_Flag = 1) copies the
  * checksum, so {@code zstd -d}/{@code -t}/{@code -l} (the Proxmox restore path) work unchanged and
  * {@link ZstdFrameMap#fromSeekTable} reads it back without a decode pass.
@@ -36,7 +37,9 @@ public final class SeekableZstdWriter implements Closeable {
    */
   public static final int DEFAULT_MAX_FRAME = DecodeOptions.DEFAULT_ZSTD_MAX_FRAME;
 
-  private record Entry(int compressedSize, int decompressedSize, int checksum, byte[] bytes) {}
+  /** {@code chunks}: CRC-32C per 64 KiB of a data frame's content ({@link ChunkChecksums}). */
+  private record Entry(int compressedSize, int decompressedSize, int checksum, byte[] bytes,
+      int[] chunks) {}
 
   private final OutputStream out;
   private final int level;
@@ -130,7 +133,7 @@ public final class SeekableZstdWriter implements Closeable {
     ByteBuffer f = ByteBuffer.allocate(ZstdFormat.SKIPPABLE_HEADER_SIZE + payload.length)
         .order(ByteOrder.LITTLE_ENDIAN);
     f.putInt(ZstdFormat.SKIPPABLE_MAGIC_BASE | nibble).putInt(payload.length).put(payload);
-    Entry e = new Entry(f.capacity(), 0, 0, f.array());
+    Entry e = new Entry(f.capacity(), 0, 0, f.array(), new int[0]);
     if (executor == null) {
       emit(e);
     } else {
@@ -149,7 +152,8 @@ public final class SeekableZstdWriter implements Closeable {
       // With setChecksum(true) the frame ends in the low 32 bits of its XXH64: exactly the
       // value the seek table's Checksum field wants.
       int checksum = ZstdDecodePass.le32(c, c.length - ZstdFormat.CHECKSUM_SIZE);
-      return new Entry(c.length, data.length, checksum, c);
+      return new Entry(c.length, data.length, checksum, c,
+          ChunkChecksums.of(data, 0, data.length, ChunkChecksums.DEFAULT_CHUNK));
     } finally {
       contexts.offerFirst(ctx);
     }
@@ -174,7 +178,7 @@ public final class SeekableZstdWriter implements Closeable {
     }
     out.write(e.bytes());
     bytesOut += e.bytes().length;
-    table.add(new Entry(e.compressedSize(), e.decompressedSize(), e.checksum(), null));
+    table.add(new Entry(e.compressedSize(), e.decompressedSize(), e.checksum(), null, e.chunks()));
   }
 
   /** Uncompressed bytes in completed frames. */
@@ -201,6 +205,17 @@ public final class SeekableZstdWriter implements Closeable {
     }
     try {
       endFrame();
+      drain(0);
+      List<int[]> chunks = new ArrayList<>();
+      for (Entry e : table) {
+        if (e.decompressedSize() > 0) {
+          chunks.add(e.chunks());
+        }
+      }
+      if (!chunks.isEmpty()) {
+        writeSkippableFrame(ChunkChecksums.NIBBLE,
+            ChunkChecksums.pack(ChunkChecksums.DEFAULT_CHUNK, chunks));
+      }
       drain(0);
       int n = table.size();
       int frameSize = n * ZstdFormat.SEEK_ENTRY_SIZE_WITH_CHECKSUM + ZstdFormat.SEEK_FOOTER_SIZE;

@@ -10,6 +10,9 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import vmafs.cache.BlockCache;
 import vmafs.vma.io.ArchiveSource;
 
@@ -22,6 +25,7 @@ import vmafs.vma.io.ArchiveSource;
  * running sum from 0, and the frames cover the whole file.
  */
 public final class ZstdFrameMap implements SourceMap {
+  private static final Logger log = LoggerFactory.getLogger(ZstdFrameMap.class);
   private static final int RECORD_BYTES = 13;
   private static final int KIND_DATA = 0xFF;
   private static final int POOL_SIZE = 2 * Runtime.getRuntime().availableProcessors();
@@ -171,8 +175,66 @@ public final class ZstdFrameMap implements SourceMap {
     MapCodec.checkArchiveSize(archive, archiveSize);
     String name = archive.toString();
     FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ);
-    ZstdContextPool pool = new ZstdContextPool(POOL_SIZE);
-    BlockDecoder decoder = b -> {
+    try {
+      FrameDecoder decoder = new FrameDecoder(name, ch, loadChunkChecksums(archive, ch));
+      return new CachedBlockSource(name, new BlockTable(blockStarts, size), decoder, cache, () -> {
+        decoder.pool.close();
+        ch.close();
+      });
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
+    }
+  }
+
+  /** The chunk checksums written by {@code vmafs convert}, or null (then whole frames only). */
+  private ChunkChecksums loadChunkChecksums(Path archive, FileChannel ch) throws IOException {
+    for (int i = 0; i < frames.size(); i++) {
+      FrameInfo f = frames.get(i);
+      if (f.skippableNibble() != ChunkChecksums.NIBBLE) {
+        continue;
+      }
+      long len = f.compressedSize() - ZstdFormat.SKIPPABLE_HEADER_SIZE;
+      try {
+        if (len < 0 || len > DecodeOptions.MAX_BLOCK_ALLOCATION) {
+          throw new IOException("its frame is " + f.compressedSize() + " bytes");
+        }
+        byte[] payload = FileReads.read(ch, archive.toString(),
+            offsets[i] + ZstdFormat.SKIPPABLE_HEADER_SIZE, (int) len);
+        long[] lengths = new long[blockFrame.length];
+        for (int b = 0; b < lengths.length; b++) {
+          lengths[b] = frames.get(blockFrame[b]).decompressedSize();
+        }
+        return ChunkChecksums.parse(payload, lengths);
+      } catch (IOException e) {
+        log.warn("{}: ignoring the chunk checksums at compressed offset {} ({}); random reads will"
+            + " decode whole frames", archive, offsets[i], e.getMessage());
+        return null;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Decodes frames, or with chunk checksums only as much of a frame as a read needs. Thread-safe:
+   * contexts and buffers come from pools, because FUSE calls in on several threads.
+   */
+  private final class FrameDecoder implements BlockDecoder {
+    private final String name;
+    private final FileChannel ch;
+    private final ZstdContextPool pool = new ZstdContextPool(POOL_SIZE);
+    /** Direct buffers for streaming decodes (zstd-jni streams only between direct buffers). */
+    private final ConcurrentLinkedDeque<ByteBuffer[]> scratch = new ConcurrentLinkedDeque<>();
+    private volatile ChunkChecksums chunks;
+
+    FrameDecoder(String name, FileChannel ch, ChunkChecksums chunks) {
+      this.name = name;
+      this.ch = ch;
+      this.chunks = chunks;
+    }
+
+    @Override
+    public byte[] decode(int b) throws IOException {
       int i = blockFrame[b];
       FrameInfo f = frames.get(i);
       byte[] src = FileReads.read(ch, name, offsets[i], (int) f.compressedSize());
@@ -182,21 +244,79 @@ public final class ZstdFrameMap implements SourceMap {
       try {
         n = ctx.decompressByteArray(out, 0, out.length, src, 0, src.length);
       } catch (ZstdException e) {
-        throw new IOException(name + ": zstd frame #" + i + " at compressed offset " + offsets[i]
-            + " is corrupt or not " + out.length + " bytes long: " + e.getMessage(), e);
+        throw corrupt(i, "is corrupt or not " + out.length + " bytes long: " + e.getMessage(), e);
       } finally {
         pool.release(ctx);
       }
       if (n != out.length) {
-        throw new IOException(name + ": zstd frame #" + i + " at compressed offset " + offsets[i]
-            + " decoded to " + n + " bytes, expected " + out.length);
+        throw corrupt(i, "decoded to " + n + " bytes, expected " + out.length, null);
       }
       return out;
-    };
-    return new CachedBlockSource(name, new BlockTable(blockStarts, size), decoder, cache, () -> {
-      pool.close();
-      ch.close();
-    });
+    }
+
+    @Override
+    public boolean decodesPrefixes() {
+      return chunks != null;
+    }
+
+    @Override
+    public byte[] decodePrefix(int b, int minLength) throws IOException {
+      ChunkChecksums c = chunks;
+      int i = blockFrame[b];
+      FrameInfo f = frames.get(i);
+      int want = c == null ? Integer.MAX_VALUE : c.prefixFor(minLength, (int) f.decompressedSize());
+      if (want >= f.decompressedSize()) {
+        return decode(b);
+      }
+      byte[] out = streamPrefix(i, (int) f.compressedSize(), want);
+      if (c.matches(b, out, want)) {
+        return out;
+      }
+      // Bad data, or a bad checksum table: the whole frame, under zstd's own checksum, decides.
+      byte[] whole = decode(b);
+      chunks = null;
+      log.warn("{}: the chunk checksums disagree with zstd frame #{} at compressed offset {}, whose"
+          + " own checksum holds; ignoring them from now on", name, i, offsets[i]);
+      return whole;
+    }
+
+    private byte[] streamPrefix(int i, int compressed, int want) throws IOException {
+      ByteBuffer[] bufs = scratch.pollFirst();
+      if (bufs == null || bufs[0].capacity() < compressed || bufs[1].capacity() < want) {
+        bufs = new ByteBuffer[] {ByteBuffer.allocateDirect(Math.max(compressed, 1 << 20)),
+            ByteBuffer.allocateDirect(Math.max(want, 1 << 20))};
+      }
+      ZstdDecompressCtx ctx = pool.borrow();
+      try {
+        ByteBuffer src = bufs[0].clear().limit(compressed);
+        FileReads.readFully(ch, name, offsets[i], src);
+        src.flip();
+        ByteBuffer dst = bufs[1].clear().limit(want);
+        while (dst.hasRemaining()) {
+          int before = src.remaining() + dst.remaining();
+          boolean done = ctx.decompressDirectByteBufferStream(dst, src);
+          if (dst.hasRemaining() && (done || src.remaining() + dst.remaining() == before)) {
+            throw corrupt(i, "ends after " + dst.position() + " bytes, before its declared "
+                + frames.get(i).decompressedSize(), null);
+          }
+        }
+        byte[] out = new byte[want];
+        dst.flip().get(out);
+        return out;
+      } catch (ZstdException e) {
+        throw corrupt(i, "is corrupt: " + e.getMessage(), e);
+      } finally {
+        pool.release(ctx);
+        if (scratch.size() < POOL_SIZE) {
+          scratch.offerFirst(bufs);
+        }
+      }
+    }
+
+    private IOException corrupt(int i, String what, Exception cause) {
+      return new CorruptArchiveException(name + ": zstd frame #" + i + " at compressed offset "
+          + offsets[i] + " " + what, cause);
+    }
   }
 
   @Override

@@ -71,4 +71,83 @@ class CachedBlockSourceTest {
       assertThrows(EOFException.class, () -> src.readFully((long) BLOCKS * BLOCK - 10, ByteBuffer.allocate(11)));
     }
   }
+
+  /** A decoder that can stop at 64 KiB chunk boundaries, counting what it was asked for. */
+  private static final class PrefixDecoder implements BlockDecoder {
+    final java.util.List<String> calls = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+
+    @Override
+    public byte[] decode(int index) {
+      calls.add(index + ":whole");
+      return content(index);
+    }
+
+    @Override
+    public boolean decodesPrefixes() {
+      return true;
+    }
+
+    @Override
+    public byte[] decodePrefix(int index, int minLength) {
+      int len = Math.min(BLOCK, (minLength + 65_535) / 65_536 * 65_536);
+      calls.add(index + ":" + (len >> 10) + "K");
+      return java.util.Arrays.copyOf(content(index), len);
+    }
+  }
+
+  private static CachedBlockSource source(BlockDecoder decoder) {
+    long[] starts = new long[BLOCKS];
+    for (int i = 0; i < BLOCKS; i++) {
+      starts[i] = (long) i * BLOCK;
+    }
+    return new CachedBlockSource("test", new BlockTable(starts, (long) BLOCKS * BLOCK), decoder,
+        new BlockCache(256L << 20), () -> {});
+  }
+
+  private static void check(CachedBlockSource src, long pos, int len) throws IOException {
+    ByteBuffer dst = ByteBuffer.allocate(len);
+    src.readFully(pos, dst);
+    byte[] want = new byte[len];
+    for (int k = 0; k < len; ) {
+      long p = pos + k;
+      int n = (int) Math.min(len - k, BLOCK - p % BLOCK);
+      System.arraycopy(content((int) (p / BLOCK)), (int) (p % BLOCK), want, k, n);
+      k += n;
+    }
+    assertArrayEquals(want, dst.array(), "bytes at " + pos);
+  }
+
+  /**
+   * A random read decodes its block only up to the chunk it needs; a read further into a block
+   * that is cached as a prefix decodes it whole, once; reads inside the prefix decode nothing.
+   */
+  @org.junit.jupiter.api.Test
+  void randomReadsDecodeOnlyThePrefixTheyNeed() throws IOException {
+    PrefixDecoder d = new PrefixDecoder();
+    try (CachedBlockSource src = source(d)) {
+      check(src, 5L * BLOCK + 100_000, 4096);
+      assertEquals(java.util.List.of("5:128K"), d.calls);
+      check(src, 5L * BLOCK + 3, 70_000);
+      assertEquals(java.util.List.of("5:128K"), d.calls, "inside the cached prefix");
+      check(src, 9L * BLOCK + 700_000, 4096);
+      check(src, 5L * BLOCK + 900_000, 4096);
+      assertEquals(java.util.List.of("5:128K", "9:704K", "5:whole"), d.calls);
+      // A read across the end of a block into the next needs all of the first, and counts as
+      // moving forward: the next block is decoded whole too.
+      check(src, 12L * BLOCK - 2048, 4096);
+      assertEquals(java.util.List.of("5:128K", "9:704K", "5:whole", "11:whole", "12:whole"), d.calls);
+    }
+  }
+
+  /** A sequential reader gets whole blocks from the second block on, and no block twice. */
+  @org.junit.jupiter.api.Test
+  void sequentialReadsWithPrefixesDecodeWholeBlocks() throws IOException {
+    PrefixDecoder d = new PrefixDecoder();
+    try (CachedBlockSource src = source(d)) {
+      for (long pos = 0; pos + 65_536 <= 4L * BLOCK; pos += 65_536) {
+        check(src, pos, 65_536);
+      }
+    }
+    assertEquals(java.util.List.of("0:64K", "0:whole", "1:whole", "2:whole", "3:whole"), d.calls);
+  }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,6 +33,50 @@ class ZstdSourceTest {
     assertEquals(TestArchives.data().length, Files.size(spill.spillPath()));
     try (var files = Files.list(cache)) {
       assertEquals(1, files.count(), "no .partial left behind");
+    }
+  }
+
+  /**
+   * A second pass over the same archive (re-indexing) replaces the old spill, which is removed on a
+   * background thread while the new one is written: the result must be the new spill, whole.
+   */
+  @Test
+  void aSecondPassReplacesAStaleSpill() throws Exception {
+    Path cache = tmp.resolve("cache");
+    Files.createDirectories(cache);
+    Path stale = cache.resolve(TestArchives.zstd().getFileName() + ".spill");
+    Files.write(stale, new byte[123_457]);
+    SpillMap spill = assertInstanceOf(SpillMap.class, SourceChecks.fullCheck(TestArchives.zstd(),
+        DecodeOptions.defaults().withSpillDir(cache), 500));
+    assertEquals(stale, spill.spillPath());
+    assertEquals(TestArchives.data().length, Files.size(stale));
+    try (var files = Files.list(cache)) {
+      assertEquals(1, files.count(), "only the new spill is left");
+    }
+  }
+
+  /** skip() (how the index pass passes over cluster data) still spills what it skips, in order. */
+  @Test
+  void skippedBytesAreSpilledAndTheStreamStaysInStep() throws Exception {
+    byte[] data = TestArchives.data();
+    Path cache = tmp.resolve("cache");
+    try (DecodePass pass = DecodePass.open(TestArchives.zstd(),
+        DecodeOptions.defaults().withSpillDir(cache))) {
+      var in = pass.stream();
+      long at = 0;
+      java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+      while (at < data.length - 70_000) {
+        long want = 1 + r.nextInt(600_000);
+        long skipped = in.skip(Math.min(want, data.length - 70_000 - at));
+        assertTrue(skipped > 0 && skipped <= want, "skip returned " + skipped);
+        at += skipped;
+        byte[] b = in.readNBytes(1 + r.nextInt(65_536));
+        assertArrayEquals(java.util.Arrays.copyOfRange(data, (int) at, (int) at + b.length), b,
+            "bytes after skipping to " + at);
+        at += b.length;
+      }
+      SpillMap map = assertInstanceOf(SpillMap.class, pass.finish());
+      assertArrayEquals(data, Files.readAllBytes(map.spillPath()));
     }
   }
 
@@ -105,6 +150,115 @@ class ZstdSourceTest {
     // And the decode pass agrees with the seek table.
     SourceMap viaPass = SourceChecks.fullCheck(archive, DecodeOptions.defaults(), 300);
     assertArrayEquals(fromTable.toBytes(), viaPass.toBytes());
+  }
+
+  /** A seekable archive in 1 MiB frames, as {@code vmafs convert} writes it by default. */
+  private Path seekable1M(String name) throws IOException {
+    byte[] data = TestArchives.data();
+    Path archive = tmp.resolve(name);
+    try (SeekableZstdWriter w = new SeekableZstdWriter(Files.newOutputStream(archive), 3, 2,
+        1 << 20)) {
+      w.write(data);
+    }
+    return archive;
+  }
+
+  private static long find(Path file, byte[] what) throws IOException {
+    byte[] all = Files.readAllBytes(file);
+    outer:
+    for (int i = 0; i + what.length <= all.length; i++) {
+      for (int k = 0; k < what.length; k++) {
+        if (all[i + k] != what[k]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  /**
+   * The writer adds CRC-32C per 64 KiB of every frame, so a cold small read decodes its frame only
+   * up to the chunk it needs (the cache then holds that prefix, not the frame), and every read is
+   * still exact.
+   */
+  @Test
+  void chunkChecksumsLetRandomReadsDecodeOnlyAPrefix() throws Exception {
+    Path archive = seekable1M("chunks.vma.zst");
+    assertTrue(find(archive, "VMAFSCRC".getBytes(StandardCharsets.US_ASCII)) > 0);
+    ZstdFrameMap map = ZstdFrameMap.fromSeekTable(archive, 1 << 20).orElseThrow();
+    byte[] data = TestArchives.data();
+    BlockCache cache = new BlockCache(64 << 20);
+    try (ArchiveSource src = map.open(archive, cache)) {
+      ByteBuffer b = ByteBuffer.allocate(4096);
+      src.readFully((3L << 20) + 10_000, b);
+      assertArrayEquals(java.util.Arrays.copyOfRange(data, (3 << 20) + 10_000, (3 << 20) + 14_096), b.array());
+      long cached = cache.stats().bytes();
+      assertTrue(cached > 0 && cached < 100_000, "one 64 KiB chunk decoded, cached " + cached);
+      SourceChecks.randomReads(src, data, map.blockBoundaries(), 1000);
+      SourceChecks.concurrentReads(src, data, 100);
+    }
+  }
+
+  /** A damaged checksum table costs speed, never a good read: the whole frame's checksum decides. */
+  @Test
+  void aDamagedChunkTableIsOverruledByTheFrameChecksum() throws Exception {
+    Path archive = seekable1M("badtable.vma.zst");
+    long table = find(archive, "VMAFSCRC".getBytes(StandardCharsets.US_ASCII));
+    try (var ch = java.nio.channels.FileChannel.open(archive, java.nio.file.StandardOpenOption.WRITE,
+        java.nio.file.StandardOpenOption.READ)) {
+      for (long at = table + 16; at < table + 16 + 4 * 200; at += 4) { // the first 200 CRCs
+        ByteBuffer one = ByteBuffer.allocate(1);
+        ch.read(one, at);
+        one.put(0, (byte) (one.get(0) ^ 0x5a));
+        ch.write(one.flip(), at);
+      }
+    }
+    ZstdFrameMap map = ZstdFrameMap.fromSeekTable(archive, 1 << 20).orElseThrow();
+    byte[] data = TestArchives.data();
+    try (ArchiveSource src = map.open(archive, new BlockCache(4 << 20))) {
+      SourceChecks.randomReads(src, data, map.blockBoundaries(), 500);
+    }
+  }
+
+  /**
+   * Damaged frame data read at random: every read is exact or fails naming the frame; a verified
+   * prefix of a damaged frame may be served (its chunks match), a damaged chunk never is.
+   */
+  @Test
+  void damagedFramesReadAtRandomNeverServeWrongBytes() throws Exception {
+    Path archive = seekable1M("damaged.vma.zst");
+    ZstdFrameMap map = ZstdFrameMap.fromSeekTable(archive, 1 << 20).orElseThrow();
+    long size = Files.size(archive);
+    try (var ch = java.nio.channels.FileChannel.open(archive, java.nio.file.StandardOpenOption.WRITE,
+        java.nio.file.StandardOpenOption.READ)) {
+      for (int k = 1; k <= 6; k++) {
+        long at = size * k / 8;
+        ByteBuffer one = ByteBuffer.allocate(1);
+        ch.read(one, at);
+        one.put(0, (byte) (one.get(0) ^ 0x01));
+        ch.write(one.flip(), at);
+      }
+    }
+    byte[] data = TestArchives.data();
+    int failures = 0;
+    java.util.SplittableRandom r = new java.util.SplittableRandom(11);
+    try (ArchiveSource src = map.open(archive, new BlockCache(2 << 20))) {
+      for (int i = 0; i < 3000; i++) {
+        long pos = r.nextLong(data.length - 4096);
+        ByteBuffer b = ByteBuffer.allocate(4096);
+        try {
+          src.readFully(pos, b);
+        } catch (IOException e) {
+          failures++;
+          assertTrue(e.getMessage().contains("compressed offset"), e.getMessage());
+          continue;
+        }
+        assertTrue(java.util.Arrays.equals(b.array(), 0, 4096, data, (int) pos, (int) pos + 4096),
+            "wrong data served at " + pos);
+      }
+    }
+    assertTrue(failures > 0, "damage went unnoticed");
   }
 
   @Test
