@@ -2,19 +2,23 @@ package vmafs.source;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.IntBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.zip.CRC32C;
 
 /**
- * CRC-32C of every 64 KiB chunk of every block (zstd frame), counted from the block's start, so a
- * random read can decode a block only as far as it needs and still serve nothing unverified.
+ * CRC-32C of every 64 KiB chunk of every block (zstd frame, gzip checkpoint span), counted from the
+ * block's start, so a random read can decode a block only as far as it needs and still serve
+ * nothing unverified.
  *
  * <p>Why: a zstd frame's own checksum covers the whole frame, so without these a cold 4 KiB read
  * must decode its entire frame (1 MiB by default: ~1.3 ms here) before a byte may be served; with
- * them it decodes up to the end of the chunk it needs, half the frame on average. {@code vmafs
- * convert} writes them into a skippable frame of the seekable archive:
+ * them it decodes up to the end of the chunk it needs, half the frame on average (gzip spans
+ * likewise, where only the span's CRC-32 could be checked before). {@code vmafs convert} writes
+ * them into a skippable frame of the seekable archive; the gzip decode pass records them in the
+ * saved index ({@link GzipMap}):
  *
  * <pre>
  *   8 bytes   magic "VMAFSCRC"
@@ -38,11 +42,12 @@ final class ChunkChecksums {
 
   private final int chunk;
   private final int chunkShift;
-  private final int[] crcs;
+  /** Heap or a mapping of the index file: a 1 TiB stream has 16 M chunks. */
+  private final IntBuffer crcs;
   /** Index in {@link #crcs} of each block's first chunk. */
   private final int[] base;
 
-  private ChunkChecksums(int chunk, int[] crcs, int[] base) {
+  private ChunkChecksums(int chunk, IntBuffer crcs, int[] base) {
     this.chunk = chunk;
     this.chunkShift = Integer.numberOfTrailingZeros(chunk);
     this.crcs = crcs;
@@ -84,10 +89,21 @@ final class ChunkChecksums {
       throw new IOException("chunk checksum frame has a wrong magic");
     }
     ByteBuffer b = ByteBuffer.wrap(payload);
-    int chunk = b.getInt(8);
     int n = b.getInt(12);
+    if (n < 0 || payload.length != HEADER + 4L * n) {
+      throw new IOException("chunk checksum frame lists " + n + " chunks in " + payload.length
+          + " bytes");
+    }
+    return of(b.getInt(8), b.slice(HEADER, payload.length - HEADER), blockLengths);
+  }
+
+  /**
+   * Checksums stored as big-endian u32s in {@code crcs} (kept, not copied) for blocks of the given
+   * lengths.
+   */
+  static ChunkChecksums of(int chunk, ByteBuffer crcs, long[] blockLengths) throws IOException {
     if (chunk < MIN_CHUNK || chunk > MAX_CHUNK || Integer.bitCount(chunk) != 1) {
-      throw new IOException("chunk checksum frame: bad chunk size " + chunk);
+      throw new IOException("chunk checksums: bad chunk size " + chunk);
     }
     int[] base = new int[blockLengths.length];
     long expected = 0;
@@ -95,14 +111,12 @@ final class ChunkChecksums {
       base[i] = (int) Math.min(expected, Integer.MAX_VALUE);
       expected += chunksIn(blockLengths[i], chunk);
     }
-    if (n < 0 || n != expected || payload.length != HEADER + 4L * n) {
-      throw new IOException("chunk checksum frame lists " + n + " chunks in " + payload.length
-          + " bytes; the blocks have " + expected);
+    if (crcs.remaining() != 4 * expected) {
+      throw new IOException("chunk checksums: " + crcs.remaining() / 4 + " listed, the blocks have "
+          + expected);
     }
-    int[] crcs = new int[n];
-    b.position(HEADER);
-    b.asIntBuffer().get(crcs);
-    return new ChunkChecksums(chunk, crcs, base);
+    return new ChunkChecksums(chunk, crcs.duplicate().order(java.nio.ByteOrder.BIG_ENDIAN).asIntBuffer(),
+        base);
   }
 
   int chunkSize() {
@@ -124,11 +138,76 @@ final class ChunkChecksums {
     for (int from = 0, i = base[index]; from < len; from += chunk, i++) {
       c.reset();
       c.update(prefix, from, Math.min(chunk, len - from));
-      if ((int) c.getValue() != crcs[i]) {
+      if ((int) c.getValue() != crcs.get(i)) {
         return false;
       }
     }
     return true;
+  }
+
+  /**
+   * Computes a block's chunk checksums as its bytes stream past, for a pass that learns where a
+   * block ends only after it has seen bytes beyond that point ({@link #mark}).
+   */
+  static final class Recorder {
+    /** What the recorder had seen at some point: enough to end a block there later. */
+    record Mark(int chunks, int partialCrc, int partialLength) {}
+
+    private final int chunk;
+    private final CRC32C crc = new CRC32C();
+    private int inChunk;
+    private int[] done = new int[32];
+    private int count;
+
+    Recorder(int chunk) {
+      this.chunk = chunk;
+    }
+
+    void reset() {
+      crc.reset();
+      inChunk = 0;
+      count = 0;
+    }
+
+    void update(byte[] b, int off, int n) {
+      while (n > 0) {
+        int k = Math.min(n, chunk - inChunk);
+        crc.update(b, off, k);
+        off += k;
+        n -= k;
+        inChunk += k;
+        if (inChunk == chunk) {
+          add((int) crc.getValue());
+          crc.reset();
+          inChunk = 0;
+        }
+      }
+    }
+
+    Mark mark() {
+      return new Mark(count, (int) crc.getValue(), inChunk);
+    }
+
+    /** The block's checksums if it ended at {@code m}. */
+    int[] finishAt(Mark m) {
+      int[] out = Arrays.copyOf(done, m.chunks() + (m.partialLength() > 0 ? 1 : 0));
+      if (m.partialLength() > 0) {
+        out[m.chunks()] = m.partialCrc();
+      }
+      return out;
+    }
+
+    /** The block's checksums if it ends here. */
+    int[] finish() {
+      return finishAt(mark());
+    }
+
+    private void add(int value) {
+      if (count == done.length) {
+        done = Arrays.copyOf(done, 2 * count);
+      }
+      done[count++] = value;
+    }
   }
 
   private static int chunksIn(long len, int chunk) {

@@ -48,6 +48,11 @@ final class GzipDecodePass extends DecodePassBase {
   private CRC32 spanCrc = new CRC32();
   /** CRC-32 from the pending candidate on: becomes {@link #spanCrc} if the candidate is accepted. */
   private CRC32 pendingSpanCrc = new CRC32();
+  /** Chunk checksums of the current span, and from the pending candidate on (like the CRCs). */
+  private ChunkChecksums.Recorder spanChunks = new ChunkChecksums.Recorder(ChunkChecksums.DEFAULT_CHUNK);
+  private ChunkChecksums.Recorder pendingChunks = new ChunkChecksums.Recorder(ChunkChecksums.DEFAULT_CHUNK);
+  /** Where the current span would end if the pending candidate is accepted. */
+  private ChunkChecksums.Recorder.Mark pendingMark;
 
   private record Candidate(long cOff, long uOff, byte[] window, byte[] expected, long spanCrc,
       int[] matched) {}
@@ -78,6 +83,7 @@ final class GzipDecodePass extends DecodePassBase {
     if (!isSpilling()) {
       // A member starts with an empty window: an exact checkpoint, no probe needed.
       spanCrc.reset();
+      spanChunks.reset();
       checkpoints.add(in.offset(), uPos, new byte[0]);
     }
   }
@@ -187,6 +193,8 @@ final class GzipDecodePass extends DecodePassBase {
     }
     pending = new Candidate(cOff, uPos, window, expected, spanCrc.getValue(), new int[] {0});
     pendingSpanCrc.reset();
+    pendingMark = spanChunks.mark();
+    pendingChunks.reset();
   }
 
   /** The last 32 KiB of this member's output, oldest first. */
@@ -203,8 +211,10 @@ final class GzipDecodePass extends DecodePassBase {
   private void output(byte[] b, int off, int n) throws IOException {
     memberCrc.update(b, off, n);
     spanCrc.update(b, off, n);
+    spanChunks.update(b, off, n);
     if (pending != null) {
       pendingSpanCrc.update(b, off, n);
+      pendingChunks.update(b, off, n);
       verifyPending(b, off, n);
     }
     int r = (int) (uPos % GzipFormat.WINDOW_SIZE);
@@ -238,11 +248,14 @@ final class GzipDecodePass extends DecodePassBase {
     if (done + k == c.expected().length) {
       // Accepted: the previous span ends at the candidate, and pendingSpanCrc has seen exactly
       // the new span's bytes so far.
-      checkpoints.closeSpan(c.cOff(), c.spanCrc());
+      checkpoints.closeSpan(c.cOff(), c.spanCrc(), spanChunks.finishAt(pendingMark));
       checkpoints.add(c.cOff(), c.uOff(), c.window());
       CRC32 t = spanCrc;
       spanCrc = pendingSpanCrc;
       pendingSpanCrc = t;
+      ChunkChecksums.Recorder r = spanChunks;
+      spanChunks = pendingChunks;
+      pendingChunks = r;
       pending = null;
     }
   }
@@ -263,7 +276,7 @@ final class GzipDecodePass extends DecodePassBase {
     inflater.end();
     pending = null;
     if (!isSpilling()) {
-      checkpoints.closeSpan(deflateEnd, spanCrc.getValue());
+      checkpoints.closeSpan(deflateEnd, spanCrc.getValue(), spanChunks.finish());
     }
     if (in.atEof()) {
       ended = true;

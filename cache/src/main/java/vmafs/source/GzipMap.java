@@ -21,11 +21,15 @@ import vmafs.vma.io.ArchiveSource;
  * <p>If the pass found no restart point for a long stretch, the stream from the last checkpoint on
  * lives in a spill file (the "tail"); then {@link #isRandomAccessible()} is false.
  *
+ * <p>A cold read inflates only as far as it needs: the pass also records a CRC-32C per 64 KiB of
+ * each span ({@link ChunkChecksums}), so a read stops at the end of its chunk instead of the span.
+ *
  * <p>Serialized as {@code u32 spacing, u32 count}, per checkpoint {@code u64 cOff, u64 cEnd,
  * u64 uOff, u32 spanCrc, u32 windowLength, u32 storedWindowLength}, {@code u8 hasTail [spill file]},
- * then {@code u32 blobLength} and the windows, each zstd-compressed (they shrink 2–4×). When read
- * back with {@link SourceMap#fromBytes}, the windows stay in the given buffer (e.g. a mapping of
- * the index file) and are copied out one at a time on a read.
+ * then {@code u32 blobLength} and the windows, each zstd-compressed (they shrink 2–4×), then
+ * {@code u32 chunkSize, u32 chunkCount} and the chunk CRCs. When read back with {@link
+ * SourceMap#fromBytes}, the windows and chunk CRCs stay in the given buffer (e.g. a mapping of
+ * the index file) and are read from there on a miss.
  */
 public final class GzipMap implements SourceMap {
   private static final int RECORD_BYTES = 8 + 8 + 8 + 4 + 4 + 4;
@@ -43,10 +47,15 @@ public final class GzipMap implements SourceMap {
   private final int[] winLen;
   private final int[] winOff;
   private final ByteBuffer windows;
+  private final int chunkSize;
+  /** Big-endian u32 chunk CRCs, span after span. */
+  private final ByteBuffer chunkCrcs;
+  private final ChunkChecksums chunks;
   private final SpillFile tail;
 
   private GzipMap(long archiveSize, long size, int spacing, long[] cOff, long[] cEnd, long[] uOff,
-      int[] crc, int[] winRaw, int[] winLen, ByteBuffer windows, SpillFile tail) throws IOException {
+      int[] crc, int[] winRaw, int[] winLen, ByteBuffer windows, int chunkSize, ByteBuffer chunkCrcs,
+      SpillFile tail) throws IOException {
     int n = cOff.length;
     this.archiveSize = archiveSize;
     this.size = size;
@@ -58,6 +67,8 @@ public final class GzipMap implements SourceMap {
     this.winRaw = winRaw;
     this.winLen = winLen;
     this.windows = windows;
+    this.chunkSize = chunkSize;
+    this.chunkCrcs = chunkCrcs;
     this.tail = tail;
     this.winOff = new int[n];
     long headSize = size - (tail == null ? 0 : tail.length());
@@ -80,6 +91,11 @@ public final class GzipMap implements SourceMap {
       throw new IOException("gzip map does not add up (" + n + " checkpoints, windows " + w + "/"
           + windows.limit() + " bytes, head " + headSize + ")");
     }
+    long[] spanLengths = new long[n];
+    for (int i = 0; i < n; i++) {
+      spanLengths[i] = (i + 1 < n ? uOff[i + 1] : headSize) - uOff[i];
+    }
+    this.chunks = ChunkChecksums.of(chunkSize, chunkCrcs, spanLengths);
   }
 
   public int checkpointCount() {
@@ -89,6 +105,11 @@ public final class GzipMap implements SourceMap {
   /** Uncompressed bytes served from the spill file rather than from checkpoints. */
   public long spilledBytes() {
     return tail == null ? 0 : tail.length();
+  }
+
+  /** The chunk checksums of the spans (for tests). */
+  ChunkChecksums chunkChecksums() {
+    return chunks;
   }
 
   /** Uncompressed offsets where independently decoded blocks start (for tests and stats). */
@@ -123,15 +144,33 @@ public final class GzipMap implements SourceMap {
     long headSize = size - spilledBytes();
     FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ);
     BlockTable table = new BlockTable(uOff, headSize);
-    BlockDecoder decoder = i -> {
-      byte[] span = GzipInflate.span(ch, name, cOff[i], cEnd[i], window(i, name), table.length(i));
-      CRC32 sum = new CRC32();
-      sum.update(span);
-      if ((int) sum.getValue() != crc[i]) {
-        throw new CorruptArchiveException(name + ": gzip data from compressed offset " + cOff[i]
-            + " does not match its recorded CRC-32; the archive is damaged or changed");
+    BlockDecoder decoder = new PrefixDecoder(name, chunks) {
+      @Override
+      public byte[] decode(int i) throws IOException {
+        byte[] span = decodeFirst(i, table.length(i));
+        CRC32 sum = new CRC32();
+        sum.update(span);
+        if ((int) sum.getValue() != crc[i]) {
+          throw new CorruptArchiveException(name + ": gzip data from compressed offset " + cOff[i]
+              + " does not match its recorded CRC-32; the archive is damaged or changed");
+        }
+        return span;
       }
-      return span;
+
+      @Override
+      protected byte[] decodeFirst(int i, int len) throws IOException {
+        return GzipInflate.span(ch, name, cOff[i], cEnd[i], window(i, name), len);
+      }
+
+      @Override
+      protected int length(int i) {
+        return table.length(i);
+      }
+
+      @Override
+      protected String where(int i) {
+        return "the gzip span at compressed offset " + cOff[i];
+      }
     };
     ArchiveSource head = new CachedBlockSource(name, table, decoder, cache, ch);
     if (tail == null) {
@@ -188,6 +227,11 @@ public final class GzipMap implements SourceMap {
         windows.get(at, chunk, 0, k);
         out.write(chunk, 0, k);
       }
+      out.writeInt(chunkSize);
+      out.writeInt(chunkCrcs.remaining() / 4);
+      for (int at = chunkCrcs.position(); at < chunkCrcs.limit(); at += 4) {
+        out.writeInt(chunkCrcs.getInt(at));
+      }
     });
   }
 
@@ -215,7 +259,15 @@ public final class GzipMap implements SourceMap {
     }
     ByteBuffer blob = in.slice(in.position(), blobLen);
     in.position(in.position() + blobLen);
-    return new GzipMap(archiveSize, size, spacing, c, e, u, s, raw, len, blob, tail);
+    int chunkSize = in.getInt();
+    int chunkCount = in.getInt();
+    if (chunkCount < 0 || 4L * chunkCount > in.remaining()) {
+      throw new IOException("gzip map: chunk checksums are truncated");
+    }
+    ByteBuffer chunkCrcs = in.slice(in.position(), 4 * chunkCount);
+    in.position(in.position() + 4 * chunkCount);
+    return new GzipMap(archiveSize, size, spacing, c, e, u, s, raw, len, blob, chunkSize, chunkCrcs,
+        tail);
   }
 
   /** Collects checkpoints during the decode pass. */
@@ -233,6 +285,8 @@ public final class GzipMap implements SourceMap {
     private byte[] blob = new byte[1 << 20];
     private int blobLen;
     private int count;
+    private int[] chunkCrcs = new int[1024];
+    private int chunkCount;
 
     Builder(int spacing) {
       this.spacing = spacing;
@@ -275,9 +329,17 @@ public final class GzipMap implements SourceMap {
     }
 
     /** Ends the last checkpoint's span at compressed offset {@code end}. */
-    void closeSpan(long end, long spanCrc) {
+    void closeSpan(long end, long spanCrc, int[] spanChunks) throws IOException {
       cEnd[count - 1] = end;
       crc[count - 1] = (int) spanCrc;
+      if ((long) chunkCount + spanChunks.length > Integer.MAX_VALUE / 4 - 16) {
+        throw new IOException("too many gzip chunk checksums (2 GiB); the stream is too large");
+      }
+      if (chunkCount + spanChunks.length > chunkCrcs.length) {
+        chunkCrcs = Arrays.copyOf(chunkCrcs, Math.max(2 * chunkCrcs.length, chunkCount + spanChunks.length));
+      }
+      System.arraycopy(spanChunks, 0, chunkCrcs, chunkCount, spanChunks.length);
+      chunkCount += spanChunks.length;
     }
 
     Point removeLast() {
@@ -301,7 +363,14 @@ public final class GzipMap implements SourceMap {
       return new GzipMap(archiveSize, size, spacing, Arrays.copyOf(cOff, count),
           Arrays.copyOf(cEnd, count), Arrays.copyOf(uOff, count), Arrays.copyOf(crc, count),
           Arrays.copyOf(winRaw, count), Arrays.copyOf(winLen, count),
-          ByteBuffer.wrap(Arrays.copyOf(blob, blobLen)), spill);
+          ByteBuffer.wrap(Arrays.copyOf(blob, blobLen)), ChunkChecksums.DEFAULT_CHUNK,
+          crcBytes(), spill);
+    }
+
+    private ByteBuffer crcBytes() {
+      ByteBuffer b = ByteBuffer.allocate(4 * chunkCount);
+      b.asIntBuffer().put(chunkCrcs, 0, chunkCount);
+      return b;
     }
   }
 }

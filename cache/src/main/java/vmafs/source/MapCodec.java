@@ -17,7 +17,8 @@ import java.nio.charset.StandardCharsets;
  */
 final class MapCodec {
   static final int MAGIC = 0x564d5346; // "VMSF"
-  static final int VERSION = 1;
+  /** 2: gzip maps carry chunk checksums. Other versions are rebuilt (the index is stale). */
+  static final int VERSION = 2;
   static final int KIND_RAW = 1;
   static final int KIND_SPILL = 2;
   static final int KIND_LZOP = 3;

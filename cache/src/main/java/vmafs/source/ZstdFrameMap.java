@@ -219,18 +219,15 @@ public final class ZstdFrameMap implements SourceMap {
    * Decodes frames, or with chunk checksums only as much of a frame as a read needs. Thread-safe:
    * contexts and buffers come from pools, because FUSE calls in on several threads.
    */
-  private final class FrameDecoder implements BlockDecoder {
-    private final String name;
+  private final class FrameDecoder extends PrefixDecoder {
     private final FileChannel ch;
     private final ZstdContextPool pool = new ZstdContextPool(POOL_SIZE);
     /** Direct buffers for streaming decodes (zstd-jni streams only between direct buffers). */
     private final ConcurrentLinkedDeque<ByteBuffer[]> scratch = new ConcurrentLinkedDeque<>();
-    private volatile ChunkChecksums chunks;
 
     FrameDecoder(String name, FileChannel ch, ChunkChecksums chunks) {
-      this.name = name;
+      super(name, chunks);
       this.ch = ch;
-      this.chunks = chunks;
     }
 
     @Override
@@ -255,32 +252,19 @@ public final class ZstdFrameMap implements SourceMap {
     }
 
     @Override
-    public boolean decodesPrefixes() {
-      return chunks != null;
+    protected int length(int b) {
+      return (int) frames.get(blockFrame[b]).decompressedSize();
     }
 
     @Override
-    public byte[] decodePrefix(int b, int minLength) throws IOException {
-      ChunkChecksums c = chunks;
-      int i = blockFrame[b];
-      FrameInfo f = frames.get(i);
-      int want = c == null ? Integer.MAX_VALUE : c.prefixFor(minLength, (int) f.decompressedSize());
-      if (want >= f.decompressedSize()) {
-        return decode(b);
-      }
-      byte[] out = streamPrefix(i, (int) f.compressedSize(), want);
-      if (c.matches(b, out, want)) {
-        return out;
-      }
-      // Bad data, or a bad checksum table: the whole frame, under zstd's own checksum, decides.
-      byte[] whole = decode(b);
-      chunks = null;
-      log.warn("{}: the chunk checksums disagree with zstd frame #{} at compressed offset {}, whose"
-          + " own checksum holds; ignoring them from now on", name, i, offsets[i]);
-      return whole;
+    protected String where(int b) {
+      return "zstd frame #" + blockFrame[b] + " at compressed offset " + offsets[blockFrame[b]];
     }
 
-    private byte[] streamPrefix(int i, int compressed, int want) throws IOException {
+    @Override
+    protected byte[] decodeFirst(int b, int want) throws IOException {
+      int i = blockFrame[b];
+      int compressed = (int) frames.get(i).compressedSize();
       ByteBuffer[] bufs = scratch.pollFirst();
       if (bufs == null || bufs[0].capacity() < compressed || bufs[1].capacity() < want) {
         bufs = new ByteBuffer[] {ByteBuffer.allocateDirect(Math.max(compressed, 1 << 20)),

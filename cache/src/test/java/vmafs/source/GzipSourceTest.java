@@ -30,6 +30,41 @@ class GzipSourceTest {
     assertTrue(((GzipMap) map).checkpointCount() > 15);
   }
 
+  /**
+   * The pass records the right chunk checksums for every span, however the candidate restart
+   * points came and went (a wrong table would only cost speed, so this must be checked directly),
+   * including the two-member stream whose second member spills. And a cold small read decodes its
+   * span only up to the chunk it needs.
+   */
+  @Test
+  void chunkChecksumsMatchEverySpanAndRandomReadsDecodeOnlyAPrefix() throws Exception {
+    for (Path archive : new Path[] {TestArchives.gzip(), TestArchives.pigz()}) {
+      byte[] data = TestArchives.data();
+      GzipMap gz = assertInstanceOf(GzipMap.class,
+          SourceChecks.roundTrip(SourceChecks.decode(archive, DecodeOptions.defaults(), data)));
+      assertChunksMatch(gz, data, data.length);
+      long[] starts = gz.blockBoundaries();
+      vmafs.cache.BlockCache cache = new vmafs.cache.BlockCache(64 << 20);
+      try (var src = gz.open(archive, cache)) {
+        long at = starts[starts.length / 2] + 5000;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4096);
+        src.readFully(at, b);
+        assertTrue(java.util.Arrays.equals(b.array(), 0, 4096, data, (int) at, (int) at + 4096));
+        long cached = cache.stats().bytes();
+        assertTrue(cached > 0 && cached < 100_000, archive + ": one chunk decoded, cached " + cached);
+      }
+    }
+  }
+
+  private static void assertChunksMatch(GzipMap gz, byte[] data, long headSize) {
+    long[] starts = gz.blockBoundaries();
+    for (int i = 0; i < starts.length; i++) {
+      int end = (int) (i + 1 < starts.length ? starts[i + 1] : headSize);
+      byte[] span = java.util.Arrays.copyOfRange(data, (int) starts[i], end);
+      assertTrue(gz.chunkChecksums().matches(i, span, span.length), "span #" + i);
+    }
+  }
+
   /** Compressible text through plain gzip: no restart points at all, so everything spills. */
   @Test
   void plainGzipWithoutRestartPointsSpillsEverything() throws Exception {
@@ -67,6 +102,7 @@ class GzipSourceTest {
     assertFalse(gz.isRandomAccessible());
     assertTrue(gz.spilledBytes() >= t.length && gz.spilledBytes() < t.length + (3 << 20),
         "spilled " + gz.spilledBytes());
+    assertChunksMatch(gz, both, both.length - gz.spilledBytes());
     try (var src = map.open(archive, new vmafs.cache.BlockCache(4 << 20))) {
       SourceChecks.randomReads(src, both, new long[] {both.length - gz.spilledBytes(), data.length}, 800);
     }
@@ -80,6 +116,7 @@ class GzipSourceTest {
         + TestArchives.dir().resolve("data.bin") + " | gzip --rsyncable >> " + archive);
     SourceMap map = SourceChecks.fullCheck(archive, DecodeOptions.defaults(), 600);
     assertTrue(map.isRandomAccessible());
+    assertChunksMatch((GzipMap) map, TestArchives.data(), TestArchives.data().length);
   }
 
   private Path textOnlyPlainGzip() throws Exception {
