@@ -75,13 +75,7 @@ public final class BlockCache {
    */
   public byte[] get(Key key, Loader loader) throws IOException {
     try {
-      return cache.get(key, k -> {
-        try {
-          return loader.load();
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
+      return cache.get(key, k -> load(loader));
     } catch (UncheckedIOException e) {
       throw e.getCause();
     }
@@ -99,18 +93,20 @@ public final class BlockCache {
       return v;
     }
     try {
-      return cache.asMap().compute(key, (k, cur) -> {
-        if (cur != null && cur.length >= minLength) {
-          return cur; // another reader grew it meanwhile
-        }
-        try {
-          return grow.load();
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
+      return cache.asMap().compute(key,
+          // another reader may have grown it meanwhile
+          (k, cur) -> cur != null && cur.length >= minLength ? cur : load(grow));
     } catch (UncheckedIOException e) {
       throw e.getCause();
+    }
+  }
+
+  /** Caffeine's loaders cannot throw checked exceptions; the callers unwrap this again. */
+  private static byte[] load(Loader loader) {
+    try {
+      return loader.load();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
