@@ -1,7 +1,6 @@
 package vmafs.source;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
@@ -29,13 +28,21 @@ final class GzipInflate {
    */
   static long inflate(FileChannel ch, String name, long from, long to, byte[] window,
       long maxOut, Sink sink) throws IOException {
+    return inflate(ch, name, from, to, window, maxOut, new byte[READ_CHUNK], false, sink);
+  }
+
+  /**
+   * @param out where inflated bytes go: reused from offset 0 for every piece, or with {@code
+   *     fill}, filled from 0 up to {@code maxOut} (then it must hold that many)
+   */
+  private static long inflate(FileChannel ch, String name, long from, long to, byte[] window,
+      long maxOut, byte[] out, boolean fill, Sink sink) throws IOException {
     Inflater inf = new Inflater(true);
     try {
       if (window.length > 0) {
         inf.setDictionary(window);
       }
       byte[] in = new byte[(int) Math.min(READ_CHUNK, Math.max(1, to - from))];
-      byte[] out = new byte[READ_CHUNK];
       long pos = from;
       long chunkStart = from;
       long produced = 0;
@@ -51,8 +58,9 @@ final class GzipInflate {
           pos += n;
         }
         int n;
+        int at = fill ? (int) produced : 0;
         try {
-          n = inf.inflate(out, 0, (int) Math.min(out.length, maxOut - produced));
+          n = inf.inflate(out, at, (int) Math.min(out.length - at, maxOut - produced));
         } catch (DataFormatException e) {
           throw new CorruptArchiveException(name + ": corrupt deflate data between compressed offsets "
               + chunkStart + " and " + pos + ": " + e.getMessage(), e);
@@ -63,7 +71,7 @@ final class GzipInflate {
         }
         if (n > 0) {
           produced += n;
-          if (!sink.accept(out, 0, n)) {
+          if (!sink.accept(out, at, n)) {
             break;
           }
         }
@@ -77,15 +85,14 @@ final class GzipInflate {
   /** Decodes exactly {@code len} bytes of a span; anything else is an error. */
   static byte[] span(FileChannel ch, String name, long from, long to, byte[] window, int len)
       throws IOException {
-    ByteBuffer out = ByteBuffer.allocate(len);
-    long n = inflate(ch, name, from, to, window, len, (b, off, k) -> {
-      out.put(b, off, k);
-      return true;
-    });
+    // Inflated straight into the result: a cold random read inflates half a MiB on average, and
+    // an extra copy of it is a few per cent of the read.
+    byte[] out = new byte[len];
+    long n = inflate(ch, name, from, to, window, len, out, true, (b, off, k) -> true);
     if (n != len) {
       throw new CorruptArchiveException(name + ": gzip span at compressed offsets " + from + ".." + to
           + " inflated to " + n + " bytes, expected " + len + "; the archive is damaged or changed");
     }
-    return out.array();
+    return out;
   }
 }
