@@ -84,17 +84,21 @@ final class ChunkChecksums {
    *
    * @throws IOException naming what does not fit; callers fall back to whole-block decoding
    */
-  static ChunkChecksums parse(byte[] payload, long[] blockLengths) throws IOException {
-    if (payload.length < HEADER || !Arrays.equals(payload, 0, 8, MAGIC, 0, 8)) {
-      throw new IOException("chunk checksum frame has a wrong magic");
+  static ChunkChecksums parse(ByteBuffer payload, long[] blockLengths) throws IOException {
+    ByteBuffer b = payload.slice().order(java.nio.ByteOrder.BIG_ENDIAN);
+    byte[] magic = new byte[MAGIC.length];
+    if (b.remaining() >= HEADER) {
+      b.get(0, magic);
     }
-    ByteBuffer b = ByteBuffer.wrap(payload);
+    if (!Arrays.equals(magic, MAGIC)) {
+      throw new IOException("chunk checksum frame has a wrong magic or is too short");
+    }
     int n = b.getInt(12);
-    if (n < 0 || payload.length != HEADER + 4L * n) {
-      throw new IOException("chunk checksum frame lists " + n + " chunks in " + payload.length
+    if (n < 0 || b.remaining() != HEADER + 4L * n) {
+      throw new IOException("chunk checksum frame lists " + n + " chunks in " + b.remaining()
           + " bytes");
     }
-    return of(b.getInt(8), b.slice(HEADER, payload.length - HEADER), blockLengths);
+    return of(b.getInt(8), b.slice(HEADER, b.remaining() - HEADER), blockLengths);
   }
 
   /**

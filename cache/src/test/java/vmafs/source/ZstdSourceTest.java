@@ -221,6 +221,26 @@ class ZstdSourceTest {
     }
   }
 
+  /** A checksum frame that does not parse is ignored: whole frames are decoded, as before. */
+  @Test
+  void anUnreadableChunkTableMeansWholeFrames() throws Exception {
+    Path archive = seekable1M("nomagic.vma.zst");
+    long table = find(archive, "VMAFSCRC".getBytes(StandardCharsets.US_ASCII));
+    try (var ch = java.nio.channels.FileChannel.open(archive, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(new byte[] {'X'}), table);
+    }
+    ZstdFrameMap map = ZstdFrameMap.fromSeekTable(archive, 1 << 20).orElseThrow();
+    byte[] data = TestArchives.data();
+    BlockCache cache = new BlockCache(64 << 20);
+    try (ArchiveSource src = map.open(archive, cache)) {
+      ByteBuffer b = ByteBuffer.allocate(4096);
+      src.readFully(3L << 20, b);
+      assertArrayEquals(java.util.Arrays.copyOfRange(data, 3 << 20, (3 << 20) + 4096), b.array());
+      assertTrue(cache.stats().bytes() >= 1 << 20, "a whole frame: " + cache.stats().bytes());
+      SourceChecks.randomReads(src, data, map.blockBoundaries(), 300);
+    }
+  }
+
   /**
    * Damaged frame data read at random: every read is exact or fails naming the frame; a verified
    * prefix of a damaged frame may be served (its chunks match), a damaged chunk never is.
