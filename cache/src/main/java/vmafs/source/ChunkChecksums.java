@@ -56,15 +56,9 @@ final class ChunkChecksums {
 
   /** The CRCs of one block's chunks, as the writer records them. */
   static int[] of(byte[] block, int off, int len, int chunk) {
-    int[] out = new int[chunksIn(len, chunk)];
-    CRC32C c = new CRC32C();
-    for (int i = 0; i < out.length; i++) {
-      int from = i * chunk;
-      c.reset();
-      c.update(block, off + from, Math.min(chunk, len - from));
-      out[i] = (int) c.getValue();
-    }
-    return out;
+    Recorder r = new Recorder(chunk);
+    r.update(block, off, len);
+    return r.finish();
   }
 
   static byte[] pack(int chunk, List<int[]> perBlock) {

@@ -47,8 +47,7 @@ public final class GzipMap implements SourceMap {
   private final int[] winLen;
   private final int[] winOff;
   private final ByteBuffer windows;
-  private final int chunkSize;
-  /** Big-endian u32 chunk CRCs, span after span. */
+  /** Big-endian u32 chunk CRCs, span after span, as serialized; {@link #chunks} reads them. */
   private final ByteBuffer chunkCrcs;
   private final ChunkChecksums chunks;
   private final SpillFile tail;
@@ -67,7 +66,6 @@ public final class GzipMap implements SourceMap {
     this.winRaw = winRaw;
     this.winLen = winLen;
     this.windows = windows;
-    this.chunkSize = chunkSize;
     this.chunkCrcs = chunkCrcs;
     this.tail = tail;
     this.winOff = new int[n];
@@ -227,7 +225,7 @@ public final class GzipMap implements SourceMap {
         windows.get(at, chunk, 0, k);
         out.write(chunk, 0, k);
       }
-      out.writeInt(chunkSize);
+      out.writeInt(chunks.chunkSize());
       out.writeInt(chunkCrcs.remaining() / 4);
       for (int at = chunkCrcs.position(); at < chunkCrcs.limit(); at += 4) {
         out.writeInt(chunkCrcs.getInt(at));

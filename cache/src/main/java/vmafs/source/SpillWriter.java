@@ -11,6 +11,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,8 +50,7 @@ final class SpillWriter implements Closeable {
   private final BlockingQueue<ByteBuffer> full;
   private final Thread writer;
   private volatile Throwable writeFailure;
-  private final java.util.concurrent.atomic.AtomicBoolean syncing =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  private final AtomicBoolean syncing = new AtomicBoolean();
   private Thread oldSpillRemoval;
   private ByteBuffer current;
   private long written;
@@ -151,7 +152,7 @@ final class SpillWriter implements Closeable {
     }
     while (len > 0) {
       if (current == null) {
-        current = take(free);
+        current = takeFree();
       }
       int n = Math.min(len, current.remaining());
       current.put(b, off, n);
@@ -217,11 +218,12 @@ final class SpillWriter implements Closeable {
     }
   }
 
-  private ByteBuffer take(BlockingQueue<ByteBuffer> q) throws IOException {
+  /** Polls, so that a writer that failed meanwhile is noticed instead of waited for. */
+  private ByteBuffer takeFree() throws IOException {
     try {
       while (true) {
         checkWriter();
-        ByteBuffer b = q.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+        ByteBuffer b = free.poll(100, TimeUnit.MILLISECONDS);
         if (b != null) {
           return b;
         }
@@ -265,8 +267,8 @@ final class SpillWriter implements Closeable {
         }
       }
     } catch (Throwable t) {
-      // The producer sees it at its next hand-over: take() polls, and full never blocks (it has
-      // room for every buffer plus END).
+      // The producer sees it at its next hand-over: takeFree() polls, and full never blocks (it
+      // has room for every buffer plus END).
       writeFailure = t;
     }
   }

@@ -259,7 +259,7 @@ public final class ZstdFrameMap implements SourceMap {
 
     @Override
     protected String where(int b) {
-      return "zstd frame #" + blockFrame[b] + " at compressed offset " + offsets[blockFrame[b]];
+      return frameAt(blockFrame[b]);
     }
 
     @Override
@@ -299,8 +299,11 @@ public final class ZstdFrameMap implements SourceMap {
     }
 
     private IOException corrupt(int i, String what, Exception cause) {
-      return new CorruptArchiveException(name + ": zstd frame #" + i + " at compressed offset "
-          + offsets[i] + " " + what, cause);
+      return new CorruptArchiveException(name + ": " + frameAt(i) + " " + what, cause);
+    }
+
+    private String frameAt(int i) {
+      return "zstd frame #" + i + " at compressed offset " + offsets[i];
     }
   }
 

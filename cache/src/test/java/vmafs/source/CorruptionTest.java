@@ -136,11 +136,6 @@ class CorruptionTest {
   }
 
   private static void flip(Path p, long at) throws IOException {
-    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-      ByteBuffer b = ByteBuffer.allocate(1);
-      ch.read(b, at);
-      b.put(0, (byte) (b.get(0) ^ 0x5a)).rewind();
-      ch.write(b, at);
-    }
+    TestArchives.flip(p, at, 0x5a);
   }
 }

@@ -137,6 +137,17 @@ final class TestArchives {
     }
   }
 
+  /** Damages one byte in place: XORs the byte at {@code at} with {@code mask}. */
+  static void flip(Path p, long at, int mask) throws IOException {
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p,
+        java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
+      ch.read(b, at);
+      b.put(0, (byte) (b.get(0) ^ mask)).rewind();
+      ch.write(b, at);
+    }
+  }
+
   /** A copy of {@code src} in a fresh file, for tests that damage it. */
   static Path copy(Path src, Path dir, String name) throws IOException {
     Path p = dir.resolve(name);
