@@ -2,11 +2,11 @@ package vmafs.cli;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import vmafs.fs.FileContent;
+import vmafs.image.ImageContent;
 import vmafs.vma.image.DeviceImage;
 
 /** A device image as a file of the mount: the FUSE layer sees bytes and holes, nothing of VMA. */
-final class ImageFile implements FileContent {
+final class ImageFile implements ImageContent {
   private final DeviceImage image;
 
   ImageFile(DeviceImage image) {

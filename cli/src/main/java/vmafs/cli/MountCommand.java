@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import vmafs.archive.Archive;
 import vmafs.archive.IndexLocation;
-import vmafs.fs.FileContent;
+import vmafs.image.ImageContent;
 import vmafs.fs.FuseMount;
 import vmafs.fs.FuseMounts;
 import vmafs.fs.MountOptions;
@@ -252,7 +252,7 @@ final class MountCommand implements Callable<Integer> {
       if (!names.add(c.name())) {
         throw new MalformedArchiveException("config name", 0, "'" + c.name() + "' appears twice");
       }
-      out.add(new ReadOnlyFs.Entry(c.name(), FileContent.ofBytes(c.data())));
+      out.add(new ReadOnlyFs.Entry(c.name(), ImageContent.ofBytes(c.data())));
     }
     return out;
   }

@@ -1,5 +1,6 @@
 package vmafs.fs;
 
+import vmafs.image.ImageContent;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -29,7 +30,7 @@ public final class ReadOnlyFs {
   public static final long ROOT_INODE = 1;
 
   /** A file of the mount: its name in the root directory and what it holds. */
-  public record Entry(String name, FileContent content) {
+  public record Entry(String name, ImageContent content) {
     public Entry {
       if (name.isEmpty() || name.contains("/") || name.equals(".") || name.equals("..")
           || name.indexOf('\0') >= 0) {
@@ -121,7 +122,7 @@ public final class ReadOnlyFs {
     if (node.isRoot()) {
       return new Attr(ROOT_INODE, S_IFDIR | dirMode, 2, 0, 0, mtimeSeconds);
     }
-    FileContent c = node.file().content();
+    ImageContent c = node.file().content();
     // Inode numbers follow the file order, which is fixed by the archive: stable across mounts.
     return new Attr(node.handle() + 2L, S_IFREG | fileMode, 1, c.size(),
         (c.allocatedBytes() + 511) / 512, mtimeSeconds);
@@ -208,7 +209,7 @@ public final class ReadOnlyFs {
     if (node.isRoot()) {
       return -Errno.EISDIR;
     }
-    FileContent c = node.file().content();
+    ImageContent c = node.file().content();
     try {
       switch (whence) {
         case SEEK_SET:

@@ -1,5 +1,6 @@
 package vmafs.fs;
 
+import vmafs.image.ImageContent;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -59,7 +60,7 @@ abstract class MountTestBase {
 
   static ReadOnlyFs filesystem() {
     SyntheticSparseFile intact = new SyntheticSparseFile(4 * MIB, List.of(new Range(0, 4 * MIB)));
-    FileContent broken = new FileContent() {
+    ImageContent broken = new ImageContent() {
       @Override
       public long size() {
         return intact.size();
@@ -92,7 +93,7 @@ abstract class MountTestBase {
     return new ReadOnlyFs(List.of(
         new ReadOnlyFs.Entry("drive-scsi0.raw", DISK),
         new ReadOnlyFs.Entry("small.raw", SMALL),
-        new ReadOnlyFs.Entry("qemu-server.conf", FileContent.ofBytes(CONFIG)),
+        new ReadOnlyFs.Entry("qemu-server.conf", ImageContent.ofBytes(CONFIG)),
         new ReadOnlyFs.Entry("broken.raw", broken)), 1_700_000_000L);
   }
 

@@ -1,5 +1,6 @@
 package vmafs.fs;
 
+import vmafs.image.ImageContent;
 import java.nio.ByteBuffer;
 import java.util.List;
 
@@ -7,7 +8,7 @@ import java.util.List;
  * A sparse file computed from offsets: data ranges whose bytes are a hash of their offset, zeros
  * elsewhere. Big files cost nothing, and every byte read through a mount can be checked.
  */
-final class SyntheticSparseFile implements FileContent {
+final class SyntheticSparseFile implements ImageContent {
   /** Allocated bytes [start, end); ranges are sorted, disjoint and not adjacent. */
   record Range(long start, long end) {
     long length() {

@@ -1,9 +1,9 @@
-package vmafs.fs;
+package vmafs.image;
 
 import java.nio.ByteBuffer;
 
 /** A fully allocated in-memory file (config blobs are at most 64 KiB). */
-final class BytesContent implements FileContent {
+final class BytesContent implements ImageContent {
   private final byte[] bytes;
 
   BytesContent(byte[] bytes) {

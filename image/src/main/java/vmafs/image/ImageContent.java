@@ -1,14 +1,15 @@
-package vmafs.fs;
+package vmafs.image;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
- * The bytes of one read-only file of the mount: a disk image, a config blob, a vmstate stream.
- * Knows nothing of FUSE; the filesystem asks it for bytes and for its hole map.
- * Implementations must be thread-safe: FUSE serves reads from several threads at once.
+ * The bytes of one read-only image: a disk image, a partition of one, a config blob, a vmstate
+ * stream. What every front end serves (a file of the FUSE mount, an NBD export).
+ * Knows nothing of FUSE, NBD, VMA or compression; a front end asks it for bytes and its hole map.
+ * Implementations must be thread-safe: front ends serve reads from several threads at once.
  */
-public interface FileContent {
+public interface ImageContent {
 
   /** Apparent size in bytes ({@code st_size}). */
   long size();
@@ -38,7 +39,7 @@ public interface FileContent {
   long nextHole(long offset) throws IOException;
 
   /** A small in-memory file with no holes, for config blobs. */
-  static FileContent ofBytes(byte[] bytes) {
+  static ImageContent ofBytes(byte[] bytes) {
     return new BytesContent(bytes.clone());
   }
 }
