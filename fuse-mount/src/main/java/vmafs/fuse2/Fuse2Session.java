@@ -16,7 +16,7 @@ import vmafs.fuse.MountArgs;
  * A libfuse2 session through jnr-fuse, single-threaded ({@code -s}) on the calling Java thread.
  * libfuse2's multithreaded loop would call into Java from threads it keeps creating and
  * reaping, each paying jffi's attach/detach churn; {@code -s} was the faster of the two for
- * both sequential and random reads (fuse-notes.md §2, §3, §7.1). libfuse2 has no lseek
+ * both sequential and random reads (docs/fuse.md §1, §3). libfuse2 has no lseek
  * operation, so holes show only through {@code st_blocks}.
  */
 public final class Fuse2Session implements FuseSession {

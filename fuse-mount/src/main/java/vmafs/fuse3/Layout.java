@@ -3,7 +3,7 @@ package vmafs.fuse3;
 /**
  * Byte offsets of every C struct field the binding reads or writes, for glibc on the two
  * supported 64-bit architectures. Checked with offsetof against libfuse 3.14's headers on x86_64;
- * see fuse-notes.md §6. Only {@code struct stat} differs between the architectures: aarch64 uses
+ * see docs/fuse.md §7. Only {@code struct stat} differs between the architectures: aarch64 uses
  * the asm-generic layout with a 32-bit {@code st_nlink} after {@code st_mode}.
  *
  * <p>The libfuse structs are part of libfuse3's stable ABI (filesystems compiled against 3.0
