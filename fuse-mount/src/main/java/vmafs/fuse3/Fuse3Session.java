@@ -19,7 +19,7 @@ import vmafs.fuse.MountArgs;
 /**
  * A libfuse3 session whose request loop runs on Java platform threads ("loop mode B" of
  * docs/fuse.md §3). libfuse's own loops would call into Java from native threads, which jffi
- * attaches and detaches around each of their first 1000 callbacks (docs/fuse.md §3).
+ * attaches and detaches around each of their first 1000 callbacks.
  *
  * <p>The thread that calls {@link #run} mounts, serves as the first worker, and after all workers
  * have seen the connection end, unmounts and destroys: every libfuse teardown call happens on that
