@@ -30,11 +30,17 @@ final class HelpLayout {
   /** The widest an option column gets before its description moves to the next line. */
   private static final int MAX_LABEL_COLUMN = 30;
   private static final String INDENT = "  ";
+  /** The footer of every command: examples. */
+  private static final String EXAMPLES = "Examples";
 
   private HelpLayout() {}
 
   /** Installs the layout on {@code cl} and all its subcommands. */
   static void install(CommandLine cl) {
+    if (cl.getCommandSpec().usageMessage().footer().length > 0) {
+      // Rendered by the footer section below; picocli's man page generator needs it to show the footer.
+      cl.getCommandSpec().usageMessage().footerHeading(EXAMPLES);
+    }
     Map<String, CommandLine.IHelpSectionRenderer> m = cl.getHelpSectionMap();
     m.put(SECTION_KEY_HEADER_HEADING, h -> "");
     m.put(SECTION_KEY_HEADER, h -> paragraphs(h.commandSpec().usageMessage().header(), width(h), ""));
@@ -49,7 +55,7 @@ final class HelpLayout {
     m.put(SECTION_KEY_COMMAND_LIST_HEADING, h -> "");
     m.put(SECTION_KEY_COMMAND_LIST, HelpLayout::commands);
     m.put(SECTION_KEY_FOOTER_HEADING, h -> "");
-    m.put(SECTION_KEY_FOOTER, h -> section("Examples:", paragraphs(h.commandSpec().usageMessage().footer(), width(h), INDENT)));
+    m.put(SECTION_KEY_FOOTER, h -> section(EXAMPLES + ":", paragraphs(h.commandSpec().usageMessage().footer(), width(h), INDENT)));
     m.put(SECTION_KEY_EXIT_CODE_LIST_HEADING, h -> "");
     m.put(SECTION_KEY_EXIT_CODE_LIST, HelpLayout::exitCodes);
     // Examples before the exit codes: they are what a reader looks for first.
