@@ -82,7 +82,10 @@ final class MountCommand implements Callable<Integer> {
   Path mountpoint;
 
   /** The mount point was made for this mount (no MOUNTPOINT given): removed after the unmount. */
-  private boolean madeMountpoint;
+  private volatile boolean madeMountpoint;
+
+  /** Written once the files are readable; removed when the server ends. */
+  private volatile PidFile writtenPidFile;
 
   @Option(names = "-o", split = ",", paramLabel = "OPTION",
       description = "Mount options, e.g. allow_other (lets other users, e.g. a qemu user, read"
@@ -168,7 +171,6 @@ final class MountCommand implements Callable<Integer> {
     preload();
     long started = System.nanoTime();
     Archive a = ArchiveArgs.open(archive, indexOptions, Units.parseSize(cacheSize));
-    PidFile pid = null;
     try {
       if (mountpoint == null) {
         mountpoint = AutoMountpoint.create(a.path());
@@ -187,6 +189,8 @@ final class MountCommand implements Callable<Integer> {
       Thread hook = new Thread(() -> {
         try {
           mounted.get(30, java.util.concurrent.TimeUnit.SECONDS).close();
+          // The JVM halts once the hooks are done, maybe before serve()'s finally runs.
+          cleanUpAfterUnmount();
         } catch (Exception e) {
           // the mount failed or never came up: nothing to unmount
         }
@@ -210,7 +214,7 @@ final class MountCommand implements Callable<Integer> {
         LoopDevices.attachOrUnmount(mountpoint, json ? new PrintStream(java.io.OutputStream.nullOutputStream()) : System.out);
       }
       if (pidFile != null) {
-        pid = PidFile.write(pidFile);
+        writtenPidFile = PidFile.write(pidFile);
       }
       if (json) {
         System.out.print(Json.write(summaryJson(a, fs, mount, (System.nanoTime() - started) / 1e9)));
@@ -233,12 +237,18 @@ final class MountCommand implements Callable<Integer> {
       return ExitCodes.OK;
     } finally {
       a.close();
-      if (pid != null) {
-        pid.remove();
-      }
-      if (madeMountpoint) {
-        AutoMountpoint.remove(mountpoint);
-      }
+      cleanUpAfterUnmount();
+    }
+  }
+
+  /** Removes the pid file and a mount point vmafs made; from serve() or the SIGTERM hook. */
+  private void cleanUpAfterUnmount() {
+    PidFile p = writtenPidFile;
+    if (p != null) {
+      p.remove();
+    }
+    if (madeMountpoint) {
+      AutoMountpoint.remove(mountpoint);
     }
   }
 
