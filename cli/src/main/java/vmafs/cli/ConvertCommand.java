@@ -33,12 +33,16 @@ import vmafs.vma.index.IndexFile;
 @Command(
     name = "convert",
     mixinStandardHelpOptions = true,
+    header = "Rewrite an archive as a seekable .vma.zst that mounts at once.",
     description = {
-      "Rewrite an archive (.vma, .vma.zst, .vma.lzo, .vma.gz) as a seekable .vma.zst: independent",
-      "zstd frames of about --frame-size of VMA stream each, cut on block boundaries, plus a seek",
-      "table and the archive's index. It mounts with true random access, no spill file and no",
-      "decode pass, and 'zstd -d' (hence Proxmox's own restore) still reads it byte for byte.",
-      "The output is verified before it gets its final name."
+      "The output holds independent zstd frames of about --frame-size of VMA stream each, cut on"
+          + " block boundaries, a seek table and the archive's index. It mounts with true random"
+          + " access, no spill file and no decode pass, and 'zstd -d' (hence Proxmox's own restore)"
+          + " still reads it byte for byte. The output is verified before it gets its final name."
+    },
+    footer = {
+      "  vmafs convert vzdump-qemu-100-2026_11_22-12_00_00.vma.zst --seekable vzdump-qemu-100-2026_11_22-12_00_00-seekable.vma.zst",
+      "  vmafs convert --frame-size=256K vzdump-qemu-100-2026_11_22-12_00_00.vma.lzo --seekable vm100-seekable.vma.zst"
     })
 final class ConvertCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
@@ -64,8 +68,12 @@ final class ConvertCommand implements Callable<Integer> {
   @Option(names = "--force", description = "Replace OUT if it exists.")
   boolean force;
 
+  @Option(names = "--json", description = "Print what was written as JSON (docs/json.md).")
+  boolean json;
+
   @Override
   public Integer call() throws Exception {
+    long started = System.nanoTime();
     Path in = ArchiveArgs.existing(archive);
     long frame = Units.parseSize(frameSize);
     if (frame < BLOCK_SIZE || frame > DecodeOptions.DEFAULT_ZSTD_MAX_FRAME / 2) {
@@ -92,7 +100,20 @@ final class ConvertCommand implements Callable<Integer> {
       Files.deleteIfExists(tmp);
       Files.deleteIfExists(indexTmp);
     }
-    System.out.println(out + ": " + Units.bytes(Files.size(out)) + " (from " + Units.bytes(Files.size(in)) + ")");
+    if (json) {
+      Map<String, Object> o = Json.object();
+      o.put("archive", in.toAbsolutePath().toString());
+      o.put("output", out.toAbsolutePath().toString());
+      o.put("input_bytes", Files.size(in));
+      o.put("output_bytes", Files.size(out));
+      o.put("frame_size", frame);
+      o.put("level", level);
+      o.put("verified", true);
+      o.put("seconds", Math.round((System.nanoTime() - started) / 1e6) / 1000.0);
+      System.out.print(Json.write(o));
+    } else {
+      System.out.println(out + ": " + Units.bytes(Files.size(out)) + " (from " + Units.bytes(Files.size(in)) + ")");
+    }
     return ExitCodes.OK;
   }
 

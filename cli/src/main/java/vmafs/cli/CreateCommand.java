@@ -30,10 +30,15 @@ import vmafs.vma.write.VmaWriter.DeviceSpec;
 @Command(
     name = "create",
     mixinStandardHelpOptions = true,
+    header = "Write a VMA archive that Proxmox's 'vma' and 'qmrestore' accept.",
     description = {
-      "Write a VMA archive that Proxmox's reader (vma extract, qmrestore) accepts, from raw",
-      "disk images and config files. Zero 4 KiB blocks are not stored; every cluster is listed.",
-      "Example: vmafs create backup.vma -c qemu-server.conf drive-scsi0=disk0.raw"
+      "Reads raw disk images and config files. Zero 4 KiB blocks are not stored and every cluster"
+          + " is listed, as vzdump does. For qmrestore, the config needs a"
+          + " '#qmdump#map:<virtdev>:<devname>:<storage>:<format>:' line per drive."
+    },
+    footer = {
+      "  vmafs create backup.vma -c qemu-server.conf drive-scsi0=disk0.raw drive-efidisk0=efivars.raw",
+      "  vmafs create - drive-scsi0=disk0.raw | zstd --threads=2 > vzdump-qemu-100-2026_11_22-12_00_00.vma.zst"
     })
 final class CreateCommand implements Callable<Integer> {
   /** Clusters per run when --order=shuffled: like QEMU's parallel block-copy workers. */
@@ -74,12 +79,19 @@ final class CreateCommand implements Callable<Integer> {
   @Option(names = "--force", description = "Replace ARCHIVE if it exists.")
   boolean force;
 
+  @Option(names = "--json", description = "Print what was written as JSON (docs/json.md); not with ARCHIVE -.")
+  boolean json;
+
   enum Order { sequential, interleaved, shuffled }
 
   private record Source(int devId, String name, Path image, long size) {}
 
   @Override
   public Integer call() throws Exception {
+    long started = System.nanoTime();
+    if (json && ArchiveArgs.isStdin(archive)) {
+      throw new CliException(ExitCodes.USAGE, "--json prints to stdout, where 'create -' writes the archive");
+    }
     if (slots < 1 || slots > SLOTS_PER_EXTENT) {
       throw new CliException(ExitCodes.USAGE, "--slots must be between 1 and " + SLOTS_PER_EXTENT);
     }
@@ -115,7 +127,41 @@ final class CreateCommand implements Callable<Integer> {
     } finally {
       Files.deleteIfExists(tmp);
     }
+    if (json) {
+      System.out.print(Json.write(summaryJson(out, id, time, blobs, sources, (System.nanoTime() - started) / 1e9)));
+      System.out.flush();
+    }
     return ExitCodes.OK;
+  }
+
+  /** What --json prints (docs/json.md). */
+  private static java.util.Map<String, Object> summaryJson(Path out, byte[] id, long time, List<ConfigBlob> blobs,
+      List<Source> sources, double seconds) throws IOException {
+    java.util.Map<String, Object> o = Json.object();
+    o.put("archive", out.toAbsolutePath().toString());
+    o.put("bytes", Files.size(out));
+    ByteBuffer uuid = ByteBuffer.wrap(id);
+    o.put("uuid", new java.util.UUID(uuid.getLong(), uuid.getLong()).toString());
+    o.put("ctime", java.time.Instant.ofEpochSecond(time).toString());
+    List<Object> configs = Json.array();
+    for (ConfigBlob c : blobs) {
+      java.util.Map<String, Object> m = Json.object();
+      m.put("name", c.name());
+      m.put("size", c.size());
+      configs.add(m);
+    }
+    o.put("configs", configs);
+    List<Object> devices = Json.array();
+    for (Source s : sources) {
+      java.util.Map<String, Object> m = Json.object();
+      m.put("name", s.name());
+      m.put("image", s.image().toAbsolutePath().toString());
+      m.put("size", s.size());
+      devices.add(m);
+    }
+    o.put("devices", devices);
+    o.put("seconds", Math.round(seconds * 1000) / 1000.0);
+    return o;
   }
 
   private List<Source> parseDevices() throws IOException {

@@ -33,10 +33,17 @@ import vmafs.vma.index.ExtentIndexBuilder;
 @Command(
     name = "extract",
     mixinStandardHelpOptions = true,
+    header = "Extract the configs and sparse disk images of an archive into a directory.",
     description = {
-      "Extract configs (under their own names) and disks (as disk-<devname>.raw, Proxmox's",
-      "names) into TARGETDIR. Images are sparse: zero blocks become holes, not written zeros.",
-      "Files appear under their final names only when everything succeeded."
+      "Each config is written under its own name and each drive as disk-<devname>.raw, the names"
+          + " Proxmox's 'vma extract' gives. Images are sparse: zero blocks become holes, not"
+          + " written zeros. Files appear under their final names only when everything succeeded;"
+          + " an incomplete archive is refused before anything is written (unless --partial)."
+    },
+    footer = {
+      "  vmafs extract vzdump-qemu-100-2026_11_22-12_00_00.vma.zst /restore/vm100",
+      "  vmafs extract -d drive-scsi0 vzdump-qemu-100-2026_11_22-12_00_00.vma.zst /restore/vm100",
+      "  zstd -dc vzdump-qemu-100-2026_11_22-12_00_00.vma.zst | vmafs extract - /restore/vm100"
     })
 final class ExtractCommand implements Callable<Integer> {
   private static final int COPY_BUFFER = 4 << 20;
@@ -60,6 +67,11 @@ final class ExtractCommand implements Callable<Integer> {
 
   @Option(names = "--partial", description = "Extract even if clusters are missing (they read as zeros) or duplicated (the last copy wins).")
   boolean partial;
+
+  @Option(names = "--json", description = "Print what was written as JSON (docs/json.md) instead of the paths.")
+  boolean json;
+
+  private final long started = System.nanoTime();
 
   @Override
   public Integer call() throws Exception {
@@ -125,7 +137,9 @@ final class ExtractCommand implements Callable<Integer> {
       }
       t.commit();
     }
-    report(a.images().stream().filter(i -> sel.contains(i.info().name())).map(DeviceImage::info).toList(), a.header());
+    Map<DeviceInfo, Long> written = new java.util.LinkedHashMap<>();
+    images.forEach(i -> written.put(i.info(), i.allocatedBytes()));
+    report(written, a.header());
     return ExitCodes.OK;
   }
 
@@ -136,6 +150,7 @@ final class ExtractCommand implements Callable<Integer> {
     ExtentIndexBuilder builder = new ExtentIndexBuilder(h);
     Map<Integer, FileChannel> outs = new HashMap<>();
     Map<Integer, DeviceInfo> devs = new HashMap<>();
+    Map<DeviceInfo, Long> written = new java.util.LinkedHashMap<>();
     try (ExtractTarget t = ExtractTarget.create(target, force)) {
       for (int i = 0; i < h.configs().size(); i++) {
         t.writeConfig(h, i, force);
@@ -162,6 +177,7 @@ final class ExtractCommand implements Callable<Integer> {
       ExtentIndex index = builder.finish(reader.position(), null);
       List<DeviceIndex> chosen = index.devices().stream().filter(d -> sel.contains(d.info().name())).toList();
       Completeness.check(chosen, partial, "nothing was written");
+      chosen.forEach(d -> written.put(d.info(), d.storedBytes()));
       for (DeviceIndex d : chosen) {
         if (d.info().isVmstate()) {
           outs.get(d.info().id()).truncate(d.imageSize());
@@ -169,7 +185,7 @@ final class ExtractCommand implements Callable<Integer> {
       }
       t.commit();
     }
-    report(new ArrayList<>(devs.values()), h);
+    report(written, h);
     return ExitCodes.OK;
   }
 
@@ -214,7 +230,31 @@ final class ExtractCommand implements Callable<Integer> {
     }
   }
 
-  private void report(List<DeviceInfo> devices, VmaHeader h) {
+  /** The paths written, or with --json what was written (docs/json.md). */
+  private void report(Map<DeviceInfo, Long> dataBytes, VmaHeader h) throws IOException {
+    List<DeviceInfo> devices = new ArrayList<>(dataBytes.keySet());
+    if (json) {
+      Map<String, Object> o = Json.object();
+      o.put("archive", archive);
+      o.put("target", target.toAbsolutePath().toString());
+      List<Object> files = Json.array();
+      long total = 0;
+      for (ConfigBlob c : h.configs()) {
+        files.add(file(c.name(), "config", c.size(), c.size()));
+        total += c.size();
+      }
+      for (DeviceInfo d : devices) {
+        long size = d.isVmstate() ? Files.size(target.resolve(d.imageFileName())) : d.size();
+        files.add(file(d.imageFileName(), "disk", size, dataBytes.get(d)));
+        total += dataBytes.get(d);
+      }
+      o.put("files", files);
+      o.put("data_bytes", total);
+      o.put("seconds", Math.round((System.nanoTime() - started) / 1e6) / 1000.0);
+      System.out.print(Json.write(o));
+      System.out.flush();
+      return;
+    }
     StringBuilder sb = new StringBuilder();
     for (ConfigBlob c : h.configs()) {
       sb.append(target.resolve(c.name())).append('\n');
@@ -224,5 +264,15 @@ final class ExtractCommand implements Callable<Integer> {
     }
     System.out.print(sb);
     System.out.flush();
+  }
+
+  private Map<String, Object> file(String name, String kind, long size, long data) {
+    Map<String, Object> m = Json.object();
+    m.put("name", name);
+    m.put("kind", kind);
+    m.put("path", target.toAbsolutePath().resolve(name).toString());
+    m.put("size", size);
+    m.put("data_bytes", data);
+    return m;
   }
 }

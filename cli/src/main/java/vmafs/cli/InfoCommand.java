@@ -16,8 +16,17 @@ import vmafs.vma.index.DeviceStats;
 @Command(
     name = "info",
     mixinStandardHelpOptions = true,
-    description = "Show what an archive holds: identity, configs, devices with their stored and"
-        + " zero bytes, extents, and whether it is complete.")
+    header = "Show what an archive holds and whether it is complete.",
+    description = {
+      "Prints the archive's uuid, creation time and version, its configs, and each device with its"
+          + " size, stored and zero bytes and any missing, duplicate or out-of-range clusters. A"
+          + " valid saved index is used; otherwise the archive is indexed in memory and nothing is"
+          + " written beside it."
+    },
+    footer = {
+      "  vmafs info vzdump-qemu-100-2026_11_22-12_00_00.vma.zst",
+      "  vmafs info --json vzdump-qemu-100-2026_11_22-12_00_00.vma.zst | jq '.devices[].stored_bytes'"
+    })
 final class InfoCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
@@ -26,7 +35,7 @@ final class InfoCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive file.")
   String archive;
 
-  @Option(names = "--json", description = "Print JSON for scripts.")
+  @Option(names = "--json", description = "Print the result as JSON (docs/json.md).")
   boolean json;
 
   @Override

@@ -16,9 +16,14 @@ import vmafs.vma.VmaHeader;
 @Command(
     name = "list",
     mixinStandardHelpOptions = true,
+    header = "Print the configs and devices exactly as Proxmox's 'vma list' does.",
     description = {
-      "Print the configs and devices in exactly the format of Proxmox's 'vma list',",
-      "so scripts written for vma list / qmrestore keep working. Reads only the header."
+      "The CFG:, DEV: and CTIME: lines are byte for byte those of 'vma list', so scripts written for"
+          + " vma list and qmrestore keep working. Only the header is read."
+    },
+    footer = {
+      "  vmafs list vzdump-qemu-100-2026_11_22-12_00_00.vma",
+      "  zstd -dc vzdump-qemu-100-2026_11_22-12_00_00.vma.zst | vmafs list -"
     })
 final class ListCommand implements Callable<Integer> {
   @Mixin CommonOptions common;

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
@@ -36,14 +37,30 @@ import vmafs.vma.write.VmaWriter;
 @Command(
     name = "mount",
     mixinStandardHelpOptions = true,
+    header = "Mount an archive read-only, each drive as a sparse raw disk image.",
     description = {
-      "Mount an archive read-only: one sparse raw image per drive (disk-<devname>.raw), each config",
-      "under its own name. Returns once the files are readable, leaving the server running in the",
-      "background (-f keeps it in the foreground). Unmount with 'vmafs umount MOUNTPOINT'.",
+      "The mount point holds one disk-<devname>.raw per drive (the names Proxmox's 'vma extract'"
+          + " gives) and each config under its own name. The command returns once the files are"
+          + " readable and leaves the server running in the background (-f keeps it in the"
+          + " foreground); 'vmafs umount MOUNTPOINT' ends it.",
       "",
-      "Holes (unallocated clusters) are reported through SEEK_DATA/SEEK_HOLE with libfuse3, so cp",
-      "--sparse and qemu-img skip them. On hosts with only libfuse2 (--fuse=2) holes show only in",
-      "st_blocks (du); copies then read the zeros."
+      "Without MOUNTPOINT, a directory named after the archive is made beside it, or under"
+          + " /run/vmafs/ (root) or $XDG_RUNTIME_DIR/vmafs/ when the archive's directory is not"
+          + " writable or others can write it; it is removed again on unmount.",
+      "",
+      "Holes (unallocated clusters) are reported through SEEK_DATA/SEEK_HOLE with libfuse3, so"
+          + " 'cp --sparse=auto' and qemu-img skip them. On hosts with only libfuse2 (--fuse=2)"
+          + " holes show only in st_blocks (du); copies then read the zeros.",
+      "",
+      "mount(8) and /etc/fstab work too (type fuse.vmafs, through mount.fuse3): the generic"
+          + " options ro, nofail, noauto, user, _netdev, x-systemd.*, noexec, nosuid and nodev are"
+          + " accepted, rw is refused."
+    },
+    footer = {
+      "  vmafs mount vzdump-qemu-100-2026_11_22-12_00_00.vma.zst /mnt/vm",
+      "  vmafs mount -o allow_other --loop vzdump-qemu-100-2026_11_22-12_00_00.vma.zst",
+      "  vmafs mount --json --pid-file /run/vm100.pid vzdump-qemu-100-2026_11_22-12_00_00.vma.zst /mnt/vm",
+      "  mount -t fuse.vmafs -o ro,allow_other vzdump-qemu-100-2026_11_22-12_00_00.vma.zst /mnt/vm"
     })
 final class MountCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(MountCommand.class);
@@ -60,12 +77,20 @@ final class MountCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive file.")
   String archive;
 
-  @Parameters(index = "1", paramLabel = "MOUNTPOINT", description = "An existing directory.")
+  @Parameters(index = "1", arity = "0..1", paramLabel = "MOUNTPOINT",
+      description = "An existing directory (default: one made beside the archive, see above).")
   Path mountpoint;
 
+  /** The mount point was made for this mount (no MOUNTPOINT given): removed after the unmount. */
+  private volatile boolean madeMountpoint;
+
+  /** Written once the files are readable; removed when the server ends. */
+  private volatile PidFile writtenPidFile;
+
   @Option(names = "-o", split = ",", paramLabel = "OPTION",
-      description = "FUSE mount options, e.g. allow_other (lets other users, e.g. a qemu user, read"
-          + " the files; non-root users need user_allow_other in /etc/fuse.conf).")
+      description = "Mount options, e.g. allow_other (lets other users, e.g. a qemu user, read"
+          + " the files; non-root users need user_allow_other in /etc/fuse.conf). The generic"
+          + " options of mount(8) and fstab are accepted and ignored; rw is refused.")
   List<String> options = new ArrayList<>();
 
   @Option(names = {"-f", "--foreground"}, description = "Stay in the foreground; Ctrl-C unmounts.")
@@ -103,13 +128,22 @@ final class MountCommand implements Callable<Integer> {
           + " (losetup -r -P, partx -a) and print them; 'vmafs umount' detaches them. Needs root.")
   boolean loop;
 
+  @Option(names = "--pid-file", paramLabel = "PATH",
+      description = "Write the server's process id to PATH once the files are readable (for"
+          + " systemd's PIDFile= or scripts); removed when the server ends.")
+  Path pidFile;
+
+  @Option(names = "--json", description = "Print what was mounted as JSON (docs/json.md) instead of text.")
+  boolean json;
+
   @Option(names = "--daemon-child", hidden = true)
   boolean daemonChild;
 
   @Override
   public Integer call() throws Exception {
     ArchiveArgs.existing(archive);
-    if (!Files.isDirectory(mountpoint)) {
+    options = FstabOptions.forLibfuse(options);
+    if (mountpoint != null && !Files.isDirectory(mountpoint)) {
       throw new CliException(ExitCodes.ENVIRONMENT, mountpoint + ": mount point must be an existing directory");
     }
     Units.parseSize(cacheSize); // fail early on a typo, before anything is spawned
@@ -135,8 +169,13 @@ final class MountCommand implements Callable<Integer> {
   /** Runs the filesystem in this process until it is unmounted. */
   private int serve() throws IOException, InterruptedException {
     preload();
+    long started = System.nanoTime();
     Archive a = ArchiveArgs.open(archive, indexOptions, Units.parseSize(cacheSize));
     try {
+      if (mountpoint == null) {
+        mountpoint = AutoMountpoint.create(a.path());
+        madeMountpoint = true;
+      }
       Completeness.check(a.images().stream().map(DeviceImage::index).toList(), partial,
           "refusing to mount an incomplete archive");
       ReadOnlyFs fs = new ReadOnlyFs(files(a), a.header().ctime());
@@ -150,6 +189,8 @@ final class MountCommand implements Callable<Integer> {
       Thread hook = new Thread(() -> {
         try {
           mounted.get(30, java.util.concurrent.TimeUnit.SECONDS).close();
+          // The JVM halts once the hooks are done, maybe before serve()'s finally runs.
+          cleanUpAfterUnmount();
         } catch (Exception e) {
           // the mount failed or never came up: nothing to unmount
         }
@@ -164,11 +205,20 @@ final class MountCommand implements Callable<Integer> {
         throw e;
       }
       ArchiveWatcher watcher = ArchiveWatcher.start(a);
-      printSummary(a, fs, mount, System.out);
+      if (!json) {
+        printSummary(a, fs, mount, System.out);
+      }
       if (loop) {
         // The server attaches them itself, before it reports ready: whoever started it (the
         // launcher script or the Java front-end) only waits for that line.
-        LoopDevices.attachOrUnmount(mountpoint, System.out);
+        LoopDevices.attachOrUnmount(mountpoint, json ? new PrintStream(java.io.OutputStream.nullOutputStream()) : System.out);
+      }
+      if (pidFile != null) {
+        writtenPidFile = PidFile.write(pidFile);
+      }
+      if (json) {
+        System.out.print(Json.write(summaryJson(a, fs, mount, (System.nanoTime() - started) / 1e9)));
+        System.out.flush();
       }
       if (daemonChild) {
         System.out.println(READY);
@@ -187,7 +237,54 @@ final class MountCommand implements Callable<Integer> {
       return ExitCodes.OK;
     } finally {
       a.close();
+      cleanUpAfterUnmount();
     }
+  }
+
+  /** Removes the pid file and a mount point vmafs made; from serve() or the SIGTERM hook. */
+  private void cleanUpAfterUnmount() {
+    PidFile p = writtenPidFile;
+    if (p != null) {
+      p.remove();
+    }
+    if (madeMountpoint) {
+      AutoMountpoint.remove(mountpoint);
+    }
+  }
+
+  /** What {@code --json} prints once the files are readable (docs/json.md). */
+  private Map<String, Object> summaryJson(Archive a, ReadOnlyFs fs, FuseMount mount, double seconds) {
+    Map<String, Object> o = Json.object();
+    o.put("archive", a.path().toAbsolutePath().toString());
+    o.put("mountpoint", mountpoint.toAbsolutePath().toString());
+    o.put("mountpoint_created", madeMountpoint);
+    o.put("backend", mount.backend() == MountOptions.Backend.FUSE3 ? "libfuse3" : "libfuse2");
+    o.put("holes_visible", mount.supportsHoles());
+    o.put("pid", ProcessHandle.current().pid());
+    o.put("index_file", a.indexFile() == null ? null : a.indexFile().toString());
+    List<Object> files = Json.array();
+    for (ReadOnlyFs.Entry e : fs.files()) {
+      Map<String, Object> f = Json.object();
+      f.put("name", e.name());
+      f.put("path", mountpoint.toAbsolutePath().resolve(e.name()).toString());
+      f.put("size", e.content().size());
+      f.put("allocated_bytes", e.content().allocatedBytes());
+      files.add(f);
+    }
+    o.put("files", files);
+    List<Object> loops = Json.array();
+    for (LoopDevices.Loop l : loop ? LoopDevices.under(mountpoint) : List.<LoopDevices.Loop>of()) {
+      Map<String, Object> m = Json.object();
+      m.put("device", l.device());
+      m.put("image", l.backingFile().toString());
+      List<Object> parts = Json.array();
+      l.partitions().forEach(p -> parts.add("/dev/" + p));
+      m.put("partitions", parts);
+      loops.add(m);
+    }
+    o.put("loop_devices", loops);
+    o.put("seconds", Math.round(seconds * 1000) / 1000.0);
+    return o;
   }
 
   /**
@@ -387,9 +484,17 @@ final class MountCommand implements Callable<Integer> {
     if (logFile != null) {
       a.add("--log-file=" + logFile.toAbsolutePath());
     }
+    if (pidFile != null) {
+      a.add("--pid-file=" + pidFile.toAbsolutePath());
+    }
+    if (json) {
+      a.add("--json");
+    }
     a.add("--");
     a.add(Path.of(archive).toAbsolutePath().toString());
-    a.add(mountpoint.toAbsolutePath().toString());
+    if (mountpoint != null) {
+      a.add(mountpoint.toAbsolutePath().toString());
+    }
     return a;
   }
 }

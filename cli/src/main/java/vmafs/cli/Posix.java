@@ -1,5 +1,10 @@
 package vmafs.cli;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
 import jnr.ffi.LibraryLoader;
 
 /**
@@ -31,6 +36,24 @@ final class Posix {
   private static final int O_APPEND = 02000;
 
   private Posix() {}
+
+  /** The real user id of this process. */
+  static int uid() {
+    return attribute(Path.of("/proc/self"), "unix:uid");
+  }
+
+  /** The owner of {@code path} itself (a symlink is not followed). */
+  static int ownerUid(Path path) throws IOException {
+    return (Integer) Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+  }
+
+  private static int attribute(Path path, String name) {
+    try {
+      return (Integer) Files.getAttribute(path, name);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 
   /** Loads the binding now (MountCommand does it on a background thread). */
   static void preload() {

@@ -62,6 +62,36 @@ public final class FuseMounts {
     Fusermount.unmount(path, false);
   }
 
+  /** The vmafs mounts this process can see, in the kernel's order. */
+  public static java.util.List<MountTable.Mount> vmafsMounts() {
+    String vmafsType = "fuse." + MountArgs.SUBTYPE;
+    return MountTable.all().stream().filter(m -> m.fsType().equals(vmafsType)).toList();
+  }
+
+  /**
+   * {@code mountpoint} as the mount table spells it (absolute, symlinks resolved, a dead mount's
+   * parent resolved).
+   *
+   * @throws FuseException if not even its parent directory can be resolved
+   */
+  public static Path canonicalMountpoint(Path mountpoint) {
+    return canonical(mountpoint);
+  }
+
+  /**
+   * Which FUSE library a mount with {@code requested} would bind, with its version, for bug
+   * reports ({@code vmafs --version}), e.g. {@code "libfuse3.so.3 3.14.0"}.
+   *
+   * @throws FuseException if no usable library is installed
+   */
+  public static String libraryVersion(Backend requested) {
+    return switch (choose(requested)) {
+      case FUSE3 -> Fuse3Session.libraryVersion();
+      case FUSE2 -> Fuse2Session.libraryVersion();
+      case AUTO -> throw new AssertionError("choose() resolves AUTO");
+    };
+  }
+
   private static Backend choose(Backend requested) {
     return switch (requested) {
       case FUSE3, FUSE2 -> requested;

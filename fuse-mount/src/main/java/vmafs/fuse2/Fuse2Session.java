@@ -49,6 +49,26 @@ public final class Fuse2Session implements FuseSession {
     return missing == null;
   }
 
+  /** libfuse2's own version call; jnr-fuse's {@link LibFuse} does not bind it. */
+  public interface Version {
+    /** {@code major * 10 + minor}, e.g. 29. */
+    int fuse_version();
+  }
+
+  /**
+   * The loaded library and its version, e.g. {@code "libfuse.so.2 2.9 (through jnr-fuse)"}.
+   *
+   * @throws FuseException if libfuse2 cannot be loaded
+   */
+  public static String libraryVersion() {
+    String missing = unavailability();
+    if (missing != null) {
+      throw new FuseException(missing);
+    }
+    int v = LibraryLoader.create(Version.class).failImmediately().load(SONAME).fuse_version();
+    return SONAME + " " + v / 10 + "." + v % 10 + " (through jnr-fuse)";
+  }
+
   private static String unavailability() {
     try {
       LibraryLoader.create(LibFuse.class).failImmediately().load(SONAME);

@@ -76,6 +76,15 @@ public final class Fuse3Session implements FuseSession {
     }
   }
 
+  /**
+   * The loaded library and its version, e.g. {@code "libfuse3.so.3 3.14.0"}.
+   *
+   * @throws FuseException if libfuse3 cannot be used here
+   */
+  public static String libraryVersion() {
+    return Fuse3Library.SONAME + " " + Fuse3Library.get().fuse.fuse_pkgversion();
+  }
+
   @Override
   public void run(Runnable connected) {
     Fuse3Operations ops = new Fuse3Operations(fs, lib, args.maxRead(), args.directIo(), connected);

@@ -13,6 +13,9 @@ public interface LibFuse3 {
   /** {@code major * 10 + minor} up to libfuse 3.9, {@code major * 100 + minor} from 3.10. */
   int fuse_version();
 
+  /** The full version, e.g. {@code "3.14.0"} (since libfuse 3.0). */
+  String fuse_pkgversion();
+
   Pointer fuse_new(Pointer args, Pointer operations, @size_t long operationsSize, Pointer userData);
 
   int fuse_mount(Pointer fuse, Pointer mountpoint);
