@@ -1,6 +1,7 @@
 package vmafs.remote.testing;
 
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.URI;
@@ -43,7 +44,6 @@ public final class HttpFileServer implements AutoCloseable {
     ResourceHandler files = new ResourceHandler();
     files.setResourceBase(dir.toString());
     files.setDirectoriesListed(false);
-    files.setAcceptRanges(mode != Mode.IGNORES_RANGE);
     files.setEtags(mode != Mode.RANGES_NO_ETAG);
     HandlerWrapper counting = new HandlerWrapper() {
       @Override
@@ -54,12 +54,28 @@ public final class HttpFileServer implements AutoCloseable {
         synchronized (ranges) {
           ranges.add(r == null ? "" : r);
         }
-        super.handle(target, base, req, resp);
+        super.handle(target, base, mode == Mode.IGNORES_RANGE ? withoutRange(req) : req, resp);
       }
     };
     counting.setHandler(files);
     server.setHandler(counting);
     server.start();
+  }
+
+  /** The request as a server without Range support sees it. */
+  private static HttpServletRequest withoutRange(HttpServletRequest req) {
+    return new HttpServletRequestWrapper(req) {
+      @Override
+      public String getHeader(String name) {
+        return "Range".equalsIgnoreCase(name) || "If-Range".equalsIgnoreCase(name) ? null : super.getHeader(name);
+      }
+
+      @Override
+      public java.util.Enumeration<String> getHeaders(String name) {
+        return "Range".equalsIgnoreCase(name) || "If-Range".equalsIgnoreCase(name)
+            ? java.util.Collections.emptyEnumeration() : super.getHeaders(name);
+      }
+    };
   }
 
   public static HttpFileServer start(Path dir, Mode mode) throws Exception {
