@@ -48,6 +48,12 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
   private final int pieceSize;
   private final long lastPiece;
   private final Cache<Long, byte[]> pieces;
+  /**
+   * The pieces fetched last, read-ahead included, outside the cache's admission policy: W-TinyLFU
+   * may refuse a new piece in favour of often-read old ones, and a sequential reader would then
+   * fetch each piece again for its next small read, and each read-ahead piece before it is read.
+   */
+  private final java.util.Map<Long, byte[]> recent;
   /** Pieces being fetched: a reader that needs one waits for the request already under way. */
   private final ConcurrentHashMap<Long, CompletableFuture<byte[]>> inFlight = new ConcurrentHashMap<>();
   private final ExecutorService fetchers;
@@ -69,10 +75,17 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
         .weigher((Long k, byte[] v) -> v.length)
         .executor(Runnable::run)
         .build();
+    int keep = options.readAheadPieces() + 2 * options.parallelism() + 2;
+    this.recent = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(2 * keep, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(java.util.Map.Entry<Long, byte[]> eldest) {
+        return size() > keep;
+      }
+    });
     java.util.Arrays.fill(recentEnds, -1);
     byte[] first = opened.firstPiece();
     if (first != null && first.length == pieceLength(0)) {
-      pieces.put(0L, first);
+      keep(0L, first);
     }
   }
 
@@ -169,8 +182,24 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
     return false;
   }
 
+  private void keep(long index, byte[] data) {
+    pieces.put(index, data);
+    recent.put(index, data);
+  }
+
+  private byte[] cached(long index) {
+    byte[] data = recent.get(index);
+    if (data == null) {
+      data = pieces.getIfPresent(index);
+      if (data != null) {
+        recent.put(index, data);
+      }
+    }
+    return data;
+  }
+
   private CompletableFuture<byte[]> piece(long index, boolean demanded) {
-    byte[] cached = pieces.getIfPresent(index);
+    byte[] cached = cached(index);
     if (cached != null) {
       if (demanded) {
         counters.cacheHit();
@@ -182,7 +211,7 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
     if (running != null) {
       return running;
     }
-    cached = pieces.getIfPresent(index); // it may have arrived between the two looks
+    cached = cached(index); // it may have arrived between the two looks
     if (cached != null) {
       inFlight.remove(index, mine);
       mine.complete(cached);
@@ -211,7 +240,7 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
         return null;
       });
       counters.pieceFetched();
-      pieces.put(index, data);
+      keep(index, data);
       inFlight.remove(index, result);
       result.complete(data);
     } catch (IOException | RuntimeException e) {
@@ -271,10 +300,21 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
     }
   }
 
+  /**
+   * Stops the fetch threads and fails the reads still waiting for a piece (their request may be
+   * blocked in a socket read that an interrupt does not end).
+   */
   @Override
   public void close() throws IOException {
     fetchers.shutdownNow();
+    for (Long index : inFlight.keySet()) {
+      CompletableFuture<byte[]> f = inFlight.remove(index);
+      if (f != null) {
+        f.completeExceptionally(new PieceFailure(new IOException(name + ": closed while reading")));
+      }
+    }
     pieces.invalidateAll();
+    recent.clear();
     closeTransport();
   }
 

@@ -111,7 +111,8 @@ public final class S3StoredBytes extends RemoteStoredBytes {
         || host.startsWith("[") || host.contains(":");
   }
 
-  private static S3Client client(RemoteOptions o, URI endpoint) {
+  /** The client every request of an archive goes through (package-private for the benchmark). */
+  static S3Client client(RemoteOptions o, URI endpoint) {
     AwsCredentialsProvider credentials = o.profile() != null
         ? ProfileCredentialsProvider.builder().profileName(o.profile()).build()
         : DefaultCredentialsProvider.builder().build();

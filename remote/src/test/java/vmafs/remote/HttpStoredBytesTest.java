@@ -153,7 +153,7 @@ class HttpStoredBytesTest {
     byte[] local = Files.readAllBytes(objects.get("random.bin"));
     try (DroppingProxy proxy = new DroppingProxy("127.0.0.1", ranges.port());
         HttpStoredBytes remote = HttpStoredBytes.open(proxy.endpoint(ranges.url("random.bin")),
-            options().withTimeouts(Duration.ofSeconds(5), Duration.ofMillis(500)))) {
+            options().withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(2)))) {
       proxy.dropNext(3, 20_000);
       ByteBuffer all = ByteBuffer.allocate(local.length);
       remote.readFully(0, all);

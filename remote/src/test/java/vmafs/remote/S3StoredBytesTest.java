@@ -138,6 +138,7 @@ class S3StoredBytesTest {
       }
       assertEquals(1, s3.gets(), s3.ranges().toString());
       assertEquals(4, remote.stats().cacheHits());
+      assertEquals("2 requests, 131072 B received, 0 retries", remote.stats().summary());
     }
   }
 
@@ -152,6 +153,28 @@ class S3StoredBytesTest {
       for (int p = 10; p < 18; p++) {
         assertTrue(ranges.contains(p * PIECE + "-" + ((p + 1) * PIECE - 1)), ranges.toString());
       }
+    }
+  }
+
+  @Test
+  void aSequentialScanFetchesEachPieceOnce() throws IOException {
+    Path file = objects.get("random.bin");
+    long size = Files.size(file);
+    int pieces = (int) ((size + PIECE - 1) / PIECE);
+    // A cache much smaller than the object, as for any real archive: its admission policy must not
+    // make a sequential reader fetch a piece twice, nor read-ahead fetch pieces nobody gets to read.
+    try (S3StoredBytes remote = S3StoredBytes.open(BUCKET, "random.bin", options().withCacheBytes(4L * PIECE))) {
+      s3.resetCounts();
+      byte[] got = new byte[(int) size];
+      ByteBuffer chunk = ByteBuffer.allocate(16 << 10);
+      for (int pos = 0; pos < size; pos += chunk.capacity()) {
+        chunk.clear().limit((int) Math.min(chunk.capacity(), size - pos));
+        remote.readFully(pos, chunk);
+        chunk.flip().get(got, pos, chunk.remaining());
+      }
+      assertEquals(TestObjects.sha256(file), TestObjects.sha256(got));
+      assertEquals(pieces - 1, s3.gets(), "every piece but the first, once");
+      assertEquals(pieces - 1, remote.stats().piecesFetched());
     }
   }
 
@@ -218,12 +241,36 @@ class S3StoredBytesTest {
     try (DroppingProxy proxy = new DroppingProxy("127.0.0.1", s3.port());
         S3StoredBytes remote = S3StoredBytes.open(BUCKET, "random.bin",
             options().withEndpoint(proxy.endpoint(s3.endpoint()))
-                .withTimeouts(Duration.ofSeconds(5), Duration.ofMillis(500)))) {
+                .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(2)))) {
       proxy.stallNext(1, 20_000);
       ByteBuffer dst = ByteBuffer.allocate(PIECE);
       remote.readFully(7L * PIECE, dst);
       assertArrayEquals(java.util.Arrays.copyOfRange(local, 7 * PIECE, 8 * PIECE), dst.array());
-      assertEquals(1, remote.stats().retries());
+      assertEquals(1, proxy.dropped());
+      assertTrue(remote.stats().retries() >= 1, remote.stats().toString());
+    }
+  }
+
+  @Test
+  void closingReleasesAReaderWaitingOnAStalledRequest() throws Exception {
+    try (DroppingProxy proxy = new DroppingProxy("127.0.0.1", s3.port())) {
+      S3StoredBytes remote = S3StoredBytes.open(BUCKET, "random.bin", options().withEndpoint(
+          proxy.endpoint(s3.endpoint())));
+      proxy.stallNext(1, 0);
+      ExecutorService reader = Executors.newSingleThreadExecutor();
+      try {
+        Future<?> read = reader.submit(() -> {
+          remote.readFully(5L * PIECE, ByteBuffer.allocate(10));
+          return null;
+        });
+        waitFor(() -> proxy.dropped() == 1, "the request is stalled");
+        remote.close();
+        Exception e = assertThrows(java.util.concurrent.ExecutionException.class,
+            () -> read.get(10, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals("s3://vmafs-test/random.bin: closed while reading", e.getCause().getMessage());
+      } finally {
+        reader.shutdownNow();
+      }
     }
   }
 
