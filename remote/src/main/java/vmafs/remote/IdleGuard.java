@@ -56,9 +56,7 @@ final class IdleGuard {
 
     @Override
     public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xff;
+      return Responses.readByte(this);
     }
 
     @Override

@@ -342,9 +342,7 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
 
     @Override
     public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xff;
+      return Responses.readByte(this);
     }
 
     @Override

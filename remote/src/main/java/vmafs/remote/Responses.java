@@ -45,6 +45,16 @@ final class Responses {
     return new RemoteAccessException(name, Reason.NETWORK, what + " (" + firstLine(why) + ")", io);
   }
 
+  /** {@link InputStream#read()} through the stream's own {@code read(byte[], int, int)}. */
+  static int readByte(InputStream in) throws IOException {
+    byte[] one = new byte[1];
+    int n;
+    do {
+      n = in.read(one, 0, 1);
+    } while (n == 0);
+    return n < 0 ? -1 : one[0] & 0xff;
+  }
+
   static String firstLine(String s) {
     if (s == null) {
       return "";
