@@ -89,7 +89,10 @@ final class Fuse3Library {
     }
     String configured = System.getProperty(LIBRARY_PROPERTY, System.getenv(LIBRARY_ENV));
     if (configured != null && !configured.isEmpty()) {
-      return load(List.of(configured), true, stat);
+      // dlopen takes a name with a slash as a path, relative to the working directory.
+      String file = configured.contains("/") ? Path.of(configured).toAbsolutePath().toString()
+          : configured;
+      return load(List.of(file), true, stat);
     }
     return load(List.of(Fuse3Abi.V3_17.soname, Fuse3Abi.V3_1.soname), false, stat);
   }
@@ -102,7 +105,7 @@ final class Fuse3Library {
    * @return the checked library, or a FuseException saying what is wrong
    */
   static Object load(List<String> candidates, boolean configured, Layout.Stat stat) {
-    Loaded loaded = open(candidates);
+    Loaded loaded = open(candidates, configured);
     if (loaded.failure != null) {
       return new FuseException(loaded.failure);
     }
@@ -155,7 +158,7 @@ final class Fuse3Library {
   private record Loaded(String name, com.kenai.jffi.Library handle, LibFuse3 fuse,
       String failure) {}
 
-  private static Loaded open(List<String> candidates) {
+  private static Loaded open(List<String> candidates, boolean configured) {
     List<String> reasons = new ArrayList<>();
     for (String candidate : candidates) {
       com.kenai.jffi.Library handle = com.kenai.jffi.Library.openLibrary(candidate,
@@ -179,8 +182,9 @@ final class Fuse3Library {
             + e.getMessage().lines().findFirst().orElse(""));
       }
     }
-    return new Loaded(null, null, null, "libfuse3 cannot be loaded (install fuse3): "
-        + String.join("; ", reasons));
+    return new Loaded(null, null, null, (configured ? "the libfuse3 that " + LIBRARY_PROPERTY
+        + " or " + LIBRARY_ENV + " names cannot be loaded: " : "libfuse3 cannot be loaded (install"
+        + " fuse3): ") + String.join("; ", reasons));
   }
 
   /**

@@ -70,12 +70,20 @@ public final class Fuse3Session implements FuseSession {
 
   /** Whether libfuse3 can be used here; the reason is logged when not. */
   public static boolean isUsable() {
+    String reason = unusableReason();
+    if (reason != null) {
+      log.info("libfuse3 backend unavailable: {}", reason);
+    }
+    return reason == null;
+  }
+
+  /** Why libfuse3 cannot be used here, or null if it can. */
+  public static String unusableReason() {
     try {
       Fuse3Library.get();
-      return true;
+      return null;
     } catch (FuseException e) {
-      log.info("libfuse3 backend unavailable: {}", e.getMessage());
-      return false;
+      return e.getMessage();
     }
   }
 
