@@ -96,16 +96,17 @@ public final class FuseMounts {
     return switch (requested) {
       case FUSE3, FUSE2 -> requested;
       case AUTO -> {
-        if (Fuse3Session.isUsable()) {
+        String fuse3Unusable = Fuse3Session.unusableReason();
+        if (fuse3Unusable == null) {
           yield Backend.FUSE3;
         }
         if (Fuse2Session.isUsable()) {
-          log.warn("libfuse3 is not usable, falling back to libfuse2: SEEK_DATA/SEEK_HOLE will"
-              + " not see holes");
+          log.warn("libfuse3 is not usable ({}), falling back to libfuse2: SEEK_DATA/SEEK_HOLE"
+              + " will not see holes", fuse3Unusable);
           yield Backend.FUSE2;
         }
         throw new FuseException("neither libfuse3 nor libfuse2 can be used; install fuse3"
-            + " (see the log for why each failed)");
+            + " (libfuse3: " + fuse3Unusable + "; the log says why libfuse2 failed)");
       }
     };
   }

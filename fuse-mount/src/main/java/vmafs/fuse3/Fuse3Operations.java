@@ -271,6 +271,7 @@ final class Fuse3Operations {
       if (directIo) {
         config.putInt(Layout.CONFIG_DIRECT_IO, 1);
       }
+      lib.abi.declineIoUring(conn);
       connected.run();
     } catch (Throwable t) {
       CallbackErrors.eio("init", t);

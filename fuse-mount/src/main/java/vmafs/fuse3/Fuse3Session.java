@@ -34,7 +34,10 @@ import vmafs.fuse.MountArgs;
 public final class Fuse3Session implements FuseSession {
   private static final Logger log = LoggerFactory.getLogger(Fuse3Session.class);
   private static final int EINTR = 4;
-  /** Requests of up to 1 MiB get through libfuse 3.14; the bdi readahead is what limits them. */
+  /**
+   * Requests of up to 1 MiB get through libfuse (256 pages, in 3.14 as in 3.17 and 3.18); the bdi
+   * readahead is what limits them.
+   */
   private static final int READ_AHEAD_KB = 1024;
   /**
    * Most request threads at once. Each holds one receive buffer (~1 MiB of native memory), and the
@@ -67,22 +70,31 @@ public final class Fuse3Session implements FuseSession {
 
   /** Whether libfuse3 can be used here; the reason is logged when not. */
   public static boolean isUsable() {
+    String reason = unusableReason();
+    if (reason != null) {
+      log.info("libfuse3 backend unavailable: {}", reason);
+    }
+    return reason == null;
+  }
+
+  /** Why libfuse3 cannot be used here, or null if it can. */
+  public static String unusableReason() {
     try {
       Fuse3Library.get();
-      return true;
+      return null;
     } catch (FuseException e) {
-      log.info("libfuse3 backend unavailable: {}", e.getMessage());
-      return false;
+      return e.getMessage();
     }
   }
 
   /**
-   * The loaded library and its version, e.g. {@code "libfuse3.so.3 3.14.0"}.
+   * The loaded library and its version, e.g. {@code "libfuse3.so.4 3.17.2"}, or the path given
+   * in {@code vmafs.libfuse3} instead of the soname.
    *
    * @throws FuseException if libfuse3 cannot be used here
    */
   public static String libraryVersion() {
-    return Fuse3Library.SONAME + " " + Fuse3Library.get().fuse.fuse_pkgversion();
+    return Fuse3Library.get().describe();
   }
 
   @Override
@@ -118,7 +130,7 @@ public final class Fuse3Session implements FuseSession {
     Pointer fuseArgs = Memory.allocateDirect(lib.runtime, Layout.ARGS_SIZE, true);
     fuseArgs.putInt(Layout.ARGS_ARGC, argv.size());
     fuseArgs.putPointer(Layout.ARGS_ARGV, argvArray);
-    Pointer fuse = lib.fuse.fuse_new(fuseArgs, ops.table(), Layout.OPERATIONS_SIZE, null);
+    Pointer fuse = lib.fuseNew(fuseArgs, ops.table(), Layout.OPERATIONS_SIZE);
     // The option parser replaced our argv with a malloc'ed copy, whatever the outcome.
     lib.fuse.fuse_opt_free_args(fuseArgs);
     if (fuse == null) {
@@ -155,7 +167,7 @@ public final class Fuse3Session implements FuseSession {
    * {@code threads} core workers ends early once at least that many others are idle.
    */
   private void loop(Pointer session, boolean sessionThread) {
-    Pointer buf = Memory.allocateDirect(lib.runtime, Layout.BUF_SIZE, true);
+    Pointer buf = Memory.allocateDirect(lib.runtime, lib.abi.bufSize, true);
     try {
       while (lib.fuse.fuse_session_exited(session) == 0) {
         idle.incrementAndGet();

@@ -63,10 +63,11 @@ class PackageIT {
     assertTrue(f.out.contains("Package: vmafs\n"), f.out);
     assertTrue(f.out.contains("Architecture: all\n"), f.out);
     // Debian 12 has default-jre-headless 2:1.17 (OpenJDK 17), Debian 13 2:1.21 (OpenJDK 21, which
-    // also provides java17-runtime-headless). fuse3 everywhere; libfuse2t64 is Debian 13's
-    // libfuse2, which the fallback backend binds where libfuse3.so.3 is missing.
+    // also provides java17-runtime-headless). fuse3 everywhere; the libfuse3 binding loads Debian
+    // 13's libfuse3.so.4 (libfuse3-4) or Debian 12's libfuse3.so.3 (libfuse3-3); libfuse2t64 and
+    // libfuse2 are for the fallback backend.
     assertTrue(f.out.contains("Depends: default-jre-headless (>= 2:1.17) | java17-runtime-headless, fuse3,"
-        + " libfuse3-3 | libfuse2t64 | libfuse2\n"), f.out);
+        + " libfuse3-4 | libfuse3-3 | libfuse2t64 | libfuse2\n"), f.out);
     String debVersion = f.out.lines().filter(l -> l.startsWith("Version: ")).findFirst().orElseThrow().substring(9);
     assertTrue(debVersion.matches("\\d+\\.\\d+\\.\\d+(~SNAPSHOT)?"), debVersion);
     String changelog = sh("sh", "-c", "zcat " + root.resolve("usr/share/doc/vmafs/changelog.gz")).ok().out;
@@ -119,7 +120,7 @@ class PackageIT {
     List<String> lines = v.out.lines().toList();
     assertEquals("vmafs " + lines.get(0).split(" ")[1] + " (" + root.resolve("usr/share/vmafs/vmafs.jar") + ")",
         lines.get(0), "the jar under the scratch root, not a build: " + v.out);
-    for (String component : List.of("Java ", "FUSE libfuse3.so.3 3.", "libzstd 1.", "aircompressor ", "jnr-ffi ")) {
+    for (String component : List.of("Java ", "FUSE libfuse3.so.", "libzstd 1.", "aircompressor ", "jnr-ffi ")) {
       assertTrue(lines.stream().anyMatch(l -> l.startsWith(component)), component + " in " + v.out);
     }
     String launcher = read(root.resolve("usr/bin/vmafs"));
