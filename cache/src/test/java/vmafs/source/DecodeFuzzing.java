@@ -150,7 +150,9 @@ final class DecodeFuzzing {
     if (kind >= 0 && bytes.length > 6) {
       bytes[6] = (byte) kind; // stay on this target's codec
     }
-    Fuzzing.check(bytes.length, Fuzzing.Budget.PARSER, () -> {
+    // Reads decode whole blocks of the archive: those are what the input holds, besides the map.
+    long archiveSize = archive.toFile().length();
+    Fuzzing.check(bytes.length + archiveSize, Fuzzing.Budget.DECODER, () -> {
       SourceMap m = SourceMap.fromBytes(ByteBuffer.wrap(bytes));
       if (m instanceof SpillMap s && !s.spillPath().startsWith(archive.getParent())) {
         return; // a map may name any spill path: issue #13's known defect, not opened here
