@@ -28,6 +28,8 @@ class CompressedFuzzSeedsTest {
     Files.write(small, FuzzSeeds.small().bytes());
     Path text = work.resolve("text.vma");
     Files.write(text, text().bytes());
+    Path words = work.resolve("words.vma");
+    Files.write(words, words().bytes());
     Path random = work.resolve("random.bin");
     Files.write(random, vmafs.vma.testing.Sources.random(70_000, 9));
 
@@ -40,8 +42,8 @@ class CompressedFuzzSeedsTest {
     compress(random, "lzop", lzop.resolve("incompressible-stored-blocks"));
 
     Path gzip = dir(root, "GzipPassFuzzTestInputs/fuzz");
-    compress(text, "gzip --rsyncable", gzip.resolve("text-rsyncable"));
-    compress(text, "pigz -p 2 --rsyncable", gzip.resolve("text-pigz"));
+    compress(words, "gzip --rsyncable", gzip.resolve("words-rsyncable"));
+    compress(words, "pigz -p 2 --rsyncable", gzip.resolve("words-pigz"));
     compress(text, "gzip", gzip.resolve("text-plain-spills"));
     compress(small, "gzip -1", gzip.resolve("two-devices"));
     TestArchives.run("(gzip < " + small + "; gzip < " + small + ") > " + gzip.resolve("two-members"));
@@ -59,11 +61,11 @@ class CompressedFuzzSeedsTest {
     // The fixed archives the map targets open, and the maps their passes make.
     Path fixed = dir(root, "fuzz");
     Files.copy(lzop.resolve("text"), fixed.resolve("text.vma.lzo"), REPLACE);
-    Files.copy(gzip.resolve("text-rsyncable"), fixed.resolve("text.vma.gz"), REPLACE);
+    Files.copy(gzip.resolve("words-rsyncable"), fixed.resolve("words.vma.gz"), REPLACE);
     Files.copy(zstd.resolve("seekable"), fixed.resolve("seekable.vma.zst"), REPLACE);
     Files.copy(small, fixed.resolve("two-devices.vma"), REPLACE);
     Files.write(dir(root, "LzopMapFuzzTestInputs/fuzz").resolve("text"), mapOf(fixed.resolve("text.vma.lzo"), work));
-    Files.write(dir(root, "GzipMapFuzzTestInputs/fuzz").resolve("text"), mapOf(fixed.resolve("text.vma.gz"), work));
+    Files.write(dir(root, "GzipMapFuzzTestInputs/fuzz").resolve("words"), mapOf(fixed.resolve("words.vma.gz"), work));
     Path frames = dir(root, "ZstdFrameMapFuzzTestInputs/fuzz");
     Files.write(frames.resolve("seekable"), mapOf(fixed.resolve("seekable.vma.zst"), work));
     Files.write(frames.resolve("seek-table"), ZstdFrameMap.fromSeekTable(fixed.resolve("seekable.vma.zst"),
@@ -74,11 +76,35 @@ class CompressedFuzzSeedsTest {
   }
 
   /**
-   * An archive of 300 KiB of text in the manner of {@link TestArchives#data()} (words of a small
-   * vocabulary): enough for two lzop blocks, a few gzip restart points and zstd frames, small
-   * enough to fuzz.
+   * An archive of 300 KiB of disk-like content in the manner of {@link TestArchives#data()}
+   * (16-byte structured records, lines of words of a small vocabulary): two lzop blocks, several
+   * gzip restart points and zstd frames, yet only ~45-85 KiB compressed, so the fuzzer stays fast.
    */
   static vmafs.vma.testing.ArchiveBytes text() throws IOException {
+    java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+    String[] words = {"alpha", "beta", "gamma", "delta", "disk", "block", "cluster", "extent",
+        "backup", "proxmox", "qemu", "vma", "zero", "data", "hole", "seek"};
+    ByteArrayOutputStream disk = new ByteArrayOutputStream();
+    for (long i = 0; disk.size() < 300 << 10; i++) {
+      if (i % 16 == 0) {
+        StringBuilder line = new StringBuilder();
+        for (int k = 3 + r.nextInt(10); k > 0; k--) {
+          line.append(words[r.nextInt(words.length)]).append(k > 1 ? " " : "\n");
+        }
+        disk.writeBytes(line.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      }
+      disk.writeBytes(java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(i).array());
+    }
+    return vmafs.vma.testing.VmaArchiveBuilder.archive().config("qemu-server.conf", "name: text\n")
+        .device("drive-scsi0", java.util.Arrays.copyOf(disk.toByteArray(), 300 << 10)).build();
+  }
+
+  /**
+   * 300 KiB of words of a small vocabulary, as in {@link TestArchives#data()}: varied enough for
+   * {@code --rsyncable} to emit restart points every few KiB (on {@link #text()} it emits almost
+   * none), so that the gzip seeds have checkpoints.
+   */
+  static vmafs.vma.testing.ArchiveBytes words() throws IOException {
     java.util.SplittableRandom r = new java.util.SplittableRandom(0x5eed);
     String[] words = new String[256];
     for (int i = 0; i < words.length; i++) {
@@ -88,9 +114,9 @@ class CompressedFuzzSeedsTest {
     while (sb.length() < 300 << 10) {
       sb.append(words[r.nextInt(words.length)]).append(r.nextInt(12) == 0 ? ".\n" : " ");
     }
-    byte[] disk = java.util.Arrays.copyOf(sb.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII), 300 << 10);
-    return vmafs.vma.testing.VmaArchiveBuilder.archive().config("qemu-server.conf", "name: text\n")
-        .device("drive-scsi0", disk).build();
+    return vmafs.vma.testing.VmaArchiveBuilder.archive().config("qemu-server.conf", "name: words\n")
+        .device("drive-scsi0", java.util.Arrays.copyOf(
+            sb.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII), 300 << 10)).build();
   }
 
   private static final java.nio.file.CopyOption REPLACE = java.nio.file.StandardCopyOption.REPLACE_EXISTING;

@@ -28,7 +28,7 @@ final class DecodeFuzzing {
   static final int MAX_OUTPUT = 4 << 20;
   /** Small limits, so that small inputs reach spills, frame limits and gzip checkpoints. */
   static final DecodeOptions OPTIONS = DecodeOptions.defaults().withSpillMax(16 << 20)
-      .withGzip(64 << 10, 256 << 10).withZstdMaxFrameSize(256 << 10);
+      .withGzip(64 << 10, 1 << 20).withZstdMaxFrameSize(256 << 10);
   private static final BlockCache CACHE = new BlockCache(8 << 20);
 
   private DecodeFuzzing() {}

@@ -6,11 +6,11 @@ import vmafs.vma.testing.Fuzzing;
 
 /**
  * The source-map codec of kind GZIP ({@link MapCodec} and its {@code readBody}) on crafted maps of
- * {@code fuzz/text.vma.gz}, opened and read (see {@link DecodeFuzzing}). Seeds: {@code
+ * {@code fuzz/words.vma.gz}, opened and read (see {@link DecodeFuzzing}). Seeds: {@code
  * GzipMapFuzzTestInputs/fuzz/}, the maps the decode pass makes of that archive.
  */
 class GzipMapFuzzTest {
-  private static final Path ARCHIVE = DecodeFuzzing.resource(Fuzzing.scratchDir("Gzip-map"), "text.vma.gz");
+  private static final Path ARCHIVE = DecodeFuzzing.resource(Fuzzing.scratchDir("Gzip-map"), "words.vma.gz");
 
   @FuzzTest(maxDuration = "8s")
   void fuzz(byte[] input) {
