@@ -114,7 +114,7 @@ final class DecodeFuzzing {
     try (ArchiveSource src = map.open(archive, CACHE)) {
       long size = src.size();
       ByteBuffer buf = ByteBuffer.allocate(64 << 10);
-      for (long at : new long[] {0, size / 3, size / 2, size - 1, size - 70_000}) {
+      for (long at : new long[] {size / 2, size - 70_000}) {
         if (at < 0 || at >= size) {
           continue;
         }
@@ -154,10 +154,18 @@ final class DecodeFuzzing {
     long archiveSize = archive.toFile().length();
     Fuzzing.check(bytes.length + archiveSize, Fuzzing.Budget.DECODER, () -> {
       SourceMap m = SourceMap.fromBytes(ByteBuffer.wrap(bytes));
+      byte[] again = m.toBytes();
+      if (!Arrays.equals(again, SourceMap.fromBytes(ByteBuffer.wrap(again)).toBytes())) {
+        throw new AssertionError("finding: a map that parsed does not round-trip");
+      }
       if (m instanceof SpillMap s && !s.spillPath().startsWith(archive.getParent())) {
         return; // a map may name any spill path: issue #13's known defect, not opened here
       }
-      reads(archive, m);
+      // Opening and reading decodes whole blocks (up to 1 ms each): done for a quarter of the
+      // inputs, chosen by their bytes, so the codec itself is fuzzed at thousands per second.
+      if ((Arrays.hashCode(bytes) & 3) == 0) {
+        reads(archive, m);
+      }
     });
   }
 }
