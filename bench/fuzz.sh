@@ -43,7 +43,8 @@ fuzz() {
   before=$(find "$ROOT/$module/target/fuzz" -maxdepth 1 -name 'crash-*' 2>/dev/null | wc -l)
   local rc=0
   # -Dtest also narrows the default (regression) execution to this class: it replays its seeds first.
-  (cd "$ROOT" && mvn -B -o test -pl vma-index,cache -am -Dtest="$class" \
+  # Each job gets its own surefire temp dir: a finishing surefire deletes the shared one.
+  (cd "$ROOT" && mvn -B -o test -pl vma-index,cache -am -Dtest="$class" -DtempDir="surefire-$class" \
       -Dsurefire.failIfNoSpecifiedTests=false -Dvmafs.fuzz.target="$class" \
       -Dvmafs.fuzz.seconds="$SECONDS_PER_TARGET" -Dvmafs.fuzz.timeout=30 -Dvmafs.fuzz.heap=1g) \
       > "$log" 2>&1 || rc=$?
