@@ -45,7 +45,11 @@ final class Isolated {
    * gone) even if the test failed.
    */
   Mounted.Cleanup mount(Path archive, Path mountpoint, String... options) throws IOException {
-    Files.createDirectories(mountpoint);
+    try {
+      Files.createDirectories(mountpoint);
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      // A dead FUSE mount can fail the stat behind createDirectories: it is there; vmafs detaches it.
+    }
     List<String> args = new ArrayList<>(List.of("mount"));
     args.addAll(List.of(options));
     args.add(archive.toString());
