@@ -27,7 +27,14 @@ public record SpillFile(Path path, long length) {
   }
 
   static SpillFile read(ByteBuffer in) throws IOException {
-    Path p = Path.of(MapCodec.readString(in));
+    String path = MapCodec.readString(in);
+    Path p;
+    try {
+      p = Path.of(path);
+    } catch (java.nio.file.InvalidPathException e) {
+      // A NUL byte, say: the map is damaged, which is what the caller must hear (found by fuzzing).
+      throw new IOException("source map: the spill path is not a valid path: " + e.getReason());
+    }
     long len = MapCodec.nonNegative(in.getLong(), "spill length");
     return new SpillFile(p, len);
   }

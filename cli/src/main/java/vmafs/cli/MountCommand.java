@@ -337,7 +337,7 @@ final class MountCommand implements Callable<Integer> {
     Set<String> names = new HashSet<>();
     for (DeviceImage img : a.images()) {
       ExtractTarget.checkDeviceName(img.info());
-      out.add(new ReadOnlyFs.Entry(img.info().imageFileName(), new ImageFile(img)));
+      out.add(new ReadOnlyFs.Entry(img.info().imageFileName(), new ImageFile(img, a)));
       names.add(img.info().imageFileName());
     }
     for (ConfigBlob c : a.header().configs()) {
