@@ -117,20 +117,20 @@ public final class ZstdFrameMap implements SourceMap {
     }
   }
 
+  /** Where a skippable frame's payload lies in the archive file. */
+  public record Payload(long offset, long length) {}
+
   /**
    * The payload of the first skippable frame whose magic ends in {@code nibble} (0–15, 0xE being
-   * the seek table), e.g. a VMA index embedded by {@link SeekableZstdWriter}.
+   * the seek table), e.g. a VMA index embedded by {@link SeekableZstdWriter}: where it is, for the
+   * caller to stream (it may be large).
    */
-  public Optional<byte[]> skippablePayload(Path archive, int nibble) throws IOException {
+  public Optional<Payload> skippablePayload(Path archive, int nibble) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);
     for (int i = 0; i < frames.size(); i++) {
       FrameInfo f = frames.get(i);
       if (f.skippableNibble() == nibble) {
         long len = f.compressedSize() - ZstdFormat.SKIPPABLE_HEADER_SIZE;
-        if (len > DecodeOptions.MAX_BLOCK_ALLOCATION) {
-          throw new IOException(archive + ": skippable frame at compressed offset " + offsets[i]
-              + " is too large to load (" + len + " bytes)");
-        }
         try (FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ)) {
           byte[] head = FileReads.read(ch, archive.toString(), offsets[i], 8);
           if (ZstdDecodePass.le32(head, 0) != (ZstdFormat.SKIPPABLE_MAGIC_BASE | nibble)
@@ -138,8 +138,7 @@ public final class ZstdFrameMap implements SourceMap {
             throw new IOException(archive + ": no skippable frame at compressed offset "
                 + offsets[i] + " any more; the archive changed");
           }
-          return Optional.of(FileReads.read(ch, archive.toString(),
-              offsets[i] + ZstdFormat.SKIPPABLE_HEADER_SIZE, (int) len));
+          return Optional.of(new Payload(offsets[i] + ZstdFormat.SKIPPABLE_HEADER_SIZE, len));
         }
       }
     }

@@ -70,7 +70,7 @@ class GzipSourceTest {
   void plainGzipWithoutRestartPointsSpillsEverything() throws Exception {
     Path archive = textOnlyPlainGzip();
     byte[] text = Files.readAllBytes(tmp.resolve("text.bin"));
-    DecodeOptions o = DecodeOptions.defaults().withSpillDir(tmp.resolve("cache"))
+    DecodeOptions o = DecodeOptions.defaults().withSpillFile(tmp.resolve("cache").resolve("a.spill"))
         .withGzip(256 << 10, 1 << 20);
     SourceMap map = SourceChecks.roundTrip(SourceChecks.decode(archive, o, text));
     SpillMap spill = assertInstanceOf(SpillMap.class, map);
@@ -95,7 +95,7 @@ class GzipSourceTest {
     byte[] both = new byte[data.length + t.length];
     System.arraycopy(data, 0, both, 0, data.length);
     System.arraycopy(t, 0, both, data.length, t.length);
-    DecodeOptions o = DecodeOptions.defaults().withSpillDir(tmp.resolve("cache"))
+    DecodeOptions o = DecodeOptions.defaults().withSpillFile(tmp.resolve("cache").resolve("a.spill"))
         .withGzip(1 << 20, 2 << 20);
     SourceMap map = SourceChecks.roundTrip(SourceChecks.decode(archive, o, both));
     GzipMap gz = assertInstanceOf(GzipMap.class, map);

@@ -97,84 +97,13 @@ public final class IndexFile {
     }
 
     /**
-     * Writes metadata and checksums, makes the file durable and renames it into place.
+     * Writes the tables, sections, metadata and checksums and renames the file into place.
      *
      * @param sections opaque named blobs saved with the index
      */
     public void commit(ExtentIndex index, ArchiveIdentity identity, Map<String, byte[]> sections)
         throws IOException {
-      long at = PAGE;
-      Map<Integer, long[]> tables = new LinkedHashMap<>(); // dev_id -> offset, crc
-      for (DeviceIndex d : index.devices()) {
-        int crc = d.table().writeTo(channel, at);
-        tables.put(d.info().id(), new long[] {at, crc});
-        at = align(at + d.table().storedBytes());
-      }
-      Map<String, long[]> placed = new LinkedHashMap<>(); // name -> offset, length, crc
-      for (Map.Entry<String, byte[]> e : sections.entrySet()) {
-        byte[] b = e.getValue();
-        writeFully(channel, ByteBuffer.wrap(b), at);
-        placed.put(e.getKey(), new long[] {at, b.length, crc(ByteBuffer.wrap(b))});
-        at = align(at + b.length);
-      }
-      long metaOffset = at;
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-      DataOutputStream out = new DataOutputStream(bytes);
-      writeIdentity(out, identity);
-      VmaHeader h = index.header();
-      out.writeInt(h.version());
-      writeBytes(out, h.uuid());
-      out.writeLong(h.ctime());
-      out.writeInt(h.headerSize());
-      out.writeInt(h.configs().size());
-      for (ConfigBlob c : h.configs()) {
-        out.writeUTF(c.name());
-        writeBytes(out, c.data());
-      }
-      out.writeLong(index.extents());
-      out.writeLong(index.streamLength());
-      out.writeInt(index.devices().size());
-      for (DeviceIndex d : index.devices()) {
-        DeviceInfo info = d.info();
-        out.writeInt(info.id());
-        out.writeUTF(info.name());
-        out.writeLong(info.size());
-        long[] table = tables.get(info.id());
-        out.writeLong(table[0]);
-        out.writeInt((int) table[1]);
-        DeviceStats s = d.stats();
-        for (long v : new long[] {s.presentClusters(), s.missingClusters(), s.firstMissing(),
-            s.duplicateClusters(), s.firstDuplicate(), s.beyondEndEntries(), s.firstBeyondEnd(),
-            s.tailBitsPastEnd(), s.storedBlocks(), s.outOfOrder()}) {
-          out.writeLong(v);
-        }
-        int[] pages = d.table().sealed();
-        int[] blocks = d.table().pageBlocksInOrder();
-        out.writeInt(pages.length);
-        for (int i = 0; i < pages.length; i++) {
-          out.writeInt(pages[i]);
-          out.writeInt(blocks[i]);
-        }
-      }
-      out.writeInt(placed.size());
-      for (Map.Entry<String, long[]> e : placed.entrySet()) {
-        out.writeUTF(e.getKey());
-        out.writeLong(e.getValue()[0]);
-        out.writeLong(e.getValue()[1]);
-        out.writeInt((int) e.getValue()[2]);
-      }
-      out.flush();
-      byte[] meta = bytes.toByteArray();
-      writeFully(channel, ByteBuffer.wrap(meta), metaOffset);
-
-      ByteBuffer fixed = ByteBuffer.allocate(FIXED_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-      fixed.put(OFF_MAGIC, MAGIC);
-      fixed.putInt(OFF_VERSION, FORMAT_VERSION);
-      fixed.putLong(OFF_META_OFFSET, metaOffset);
-      fixed.putLong(OFF_META_LENGTH, meta.length);
-      fixed.putInt(OFF_META_CRC, crc(ByteBuffer.wrap(meta)));
-      fixed.putInt(OFF_HEADER_CRC, crc(fixed.duplicate().position(0).limit(OFF_HEADER_CRC)));
-      writeFully(channel, fixed.clear(), 0);
+      write(channel, index, identity, sections);
       // No fsync: an index is a cache. A file torn by a crash fails its CRCs and is rebuilt, and
       // syncing a 1 TiB disk's 112 MiB table would double the time of a first mount.
       file.commit();
@@ -185,6 +114,88 @@ public final class IndexFile {
     public void close() throws IOException {
       file.close();
     }
+  }
+
+  /**
+   * Writes a whole index file into {@code channel} (empty, open for writing), for callers that
+   * place the file themselves (convert embeds it in its output).
+   *
+   * @param sections opaque named blobs saved with the index
+   */
+  public static void write(FileChannel channel, ExtentIndex index, ArchiveIdentity identity,
+      Map<String, byte[]> sections) throws IOException {
+    long at = PAGE;
+    Map<Integer, long[]> tables = new LinkedHashMap<>(); // dev_id -> offset, crc
+    for (DeviceIndex d : index.devices()) {
+      int crc = d.table().writeTo(channel, at);
+      tables.put(d.info().id(), new long[] {at, crc});
+      at = align(at + d.table().storedBytes());
+    }
+    Map<String, long[]> placed = new LinkedHashMap<>(); // name -> offset, length, crc
+    for (Map.Entry<String, byte[]> e : sections.entrySet()) {
+      byte[] b = e.getValue();
+      writeFully(channel, ByteBuffer.wrap(b), at);
+      placed.put(e.getKey(), new long[] {at, b.length, crc(ByteBuffer.wrap(b))});
+      at = align(at + b.length);
+    }
+    long metaOffset = at;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    DataOutputStream out = new DataOutputStream(bytes);
+    writeIdentity(out, identity);
+    VmaHeader h = index.header();
+    out.writeInt(h.version());
+    writeBytes(out, h.uuid());
+    out.writeLong(h.ctime());
+    out.writeInt(h.headerSize());
+    out.writeInt(h.configs().size());
+    for (ConfigBlob c : h.configs()) {
+      out.writeUTF(c.name());
+      writeBytes(out, c.data());
+    }
+    out.writeLong(index.extents());
+    out.writeLong(index.streamLength());
+    out.writeInt(index.devices().size());
+    for (DeviceIndex d : index.devices()) {
+      DeviceInfo info = d.info();
+      out.writeInt(info.id());
+      out.writeUTF(info.name());
+      out.writeLong(info.size());
+      long[] table = tables.get(info.id());
+      out.writeLong(table[0]);
+      out.writeInt((int) table[1]);
+      DeviceStats s = d.stats();
+      for (long v : new long[] {s.presentClusters(), s.missingClusters(), s.firstMissing(),
+          s.duplicateClusters(), s.firstDuplicate(), s.beyondEndEntries(), s.firstBeyondEnd(),
+          s.tailBitsPastEnd(), s.storedBlocks(), s.outOfOrder()}) {
+        out.writeLong(v);
+      }
+      int[] pages = d.table().sealed();
+      int[] blocks = d.table().pageBlocksInOrder();
+      out.writeInt(pages.length);
+      for (int i = 0; i < pages.length; i++) {
+        out.writeInt(pages[i]);
+        out.writeInt(blocks[i]);
+      }
+    }
+    out.writeInt(placed.size());
+    for (Map.Entry<String, long[]> e : placed.entrySet()) {
+      out.writeUTF(e.getKey());
+      out.writeLong(e.getValue()[0]);
+      out.writeLong(e.getValue()[1]);
+      out.writeInt((int) e.getValue()[2]);
+    }
+    out.flush();
+    byte[] meta = bytes.toByteArray();
+    writeFully(channel, ByteBuffer.wrap(meta), metaOffset);
+
+    ByteBuffer fixed = ByteBuffer.allocate(FIXED_LENGTH).order(ByteOrder.LITTLE_ENDIAN);
+    fixed.put(OFF_MAGIC, MAGIC);
+    fixed.putInt(OFF_VERSION, FORMAT_VERSION);
+    fixed.putLong(OFF_META_OFFSET, metaOffset);
+    fixed.putLong(OFF_META_LENGTH, meta.length);
+    fixed.putInt(OFF_META_CRC, crc(ByteBuffer.wrap(meta)));
+    fixed.putInt(OFF_HEADER_CRC, crc(fixed.duplicate().position(0).limit(OFF_HEADER_CRC)));
+    writeFully(channel, fixed.clear(), 0);
   }
 
   /**

@@ -2,6 +2,8 @@ package vmafs.vma.io;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,17 +15,17 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.Set;
 
 /**
  * Creates a file the one way that is safe in a directory someone else may write to, and every file
  * vmafs writes goes through here: exclusively ({@code O_CREAT|O_EXCL}, which never follows a link,
- * plus {@code O_NOFOLLOW}) under an unguessable temporary name beside the target, then renamed into
- * place. A link planted under the final name (or any predictable one) is never written through:
- * {@code rename} replaces the directory entry itself. Until {@link #commit} the final name is
- * untouched; {@link #close} without a commit removes the temporary file.
+ * plus {@code O_NOFOLLOW}) inside a new private directory (mode 0700, unguessable name) beside the
+ * target, then renamed into place. A link planted under the final name (or any predictable one) is
+ * never written through: {@code rename} replaces the directory entry itself. Nobody else can
+ * reach the temporary file, so it cannot be swapped for another before it is renamed. Until
+ * {@link #commit} the final name is untouched; {@link #close} without a commit removes the
+ * temporary file and its directory.
  *
  * <pre>{@code
  * try (AtomicFile f = AtomicFile.create(target, FileTrust.privatePermissions())) {
@@ -33,22 +35,21 @@ import java.util.Set;
  * }</pre>
  */
 public final class AtomicFile implements Closeable {
-  private static final SecureRandom RANDOM = new SecureRandom();
-  /** 96 random bits: nobody guesses the name before it exists. */
-  private static final int RANDOM_BYTES = 12;
-  /** Room for the dot, the random part and the suffix within NAME_MAX (255 bytes). */
+  /** Room for the dot and the random part within NAME_MAX (255 bytes). */
   private static final int MAX_NAME_PART = 200;
   private static final OpenOption[] CREATE = {StandardOpenOption.CREATE_NEW,
       StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS};
 
   private final Path target;
+  private final Path privateDir;
   private final Path temporary;
   private final FileChannel channel;
   private boolean committed;
   private boolean closed;
 
-  private AtomicFile(Path target, Path temporary, FileChannel channel) {
+  private AtomicFile(Path target, Path privateDir, Path temporary, FileChannel channel) {
     this.target = target;
+    this.privateDir = privateDir;
     this.temporary = temporary;
     this.channel = channel;
   }
@@ -67,12 +68,17 @@ public final class AtomicFile implements Closeable {
           : new java.nio.file.NoSuchFileException(dir.toString());
     }
     String base = truncate(abs.getFileName().toString());
-    byte[] r = new byte[RANDOM_BYTES];
-    RANDOM.nextBytes(r);
-    Path tmp = dir.resolve("." + base + "." + HexFormat.of().formatHex(r) + ".tmp");
-    FileChannel ch = FileChannel.open(tmp, Set.of(CREATE),
-        PosixFilePermissions.asFileAttribute(permissions));
-    return new AtomicFile(abs, tmp, ch);
+    // mkdir with a SecureRandom name and mode 0700; it fails rather than follow anything planted.
+    Path privateDir = Files.createTempDirectory(dir, "." + base + ".");
+    try {
+      Path tmp = privateDir.resolve(base);
+      FileChannel ch = FileChannel.open(tmp, Set.of(CREATE),
+          PosixFilePermissions.asFileAttribute(permissions));
+      return new AtomicFile(abs, privateDir, tmp, ch);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(privateDir);
+      throw e;
+    }
   }
 
   private static String truncate(String name) {
@@ -103,6 +109,27 @@ public final class AtomicFile implements Closeable {
   }
 
   /**
+   * A stream appending to the file; closing it leaves the file open for {@link #commit} (which
+   * may still sync it).
+   */
+  public OutputStream outputStream() {
+    return new OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        ByteBuffer buf = ByteBuffer.wrap(b, off, len);
+        while (buf.hasRemaining()) {
+          channel.write(buf);
+        }
+      }
+    };
+  }
+
+  /**
    * Extends the file to {@code size} as one hole. FileChannel can only shrink a file; mapping a
    * byte past the end makes the JDK extend it with {@code ftruncate}, which allocates nothing. The
    * mapping is never touched, so a full disk cannot fault through it.
@@ -130,6 +157,7 @@ public final class AtomicFile implements Closeable {
     channel.close();
     Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
     committed = true;
+    Files.deleteIfExists(privateDir);
   }
 
   /** Removes the temporary file unless {@link #commit} succeeded. */
@@ -143,7 +171,11 @@ public final class AtomicFile implements Closeable {
       try {
         channel.close();
       } finally {
-        Files.deleteIfExists(temporary);
+        try {
+          Files.deleteIfExists(temporary);
+        } finally {
+          Files.deleteIfExists(privateDir);
+        }
       }
     }
   }
