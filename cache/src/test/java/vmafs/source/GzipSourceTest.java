@@ -23,6 +23,25 @@ class GzipSourceTest {
         "checkpoints: " + gz.checkpointCount());
   }
 
+  /**
+   * Reproduction: {@code cat x.gz empty.gz} (a member with no data after the last) was refused as
+   * "checkpoint #1 is inconsistent"; an empty member adds nothing and is no checkpoint.
+   */
+  @Test
+  void emptyMembersAreNoCheckpoints() throws Exception {
+    Path trailing = TestArchives.compressed("data.emptytail.vma.gz",
+        "(gzip --rsyncable; gzip -c </dev/null)");
+    SourceMap map = SourceChecks.fullCheck(trailing, DecodeOptions.defaults(), 300);
+    assertTrue(map.isRandomAccessible());
+    Path leading = TestArchives.compressed("data.emptyhead.vma.gz",
+        "(gzip -c </dev/null; gzip --rsyncable; gzip -c </dev/null; gzip -c </dev/null)");
+    SourceMap m = SourceChecks.roundTrip(SourceChecks.decode(leading, DecodeOptions.defaults(),
+        TestArchives.data()));
+    try (var src = m.open(leading, new vmafs.cache.BlockCache(16 << 20))) {
+      SourceChecks.randomReads(src, TestArchives.data(), new long[0], 50);
+    }
+  }
+
   @Test
   void pigzRsyncableHasCheckpoints() throws Exception {
     SourceMap map = SourceChecks.fullCheck(TestArchives.pigz(), DecodeOptions.defaults(), 1200);

@@ -169,7 +169,11 @@ final class MountCommand implements Callable<Integer> {
         mounted.completeExceptionally(e);
         throw e;
       }
-      ArchiveWatcher watcher = ArchiveWatcher.start(a);
+      ArchiveWatcher watcher = ArchiveWatcher.start(a, () -> {
+        if (pageCache) {
+          fs.files().forEach(e -> Posix.dropCachedPages(mountpoint.resolve(e.name())));
+        }
+      });
       printSummary(a, fs, mount, System.out);
       if (loop) {
         // The server attaches them itself, before it reports ready: whoever started it (the

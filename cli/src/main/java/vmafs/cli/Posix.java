@@ -20,7 +20,13 @@ final class Posix {
     int close(int fd);
 
     long lseek(int fd, @jnr.ffi.types.off_t long offset, int whence);
+
+    int posix_fadvise(int fd, @jnr.ffi.types.off_t long offset, @jnr.ffi.types.off_t long len,
+        int advice);
   }
+
+  /** {@code POSIX_FADV_DONTNEED} (Linux, every architecture vmafs runs on). */
+  private static final int POSIX_FADV_DONTNEED = 4;
 
   private static final class Holder {
     static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
@@ -62,6 +68,21 @@ final class Posix {
       throw new CliException(ExitCodes.ENVIRONMENT, "the log file " + logFile + " is not a regular file");
     }
     return fd;
+  }
+
+  /**
+   * Asks the kernel to drop the pages it caches for {@code file} (a file of our own mount, whose
+   * open and reads this process serves): after an archive changed under a {@code --page-cache}
+   * mount, readers must reach the server, which fails them, rather than get the old pages. Best
+   * effort: pages a reader has mapped stay.
+   */
+  static void dropCachedPages(Path file) {
+    LibC libc = libc();
+    int fd = libc.open(file.toString(), OpenFlags.O_RDONLY.intValue() | OpenFlags.O_NOFOLLOW.intValue(), 0);
+    if (fd >= 0) {
+      libc.posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+      libc.close(fd);
+    }
   }
 
   /** Points file descriptors 1 and 2 at {@code fd} (from {@link #openLog}) and closes it. */
