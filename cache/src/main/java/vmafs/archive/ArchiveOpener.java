@@ -160,8 +160,8 @@ public final class ArchiveOpener {
       }
       String why = FileTrust.untrustedDirectory(dir);
       if (why != null) {
-        throw new java.nio.file.AccessDeniedException(indexFile.toString(), null,
-            "refusing this index file: " + why + " (another user could forge or replace it)");
+        throw new IOException(indexFile + ": refusing this index file: " + why
+            + " (another user could forge or replace it)");
       }
       return new Places(java.util.List.of(loc), loc);
     }
