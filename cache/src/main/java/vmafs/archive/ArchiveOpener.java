@@ -42,9 +42,14 @@ import vmafs.vma.io.FileArchiveSource;
 public final class ArchiveOpener {
   private static final Logger log = LoggerFactory.getLogger(ArchiveOpener.class);
   private static final int SCAN_BUFFER = 1 << 20;
-  /** Extents read in order, and stored clusters at random, before an embedded index is believed. */
-  private static final int EMBEDDED_CHECK_EXTENTS = 32;
-  private static final int EMBEDDED_CHECK_SAMPLES = 32;
+  /**
+   * Extents read in order, and stored clusters at random, before an embedded index is believed.
+   * Each costs decoding the frames it reads (a sample reads back to its extent header, ~2 MiB on
+   * average): 8 and 12 keep the check to a few tenths of a second of CPU (docs/benchmarks.md) while
+   * looking at the start of the archive and at random places all over it.
+   */
+  private static final int EMBEDDED_CHECK_EXTENTS = 8;
+  private static final int EMBEDDED_CHECK_SAMPLES = 12;
   /** The index section holding a compressed archive's {@link SourceMap}. */
   static final String SOURCE_MAP_SECTION = "source-map";
 

@@ -61,7 +61,8 @@ public record IndexLocation(Path index, Path spill, Path lock) {
 
   /**
    * Why the archive's own directory must not hold its index, or null if it may: it must be
-   * writable and trusted. An index found there otherwise is ignored.
+   * trusted ({@link FileTrust}) and writable. (An index in a trusted directory this user cannot
+   * write, made by root say, is still read.)
    */
   public static String whyNotBeside(Path archive) {
     Path dir = archive.toAbsolutePath().normalize().getParent();
@@ -74,19 +75,6 @@ public record IndexLocation(Path index, Path spill, Path lock) {
       return "cannot check " + dir + ": " + e.getMessage();
     }
     return Files.isWritable(dir) ? null : dir + " is not writable";
-  }
-
-  /**
-   * The default location: beside the archive when {@link #whyNotBeside} allows it, else in the
-   * cache directory; null when there is no trusted cache directory either (the index then lives
-   * in memory only).
-   */
-  public static IndexLocation forArchive(Path archive) {
-    if (whyNotBeside(archive) == null) {
-      return beside(archive);
-    }
-    Path cache = cacheDir();
-    return cache == null ? null : inCache(cache, archive);
   }
 
   /**

@@ -180,7 +180,7 @@ public final class GzipMap implements SourceMap {
       return head;
     }
     try {
-      return new ConcatSource(name, head, tail.open(cache));
+      return new ConcatSource(name, head, tail.open());
     } catch (IOException e) {
       head.close();
       throw e;

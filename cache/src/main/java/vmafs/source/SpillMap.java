@@ -31,7 +31,7 @@ public record SpillMap(ArchiveFormat format, long archiveSize, SpillFile spill)
   @Override
   public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);
-    return spill.open(cache);
+    return spill.open();
   }
 
   @Override

@@ -44,8 +44,9 @@ public final class ZstdFrameMap implements SourceMap {
    */
   record FrameInfo(long compressedSize, int skippableNibble, long decompressedSize,
       boolean ownChecksum, long listedChecksum) {
+    /** A skippable frame, or a data frame with its own checksum and none listed. */
     FrameInfo(long compressedSize, int skippableNibble, long decompressedSize) {
-      this(compressedSize, skippableNibble, decompressedSize, true, -1);
+      this(compressedSize, skippableNibble, decompressedSize, skippableNibble < 0, -1);
     }
 
     boolean verifiable() {
@@ -132,8 +133,9 @@ public final class ZstdFrameMap implements SourceMap {
           throw new IOException(name + ": seek table points at compressed offset " + off
               + ", where there is no frame");
         }
-        boolean own = nibble < 0 && (head[4] & ZstdFormat.FHD_CONTENT_CHECKSUM) != 0;
-        FrameInfo f = new FrameInfo(e.compressedSize(), nibble, e.decompressedSize(), own, e.checksum());
+        FrameInfo f = nibble >= 0 ? new FrameInfo(e.compressedSize(), nibble, e.decompressedSize())
+            : new FrameInfo(e.compressedSize(), nibble, e.decompressedSize(),
+                (head[4] & ZstdFormat.FHD_CONTENT_CHECKSUM) != 0, e.checksum());
         if (!f.verifiable()) {
           throw unverifiable(name, frames.size(), off);
         }

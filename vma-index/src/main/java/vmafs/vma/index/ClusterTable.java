@@ -76,6 +76,12 @@ public final class ClusterTable {
   private int[] slots;
   /** Touched page numbers in ascending order, computed after the last {@link #set}. */
   private volatile int[] sorted;
+  /**
+   * The page the writer touched last and its slot: an extent lists neighbouring clusters, so the
+   * pass mostly stays on one page. Used only by the one thread that builds the table.
+   */
+  private int writerPage = -1;
+  private int writerSlot;
 
   private ClusterTable(long length, long base, int slabShift, boolean writable, int capacity) {
     if (length < 0 || length > (1L << 32)) {
@@ -270,8 +276,21 @@ public final class ClusterTable {
 
   /** Whether the cluster was seen: one byte read, for the index pass's hot path. */
   boolean isSeen(long cluster) {
-    int slot = slotOf((int) (cluster >>> PAGE_SHIFT));
+    int slot = writerSlotOf((int) (cluster >>> PAGE_SHIFT));
     return slot >= 0 && slabOf(slot).get(positionOf(slot, cluster) + 6) < 0; // bit 55
+  }
+
+  /** {@link #slotOf} for the building thread, remembering the last page. */
+  private int writerSlotOf(int page) {
+    if (page != writerPage) {
+      int slot = slotOf(page);
+      if (slot < 0) {
+        return -1;
+      }
+      writerPage = page;
+      writerSlot = slot;
+    }
+    return writerSlot;
   }
 
   /**
@@ -297,17 +316,17 @@ public final class ClusterTable {
       stored = STORED_PRESENT | (long) mask(entry) << STORED_MASK_SHIFT | rel >>> OFFSET_UNIT_SHIFT;
     }
     int page = (int) (cluster >>> PAGE_SHIFT);
-    int slot = slotOf(page);
+    int slot = writerSlotOf(page);
     if (slot < 0) {
       if (stored == 0) {
         return; // clearing what was never there
       }
       slot = newPage(page);
     }
-    long old = get(cluster);
-    pageBlocks[slot] += Integer.bitCount(mask(entry)) - (isPresent(old) ? Integer.bitCount(mask(old)) : 0);
     ByteBuffer b = slabOf(slot);
     int at = positionOf(slot, cluster);
+    int oldMask = b.get(at + 6) < 0 ? (int) (b.getInt(at + 3) >>> 15) & 0xFFFF : 0; // bits 54..39
+    pageBlocks[slot] += Integer.bitCount(mask(entry)) - Integer.bitCount(oldMask);
     b.putInt(at, (int) stored);
     b.putShort(at + 4, (short) (stored >>> 32));
     b.put(at + 6, (byte) (stored >>> 48));

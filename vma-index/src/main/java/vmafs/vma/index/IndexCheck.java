@@ -29,6 +29,9 @@ import vmafs.vma.io.ArchiveSource;
  * </ul>
  */
 public final class IndexCheck {
+  /** How far back a sample reads at a time while it looks for its extent header. */
+  private static final int SCAN_PIECE = 1 << 20;
+
   private IndexCheck() {}
 
   /** Why {@code actual} (read from the archive) is not the header {@code saved} records, or null. */
@@ -120,15 +123,27 @@ public final class IndexCheck {
       return null; // nothing stored to find an extent by
     }
     long data = ClusterTable.offset(entry);
-    // The extent header sits 512 bytes before its first stored block, so n blocks before this one.
-    for (int before = 0; before < MAX_BLOCKS_PER_EXTENT; before++) {
-      long at = data - EXTENT_HEADER_SIZE - (long) before * BLOCK_SIZE;
-      if (at < index.header().headerSize()) {
-        break;
-      }
-      ExtentHeader e = extentAt(stream, at, index.header());
-      if (e != null && lists(e, d.info().id(), cluster, data)) {
-        return extentMismatch(index, e);
+    // The extent header sits 512 bytes before its first stored block, some whole blocks before
+    // this one (at most an extent's worth). Read backwards a piece at a time: on average the
+    // header is half an extent back, and each piece read costs decoding it.
+    long floor = Math.max(index.header().headerSize(),
+        data - EXTENT_HEADER_SIZE - (long) (MAX_BLOCKS_PER_EXTENT - 1) * BLOCK_SIZE);
+    for (long end = data; end > floor; end -= SCAN_PIECE) {
+      long from = Math.max(floor, end - SCAN_PIECE);
+      // Candidates are those starting in [from, end); the last one needs 512 bytes past end.
+      long to = Math.min(data, end + EXTENT_HEADER_SIZE);
+      byte[] piece = new byte[(int) (to - from)];
+      stream.readFully(from, ByteBuffer.wrap(piece));
+      long first = data - EXTENT_HEADER_SIZE - (data - EXTENT_HEADER_SIZE - (end - 1)
+          + BLOCK_SIZE - 1) / BLOCK_SIZE * BLOCK_SIZE;
+      for (long at = Math.min(first, data - EXTENT_HEADER_SIZE); at >= from; at -= BLOCK_SIZE) {
+        int i = (int) (at - from);
+        if (i + EXTENT_HEADER_SIZE <= piece.length && Arrays.equals(piece, i, i + 4, EXTENT_MAGIC, 0, 4)) {
+          ExtentHeader e = parse(piece, i, at, index.header());
+          if (e != null && lists(e, d.info().id(), cluster, data)) {
+            return extentMismatch(index, e);
+          }
+        }
       }
     }
     return "no extent header lists cluster " + cluster + " of " + d.info().name()
@@ -147,8 +162,12 @@ public final class IndexCheck {
       return null;
     }
     stream.readFully(at, ByteBuffer.wrap(b));
+    return parse(b, 0, at, header);
+  }
+
+  private static ExtentHeader parse(byte[] b, int pos, long at, VmaHeader header) {
     try {
-      return ExtentHeader.parse(b, 0, at, header);
+      return ExtentHeader.parse(b, pos, at, header);
     } catch (MalformedArchiveException e) {
       return null;
     }
@@ -156,17 +175,8 @@ public final class IndexCheck {
 
   /** Whether {@code e} stores cluster {@code cluster} of device {@code devId} at {@code data}. */
   private static boolean lists(ExtentHeader e, int devId, long cluster, long data) {
-    long offset = e.dataOffset();
-    for (int slot = 0; slot < SLOTS_PER_EXTENT; slot++) {
-      long bi = e.blockInfo(slot);
-      if (blockDevId(bi) == devId && blockCluster(bi) == cluster && offset == data) {
-        return true;
-      }
-      if (blockDevId(bi) != 0) {
-        offset += (long) Integer.bitCount(blockMask(bi)) * BLOCK_SIZE;
-      }
-    }
-    return false;
+    return e.slots().stream().anyMatch(s -> s.devId() == devId && s.cluster() == cluster
+        && s.dataOffset() == data);
   }
 
   /**
@@ -174,37 +184,30 @@ public final class IndexCheck {
    * pass ({@link ExtentIndexBuilder}). Where a device has duplicates, a later copy may have won.
    */
   static String extentMismatch(ExtentIndex index, ExtentHeader e) {
-    long offset = e.dataOffset();
-    for (int slot = 0; slot < SLOTS_PER_EXTENT; slot++) {
-      long bi = e.blockInfo(slot);
-      int devId = blockDevId(bi);
-      if (devId == 0) {
-        continue;
-      }
-      int mask = blockMask(bi);
-      DeviceIndex d = device(index, devId);
+    for (ExtentHeader.Slot s : e.slots()) {
+      DeviceIndex d = device(index, s.devId());
       if (d == null) {
-        return "the extent at stream offset " + e.offset() + " names dev_id " + devId
+        return "the extent at stream offset " + e.offset() + " names dev_id " + s.devId()
             + ", which the index does not have";
       }
-      long cluster = blockCluster(bi);
-      if (cluster < d.clusterCount()) {
-        int kept = cluster == d.clusterCount() - 1 ? mask & validMask(d.info().size(), cluster) : mask;
-        long entry = d.entry(cluster);
-        boolean same = ClusterTable.isPresent(entry) && ClusterTable.mask(entry) == kept
-            && ClusterTable.offset(entry) == offset;
-        boolean laterCopy = ClusterTable.isPresent(entry) && d.stats().duplicateClusters() > 0
-            && ClusterTable.offset(entry) > offset;
-        if (!same && !laterCopy) {
-          return "cluster " + cluster + " of " + d.info().name() + " is at stream offset " + offset
-              + " (mask " + Integer.toHexString(kept) + ") in the extent at " + e.offset()
-              + ", but the index says " + (ClusterTable.isPresent(entry)
-                  ? "offset " + ClusterTable.offset(entry) + " (mask "
-                      + Integer.toHexString(ClusterTable.mask(entry)) + ")"
-                  : "it is missing");
-        }
+      long cluster = s.cluster();
+      if (cluster >= d.clusterCount()) {
+        continue; // past the device end: the index ignores it too
       }
-      offset += (long) Integer.bitCount(mask) * BLOCK_SIZE;
+      int kept = cluster == d.clusterCount() - 1 ? s.mask() & validMask(d.info().size(), cluster) : s.mask();
+      long entry = d.entry(cluster);
+      boolean same = ClusterTable.isPresent(entry) && ClusterTable.mask(entry) == kept
+          && ClusterTable.offset(entry) == s.dataOffset();
+      boolean laterCopy = ClusterTable.isPresent(entry) && d.stats().duplicateClusters() > 0
+          && ClusterTable.offset(entry) > s.dataOffset();
+      if (!same && !laterCopy) {
+        return "cluster " + cluster + " of " + d.info().name() + " is at stream offset "
+            + s.dataOffset() + " (mask " + Integer.toHexString(kept) + ") in the extent at "
+            + e.offset() + ", but the index says " + (ClusterTable.isPresent(entry)
+                ? "offset " + ClusterTable.offset(entry) + " (mask "
+                    + Integer.toHexString(ClusterTable.mask(entry)) + ")"
+                : "it is missing");
+      }
     }
     return null;
   }

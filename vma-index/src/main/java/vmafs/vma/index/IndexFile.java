@@ -209,17 +209,7 @@ public final class IndexFile {
     readFully(ch, fixed, 0);
     fixed.flip();
     long metaOffset = fixed.getLong(OFF_META_OFFSET);
-    long metaLength = fixed.getLong(OFF_META_LENGTH);
-    if (metaLength < IDENTITY_BYTES || metaLength > MAX_META_LENGTH || metaOffset < PAGE
-        || metaOffset > ch.size() - metaLength) {
-      throw new StaleIndexException("embedded index is corrupt");
-    }
-    ByteBuffer meta = ByteBuffer.allocate((int) metaLength);
-    readFully(ch, meta, metaOffset);
-    meta.flip();
-    if (crc(meta.duplicate()) != fixed.getInt(OFF_META_CRC)) {
-      throw new StaleIndexException("embedded index metadata checksum mismatch");
-    }
+    ByteBuffer meta = metadata(ch, fixed);
     ByteArrayOutputStream id = new ByteArrayOutputStream();
     DataOutputStream out = new DataOutputStream(id);
     writeIdentity(out, identity);
@@ -232,6 +222,23 @@ public final class IndexFile {
     fixed.putInt(OFF_META_CRC, crc(meta.duplicate().position(0)));
     fixed.putInt(OFF_HEADER_CRC, crc(fixed.duplicate().position(0).limit(OFF_HEADER_CRC)));
     writeFully(ch, fixed.clear(), 0);
+  }
+
+  /** The metadata the fixed header points at, bounds- and CRC-checked. */
+  private static ByteBuffer metadata(FileChannel ch, ByteBuffer fixed) throws IOException {
+    long metaOffset = fixed.getLong(OFF_META_OFFSET);
+    long metaLength = fixed.getLong(OFF_META_LENGTH);
+    if (metaOffset < PAGE || metaLength < IDENTITY_BYTES || metaLength > MAX_META_LENGTH
+        || metaOffset > ch.size() - metaLength) {
+      throw new StaleIndexException("index file is truncated or its metadata pointer is corrupt");
+    }
+    ByteBuffer meta = ByteBuffer.allocate((int) metaLength);
+    readFully(ch, meta, metaOffset);
+    meta.flip();
+    if (crc(meta.duplicate()) != fixed.getInt(OFF_META_CRC)) {
+      throw new StaleIndexException("index metadata checksum mismatch");
+    }
+    return meta;
   }
 
   /** size, mtime, fingerprint length and a SHA-256 fingerprint: the first bytes of the metadata. */
@@ -288,17 +295,7 @@ public final class IndexFile {
       throw new StaleIndexException("index format version " + version + ", this vmafs writes " + FORMAT_VERSION);
     }
     long metaOffset = fixed.getLong(OFF_META_OFFSET);
-    long metaLength = fixed.getLong(OFF_META_LENGTH);
-    if (metaOffset < PAGE || metaLength < 0 || metaLength > MAX_META_LENGTH
-        || metaOffset > fileSize - metaLength) {
-      throw new StaleIndexException("index file is truncated or its metadata pointer is corrupt");
-    }
-    ByteBuffer meta = ByteBuffer.allocate((int) metaLength);
-    readFully(ch, meta, metaOffset);
-    meta.flip();
-    if (crc(meta.duplicate()) != fixed.getInt(OFF_META_CRC)) {
-      throw new StaleIndexException("index metadata checksum mismatch");
-    }
+    ByteBuffer meta = metadata(ch, fixed);
     try {
       return parse(ch, new DataInputStream(new java.io.ByteArrayInputStream(meta.array())), metaOffset,
           expected, ignoreMtime);
