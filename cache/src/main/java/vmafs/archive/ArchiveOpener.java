@@ -4,10 +4,14 @@ import static vmafs.vma.VmaFormat.*;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -21,6 +25,7 @@ import vmafs.source.SourceMap;
 import vmafs.source.ZstdFrameMap;
 import vmafs.vma.DeviceInfo;
 import vmafs.vma.Progress;
+import vmafs.vma.VmaHeader;
 import vmafs.vma.VmaStreamReader;
 import vmafs.vma.index.ArchiveIdentity;
 import vmafs.vma.index.ExtentIndex;
@@ -153,14 +158,14 @@ public final class ArchiveOpener {
    * Where a saved index may be read from, in order, and where a new one (and a spill) goes (null:
    * nowhere trusted, so in memory only).
    */
-  private record Places(java.util.List<IndexLocation> read, IndexLocation save) {}
+  private record Places(List<IndexLocation> read, IndexLocation save) {}
 
   private Places places(Path archive) throws IOException {
     if (indexFile != null) {
       IndexLocation loc = IndexLocation.at(indexFile);
       Path dir = loc.directory();
       if (!Files.isDirectory(dir)) {
-        throw new java.nio.file.NoSuchFileException(dir.toString(), null,
+        throw new NoSuchFileException(dir.toString(), null,
             "the directory of --index-file does not exist");
       }
       String why = FileTrust.untrustedDirectory(dir);
@@ -168,14 +173,14 @@ public final class ArchiveOpener {
         throw new IOException(indexFile + ": refusing this index file: " + why
             + " (another user could forge or replace it)");
       }
-      return new Places(java.util.List.of(loc), loc);
+      return new Places(List.of(loc), loc);
     }
     IndexLocation beside = IndexLocation.beside(archive);
     String notBeside = IndexLocation.whyNotBeside(archive);
     if (notBeside == null) {
-      return new Places(java.util.List.of(beside), beside);
+      return new Places(List.of(beside), beside);
     }
-    java.util.List<IndexLocation> read = new java.util.ArrayList<>();
+    List<IndexLocation> read = new ArrayList<>();
     if (Files.exists(beside.index(), LinkOption.NOFOLLOW_LINKS)) {
       String untrusted = FileTrust.untrustedDirectory(beside.directory());
       if (untrusted == null) {
@@ -230,10 +235,10 @@ public final class ArchiveOpener {
   }
 
   /** The VMA header at the start of the archive's stream: a few KiB, decoded if need be. */
-  private static vmafs.vma.VmaHeader archiveHeader(Path path, ArchiveFormat format)
+  private static VmaHeader archiveHeader(Path path, ArchiveFormat format)
       throws IOException {
     if (format == ArchiveFormat.RAW_VMA) {
-      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(path)) {
+      try (FileChannel ch = FileChannel.open(path)) {
         return VmaStreamReader.open(new ChannelInputStream(ch, 0, 64 << 10)).header();
       }
     }
@@ -265,7 +270,7 @@ public final class ArchiveOpener {
         : Path.of(System.getProperty("java.io.tmpdir"), "vmafs-embedded" + IndexLocation.SUFFIX);
     ArchiveSource source = null;
     try (AtomicFile f = AtomicFile.create(file, FileTrust.derivedPermissions(path));
-        java.nio.channels.FileChannel archive = java.nio.channels.FileChannel.open(path)) {
+        FileChannel archive = FileChannel.open(path)) {
       EmbeddedIndex.unpack(archive, payload.get().offset(), payload.get().length(), f.channel());
       IndexFile.adopt(f.channel(), identity);
       IndexFile.Loaded loaded = IndexFile.load(f.channel(), identity, false);

@@ -7,6 +7,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -30,6 +32,7 @@ import vmafs.vma.image.DeviceImage;
 import vmafs.vma.index.DeviceIndex;
 import vmafs.vma.index.ExtentIndex;
 import vmafs.vma.index.ExtentIndexBuilder;
+import vmafs.vma.io.FileTrust;
 
 @Command(
     name = "extract",
@@ -193,10 +196,9 @@ final class ExtractCommand implements Callable<Integer> {
   }
 
   /** Extracted files hold the archive's data: never more readable than the archive itself. */
-  private java.util.Set<java.nio.file.attribute.PosixFilePermission> permissions() throws IOException {
-    return ArchiveArgs.isStdin(archive)
-        ? java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-")
-        : vmafs.vma.io.FileTrust.derivedPermissions(Path.of(archive));
+  private Set<PosixFilePermission> permissions() throws IOException {
+    return ArchiveArgs.isStdin(archive) ? PosixFilePermissions.fromString("rw-rw-rw-")
+        : FileTrust.derivedPermissions(Path.of(archive));
   }
 
   /**

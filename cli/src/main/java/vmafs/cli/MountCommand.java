@@ -10,15 +10,18 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 import vmafs.archive.Archive;
 import vmafs.archive.IndexLocation;
 import vmafs.image.ImageContent;
@@ -55,7 +58,7 @@ final class MountCommand implements Callable<Integer> {
 
   @Mixin IndexOptions indexOptions;
 
-  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive file.")
   String archive;
@@ -314,8 +317,8 @@ final class MountCommand implements Callable<Integer> {
       return Files.createTempFile("vmafs-mount" + mp + "-", ".log");
     }
     Path dir = cache.resolve("log");
-    Files.createDirectories(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+    Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(
+        PosixFilePermissions.fromString("rwx------")));
     return dir.resolve("mount" + mp + ".log");
   }
 
