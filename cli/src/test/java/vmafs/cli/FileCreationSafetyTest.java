@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,12 +40,6 @@ class FileCreationSafetyTest {
 
   private void assertVictimUntouched() throws IOException {
     assertArrayEquals(new byte[20], Files.readAllBytes(victim), "a planted link was written through");
-  }
-
-  private static List<String> names(Path d) throws IOException {
-    try (Stream<Path> s = Files.list(d)) {
-      return s.map(p -> p.getFileName().toString()).sorted().toList();
-    }
   }
 
   /** Reproduction: extract --force wrote through links planted at its tmp-NAME temporaries. */
