@@ -168,11 +168,15 @@ final class ChunkChecksums {
     }
 
     void update(byte[] b, int off, int n) {
-      while (n > 0) {
-        int k = Math.min(n, chunk - inChunk);
-        crc.update(b, off, k);
-        off += k;
-        n -= k;
+      update(ByteBuffer.wrap(b, off, n));
+    }
+
+    /** Consumes {@code b}'s remaining bytes. */
+    void update(ByteBuffer b) {
+      while (b.hasRemaining()) {
+        int k = Math.min(b.remaining(), chunk - inChunk);
+        crc.update(b.slice(b.position(), k));
+        b.position(b.position() + k);
         inChunk += k;
         if (inChunk == chunk) {
           add((int) crc.getValue());

@@ -7,8 +7,9 @@ import java.util.Objects;
  * Knobs of a decode pass. Immutable; start from {@link #defaults()} and use the {@code with…}
  * methods.
  *
- * @param spillDir where a spill file goes when the archive cannot be read at random (single-frame
- *     zstd, gzip without restart points); {@code null} makes such archives an error
+ * @param spillFile the spill file to write when the archive cannot be read at random
+ *     (single-frame zstd, gzip without restart points); {@code null} makes such archives an error.
+ *     Its directory must be one nobody else can write to (the saved index's)
  * @param spillMax the most bytes a spill file may hold before the pass fails
  * @param gzipCheckpointSpacing uncompressed bytes between gzip checkpoints (each costs a 32 KiB
  *     window in the map, and a random read inflates up to this much)
@@ -20,7 +21,7 @@ import java.util.Objects;
  * @param streamOnly the caller only reads the stream once (list, verify, extract): nothing is
  *     spilled and no map is built, whatever the format
  */
-public record DecodeOptions(Path spillDir, long spillMax, int gzipCheckpointSpacing,
+public record DecodeOptions(Path spillFile, long spillMax, int gzipCheckpointSpacing,
     int gzipMaxGap, int zstdMaxFrameSize, ProgressListener progress, boolean streamOnly) {
 
   public static final int DEFAULT_GZIP_SPACING = 1 << 20;
@@ -49,34 +50,34 @@ public record DecodeOptions(Path spillDir, long spillMax, int gzipCheckpointSpac
         DEFAULT_ZSTD_MAX_FRAME, ProgressListener.NONE, false);
   }
 
-  public DecodeOptions withSpillDir(Path dir) {
-    return new DecodeOptions(dir, spillMax, gzipCheckpointSpacing, gzipMaxGap, zstdMaxFrameSize,
+  public DecodeOptions withSpillFile(Path file) {
+    return new DecodeOptions(file, spillMax, gzipCheckpointSpacing, gzipMaxGap, zstdMaxFrameSize,
         progress, streamOnly);
   }
 
   public DecodeOptions withSpillMax(long max) {
-    return new DecodeOptions(spillDir, max, gzipCheckpointSpacing, gzipMaxGap, zstdMaxFrameSize,
+    return new DecodeOptions(spillFile, max, gzipCheckpointSpacing, gzipMaxGap, zstdMaxFrameSize,
         progress, streamOnly);
   }
 
   public DecodeOptions withGzip(int spacing, int maxGap) {
-    return new DecodeOptions(spillDir, spillMax, spacing, maxGap, zstdMaxFrameSize, progress,
+    return new DecodeOptions(spillFile, spillMax, spacing, maxGap, zstdMaxFrameSize, progress,
         streamOnly);
   }
 
   public DecodeOptions withZstdMaxFrameSize(int max) {
-    return new DecodeOptions(spillDir, spillMax, gzipCheckpointSpacing, gzipMaxGap, max, progress,
+    return new DecodeOptions(spillFile, spillMax, gzipCheckpointSpacing, gzipMaxGap, max, progress,
         streamOnly);
   }
 
   /** For one sequential read of the stream: no spill file, no map. */
   public DecodeOptions withStreamOnly() {
-    return new DecodeOptions(spillDir, spillMax, gzipCheckpointSpacing, gzipMaxGap, zstdMaxFrameSize,
+    return new DecodeOptions(spillFile, spillMax, gzipCheckpointSpacing, gzipMaxGap, zstdMaxFrameSize,
         progress, true);
   }
 
   public DecodeOptions withProgress(ProgressListener listener) {
-    return new DecodeOptions(spillDir, spillMax, gzipCheckpointSpacing, gzipMaxGap,
+    return new DecodeOptions(spillFile, spillMax, gzipCheckpointSpacing, gzipMaxGap,
         zstdMaxFrameSize, listener, streamOnly);
   }
 }

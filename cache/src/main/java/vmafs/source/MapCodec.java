@@ -17,8 +17,11 @@ import java.nio.charset.StandardCharsets;
  */
 final class MapCodec {
   static final int MAGIC = 0x564d5346; // "VMSF"
-  /** 2: gzip maps carry chunk checksums. Other versions are rebuilt (the index is stale). */
-  static final int VERSION = 2;
+  /**
+   * 2: gzip maps carry chunk checksums. 3: a spill is its length and chunk CRCs, no path. Other
+   * versions are rebuilt (the index is stale).
+   */
+  static final int VERSION = 3;
   static final int KIND_RAW = 1;
   static final int KIND_SPILL = 2;
   static final int KIND_LZOP = 3;
@@ -50,7 +53,7 @@ final class MapCodec {
     }
   }
 
-  static SourceMap read(ByteBuffer src) throws IOException {
+  static SourceMap read(ByteBuffer src, java.nio.file.Path spill) throws IOException {
     ByteBuffer in = src.slice().order(ByteOrder.BIG_ENDIAN);
     try {
       if (in.getInt() != MAGIC) {
@@ -66,9 +69,9 @@ final class MapCodec {
       long size = nonNegative(in.getLong(), "uncompressed size");
       return switch (kind) {
         case KIND_RAW -> new RawMap(archiveSize);
-        case KIND_SPILL -> SpillMap.readBody(in, archiveSize, size);
+        case KIND_SPILL -> SpillMap.readBody(in, archiveSize, size, spill);
         case KIND_LZOP -> LzopMap.readBody(in, archiveSize, size);
-        case KIND_GZIP -> GzipMap.readBody(in, archiveSize, size);
+        case KIND_GZIP -> GzipMap.readBody(in, archiveSize, size, spill);
         case KIND_ZSTD_FRAMES -> ZstdFrameMap.readBody(in, archiveSize, size);
         default -> throw new IOException("unknown source map kind " + kind);
       };

@@ -45,6 +45,15 @@ public sealed interface SourceMap permits RawMap, SpillMap, LzopMap, GzipMap, Zs
    * buffer must therefore stay valid and unmodified while the map is in use.
    */
   static SourceMap fromBytes(ByteBuffer in) throws IOException {
-    return MapCodec.read(in);
+    return MapCodec.read(in, null);
+  }
+
+  /**
+   * As {@link #fromBytes(ByteBuffer)} for a map whose stream may live (in part) in a spill file:
+   * {@code spill} is where it is. The map itself names no file, so whoever can write a map cannot
+   * point its reader at one.
+   */
+  static SourceMap fromBytes(ByteBuffer in, Path spill) throws IOException {
+    return MapCodec.read(in, spill);
   }
 }

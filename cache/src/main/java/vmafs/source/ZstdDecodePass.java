@@ -36,6 +36,10 @@ final class ZstdDecodePass extends DecodePassBase {
   private boolean inFrame;
   private long frameStart;
   private long frameOut;
+  /** For a frame without its own checksum: the XXH64 its seek-table entry must match, else null. */
+  private XxHash64 frameHash;
+  private long listedChecksum;
+  private boolean frameOwnChecksum;
 
   private ZstdDecodePass(Path archive, DecodeOptions options) throws IOException {
     super(archive, options);
@@ -101,6 +105,15 @@ final class ZstdDecodePass extends DecodePassBase {
         throw new CorruptArchiveException(name + ": trailing garbage or damage: no zstd frame at compressed offset "
             + offset + " (magic " + Integer.toHexString(magic) + ")");
       }
+      in.require(5);
+      frameOwnChecksum = (in.buffer()[in.position() + 4] & ZstdFormat.FHD_CONTENT_CHECKSUM) != 0;
+      int index = frames.size();
+      listedChecksum = seekTable.filter(t -> index < t.size()).map(t -> t.get(index).checksum())
+          .orElse(-1L);
+      if (!frameOwnChecksum && listedChecksum < 0) {
+        throw ZstdFrameMap.unverifiable(name, index, offset);
+      }
+      frameHash = frameOwnChecksum ? null : new XxHash64();
       ctx.reset();
       inFrame = true;
       frameStart = offset;
@@ -129,13 +142,23 @@ final class ZstdDecodePass extends DecodePassBase {
     in.skip(src.position());
     dst.flip();
     frameOut += dst.remaining();
+    if (frameHash != null) {
+      byte[] out = new byte[dst.remaining()];
+      dst.duplicate().get(out);
+      frameHash.update(out, 0, out.length);
+    }
     if (frameMode && frameOut > options.zstdMaxFrameSize()) {
       throw new CorruptArchiveException(name + ": zstd frame at compressed offset " + frameStart
           + " decodes to more than its headers allow");
     }
     if (done) {
       inFrame = false;
-      frames.add(new ZstdFrameMap.FrameInfo(in.offset() - frameStart, -1, frameOut));
+      if (frameHash != null && (frameHash.hash() & 0xffffffffL) != listedChecksum) {
+        throw new CorruptArchiveException(name + ": zstd frame #" + frames.size() + " at compressed"
+            + " offset " + frameStart + " does not match the checksum its seek-table entry lists");
+      }
+      frames.add(new ZstdFrameMap.FrameInfo(in.offset() - frameStart, -1, frameOut,
+          frameOwnChecksum, listedChecksum));
     }
   }
 

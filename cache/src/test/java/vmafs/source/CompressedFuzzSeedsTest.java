@@ -137,7 +137,7 @@ class CompressedFuzzSeedsTest {
   }
 
   private static byte[] mapOf(Path archive, Path spillDir) throws IOException {
-    try (DecodePass pass = DecodePass.open(archive, DecodeFuzzing.OPTIONS.withSpillDir(spillDir))) {
+    try (DecodePass pass = DecodePass.open(archive, DecodeFuzzing.OPTIONS.withSpillFile(spillDir.resolve(archive.getFileName() + ".spill")))) {
       pass.stream().transferTo(java.io.OutputStream.nullOutputStream());
       return pass.finish().toBytes();
     }

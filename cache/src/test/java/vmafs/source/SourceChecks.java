@@ -66,13 +66,15 @@ final class SourceChecks {
   /** Serializes the map and reads it back from a heap and from a direct buffer. */
   static SourceMap roundTrip(SourceMap map) throws IOException {
     byte[] bytes = map.toBytes();
-    SourceMap heap = SourceMap.fromBytes(ByteBuffer.wrap(bytes));
+    java.nio.file.Path spill = map instanceof SpillMap s ? s.spillPath()
+        : map instanceof GzipMap g ? g.spillPath() : null;
+    SourceMap heap = SourceMap.fromBytes(ByteBuffer.wrap(bytes), spill);
     assertArrayEquals(bytes, heap.toBytes());
     // Preceded by junk, as a section inside a larger (mapped) index file would be.
     ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length + 100);
     direct.position(100);
     direct.put(bytes).position(100);
-    SourceMap fromDirect = SourceMap.fromBytes(direct);
+    SourceMap fromDirect = SourceMap.fromBytes(direct, spill);
     assertArrayEquals(bytes, fromDirect.toBytes());
     assertEquals(map.getClass(), fromDirect.getClass());
     return fromDirect;

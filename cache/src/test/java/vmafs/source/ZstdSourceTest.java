@@ -27,7 +27,7 @@ class ZstdSourceTest {
   void singleFrameSpills() throws Exception {
     Path cache = tmp.resolve("cache");
     SourceMap map = SourceChecks.fullCheck(TestArchives.zstd(),
-        DecodeOptions.defaults().withSpillDir(cache), 1000);
+        DecodeOptions.defaults().withSpillFile(cache.resolve("a.spill")), 1000);
     SpillMap spill = assertInstanceOf(SpillMap.class, map);
     assertFalse(map.isRandomAccessible());
     assertEquals(TestArchives.data().length, Files.size(spill.spillPath()));
@@ -44,10 +44,10 @@ class ZstdSourceTest {
   void aSecondPassReplacesAStaleSpill() throws Exception {
     Path cache = tmp.resolve("cache");
     Files.createDirectories(cache);
-    Path stale = cache.resolve(TestArchives.zstd().getFileName() + ".spill");
+    Path stale = cache.resolve("a.spill");
     Files.write(stale, new byte[123_457]);
     SpillMap spill = assertInstanceOf(SpillMap.class, SourceChecks.fullCheck(TestArchives.zstd(),
-        DecodeOptions.defaults().withSpillDir(cache), 500));
+        DecodeOptions.defaults().withSpillFile(stale), 500));
     assertEquals(stale, spill.spillPath());
     assertEquals(TestArchives.data().length, Files.size(stale));
     try (var files = Files.list(cache)) {
@@ -61,7 +61,7 @@ class ZstdSourceTest {
     byte[] data = TestArchives.data();
     Path cache = tmp.resolve("cache");
     try (DecodePass pass = DecodePass.open(TestArchives.zstd(),
-        DecodeOptions.defaults().withSpillDir(cache))) {
+        DecodeOptions.defaults().withSpillFile(cache.resolve("a.spill")))) {
       var in = pass.stream();
       long at = 0;
       java.util.SplittableRandom r = new java.util.SplittableRandom(3);
@@ -89,7 +89,7 @@ class ZstdSourceTest {
 
   @Test
   void spillLimitStopsThePass() throws Exception {
-    DecodeOptions o = DecodeOptions.defaults().withSpillDir(tmp).withSpillMax(10 << 20);
+    DecodeOptions o = DecodeOptions.defaults().withSpillFile(tmp.resolve("a.spill")).withSpillMax(10 << 20);
     try (DecodePass pass = DecodePass.open(TestArchives.zstd(), o)) {
       assertTrue(pass.isSpilling());
       IOException early = assertThrows(IOException.class, () -> pass.expectUncompressedAtMost(20 << 20));
@@ -141,7 +141,11 @@ class ZstdSourceTest {
 
     // Without a decode pass, straight from the seek table, including the embedded index.
     ZstdFrameMap fromTable = ZstdFrameMap.fromSeekTable(archive, DecodeOptions.DEFAULT_ZSTD_MAX_FRAME).orElseThrow();
-    assertArrayEquals(index, fromTable.skippablePayload(archive, 0).orElseThrow());
+    ZstdFrameMap.Payload at = fromTable.skippablePayload(archive, 0).orElseThrow();
+    assertEquals(index.length, at.length());
+    try (var ch = java.nio.channels.FileChannel.open(archive)) {
+      assertArrayEquals(index, FileReads.read(ch, "a", at.offset(), index.length));
+    }
     assertEquals(Optional.empty(), fromTable.skippablePayload(archive, 3));
     try (ArchiveSource src = SourceChecks.roundTrip(fromTable).open(archive, new BlockCache(8 << 20))) {
       SourceChecks.randomReads(src, data, fromTable.blockBoundaries(), 1500);

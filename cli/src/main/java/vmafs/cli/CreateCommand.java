@@ -10,7 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,6 +24,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import vmafs.vma.ConfigBlob;
+import vmafs.vma.io.AtomicFile;
 import vmafs.vma.write.VmaWriter;
 import vmafs.vma.write.VmaWriter.DeviceSpec;
 
@@ -115,17 +116,13 @@ final class CreateCommand implements Callable<Integer> {
     if (Files.exists(out) && !force) {
       throw new CliException(ExitCodes.ENVIRONMENT, archive + ": already exists (use --force to replace it)");
     }
-    Path dir = out.toAbsolutePath().getParent();
-    // Not createTempFile: that makes the file 0600; the archive should get the usual umask mode.
-    Path tmp = dir.resolve("." + out.getFileName() + "." + ProcessHandle.current().pid() + ".partial");
-    Files.deleteIfExists(tmp);
-    try {
-      try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+    // Created exclusively and renamed into place (never written through a planted link), with the
+    // usual umask mode rather than createTempFile's 0600.
+    try (AtomicFile f = AtomicFile.create(out, PosixFilePermissions.fromString("rw-rw-rw-"))) {
+      try (OutputStream os = new BufferedOutputStream(f.outputStream(), 1 << 20)) {
         write(os, id, time, blobs, specs, sources);
       }
-      Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
+      f.commit();
     }
     if (json) {
       System.out.print(Json.write(summaryJson(out, id, time, blobs, sources, (System.nanoTime() - started) / 1e9)));

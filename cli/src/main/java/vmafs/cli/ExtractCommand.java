@@ -7,6 +7,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -20,6 +22,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import vmafs.archive.Archive;
+import vmafs.cli.log.Printable;
 import vmafs.vma.ConfigBlob;
 import vmafs.vma.DeviceInfo;
 import vmafs.vma.ExtentHeader;
@@ -29,6 +32,7 @@ import vmafs.vma.image.DeviceImage;
 import vmafs.vma.index.DeviceIndex;
 import vmafs.vma.index.ExtentIndex;
 import vmafs.vma.index.ExtentIndexBuilder;
+import vmafs.vma.io.FileTrust;
 
 @Command(
     name = "extract",
@@ -106,10 +110,11 @@ final class ExtractCommand implements Callable<Integer> {
   private int fromArchive(Archive a) throws IOException {
     Set<String> sel = selected(a.header());
     List<DeviceImage> images = a.images().stream().filter(i -> sel.contains(i.info().name())).toList();
+    ExtractTarget.checkNames(a.header(), images.stream().map(DeviceImage::info).toList());
     Completeness.check(images.stream().map(DeviceImage::index).toList(), partial,
         "nothing was written");
     long total = images.stream().mapToLong(DeviceImage::allocatedBytes).sum();
-    try (ExtractTarget t = ExtractTarget.create(target, force);
+    try (ExtractTarget t = ExtractTarget.create(target, force, permissions());
         ProgressBar bar = new ProgressBar("extracting", total)) {
       for (int i = 0; i < a.header().configs().size(); i++) {
         t.writeConfig(a.header(), i, force);
@@ -147,11 +152,12 @@ final class ExtractCommand implements Callable<Integer> {
   private int fromStream(VmaStreamReader reader, ProgressBar bar) throws IOException {
     VmaHeader h = reader.header();
     Set<String> sel = selected(h);
+    ExtractTarget.checkNames(h, h.devices().stream().filter(d -> sel.contains(d.name())).toList());
     ExtentIndexBuilder builder = new ExtentIndexBuilder(h);
     Map<Integer, FileChannel> outs = new HashMap<>();
     Map<Integer, DeviceInfo> devs = new HashMap<>();
     Map<DeviceInfo, Long> written = new java.util.LinkedHashMap<>();
-    try (ExtractTarget t = ExtractTarget.create(target, force)) {
+    try (ExtractTarget t = ExtractTarget.create(target, force, permissions())) {
       for (int i = 0; i < h.configs().size(); i++) {
         t.writeConfig(h, i, force);
       }
@@ -168,7 +174,8 @@ final class ExtractCommand implements Callable<Integer> {
         boolean[] rewrite = new boolean[SLOTS_PER_EXTENT];
         for (int slot = 0; slot < SLOTS_PER_EXTENT; slot++) {
           long bi = e.blockInfo(slot);
-          rewrite[slot] = builder.seen(blockDevId(bi), blockCluster(bi));
+          rewrite[slot] = builder.seen(blockDevId(bi), blockCluster(bi))
+              || listedBefore(e, slot); // a copy earlier in this very extent
         }
         builder.accept(e);
         reader.readData(data);
@@ -187,6 +194,27 @@ final class ExtractCommand implements Callable<Integer> {
     }
     report(written, h);
     return ExitCodes.OK;
+  }
+
+  /** Whether an earlier slot of {@code e} lists the same (device, cluster) as {@code slot}. */
+  private static boolean listedBefore(ExtentHeader e, int slot) {
+    long bi = e.blockInfo(slot);
+    if (blockDevId(bi) == 0) {
+      return false;
+    }
+    for (int s = 0; s < slot; s++) {
+      long other = e.blockInfo(s);
+      if (blockDevId(other) == blockDevId(bi) && blockCluster(other) == blockCluster(bi)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Extracted files hold the archive's data: never more readable than the archive itself. */
+  private Set<PosixFilePermission> permissions() throws IOException {
+    return ArchiveArgs.isStdin(archive) ? PosixFilePermissions.fromString("rw-rw-rw-")
+        : FileTrust.derivedPermissions(Path.of(archive));
   }
 
   /**
@@ -257,10 +285,10 @@ final class ExtractCommand implements Callable<Integer> {
     }
     StringBuilder sb = new StringBuilder();
     for (ConfigBlob c : h.configs()) {
-      sb.append(target.resolve(c.name())).append('\n');
+      sb.append(Printable.of(target.resolve(c.name()).toString())).append('\n');
     }
     for (DeviceInfo d : devices) {
-      sb.append(target.resolve(d.imageFileName())).append('\n');
+      sb.append(Printable.of(target.resolve(d.imageFileName()).toString())).append('\n');
     }
     System.out.print(sb);
     System.out.flush();

@@ -12,6 +12,7 @@ import vmafs.vma.ConfigBlob;
 import vmafs.vma.VmaHeader;
 import vmafs.vma.index.DeviceIndex;
 import vmafs.vma.index.DeviceStats;
+import vmafs.cli.log.Printable;
 
 @Command(
     name = "info",
@@ -53,7 +54,7 @@ final class InfoCommand implements Callable<Integer> {
     o.put("archive", a.path().toString());
     o.put("compression", a.compression());
     o.put("uuid", h.uuidString());
-    o.put("ctime", h.ctimeInstant().toString());
+    o.put("ctime", ListCommand.isoTime(h.ctime()));
     o.put("version", h.version());
     List<Object> configs = Json.array();
     for (ConfigBlob c : h.configs()) {
@@ -91,7 +92,7 @@ final class InfoCommand implements Callable<Integer> {
       sb.append("compression: ").append(a.compression()).append('\n');
     }
     sb.append("uuid:        ").append(h.uuidString()).append('\n');
-    sb.append("ctime:       ").append(h.ctimeInstant()).append(" (").append(ListCommand.ctime(h.ctime())).append(")\n");
+    sb.append("ctime:       ").append(ListCommand.isoTime(h.ctime())).append(" (").append(ListCommand.ctime(h.ctime())).append(")\n");
     sb.append("version:     ").append(h.version()).append('\n');
     sb.append("extents:     ").append(a.index().extents()).append('\n');
     sb.append("configs:\n");
@@ -99,7 +100,7 @@ final class InfoCommand implements Callable<Integer> {
       sb.append("  (none)\n");
     }
     for (ConfigBlob c : h.configs()) {
-      sb.append(String.format("  %-24s %10d bytes%n", c.name(), c.size()));
+      sb.append(String.format("  %-24s %10d bytes%n", Printable.of(c.name()), c.size()));
     }
     sb.append("devices:\n");
     if (a.index().devices().isEmpty()) {
@@ -107,7 +108,7 @@ final class InfoCommand implements Callable<Integer> {
     }
     for (DeviceIndex d : a.index().devices()) {
       sb.append(String.format("  %3d %-24s size %s (%d bytes), stored %s, zero %s%n", d.info().id(),
-          d.info().name(), Units.bytes(d.info().size()), d.info().size(), Units.bytes(d.storedBytes()),
+          Printable.of(d.info().name()), Units.bytes(d.info().size()), d.info().size(), Units.bytes(d.storedBytes()),
           Units.bytes(d.zeroBytes())));
       problems(d, sb);
     }

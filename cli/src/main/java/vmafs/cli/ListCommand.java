@@ -1,6 +1,7 @@
 package vmafs.cli;
 
 import java.io.PrintStream;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -12,6 +13,7 @@ import picocli.CommandLine.Parameters;
 import vmafs.vma.ConfigBlob;
 import vmafs.vma.DeviceInfo;
 import vmafs.vma.VmaHeader;
+import vmafs.cli.log.Printable;
 
 @Command(
     name = "list",
@@ -45,14 +47,14 @@ final class ListCommand implements Callable<Integer> {
   static void print(VmaHeader h, PrintStream out) {
     StringBuilder sb = new StringBuilder();
     for (ConfigBlob c : h.configs()) {
-      sb.append("CFG: size: ").append(c.size()).append(" name: ").append(c.name()).append('\n');
+      sb.append("CFG: size: ").append(c.size()).append(" name: ").append(Printable.of(c.name())).append('\n');
     }
     for (DeviceInfo d : h.devices()) {
       if (d.isVmstate()) {
         sb.append("VMSTATE: dev_id=").append(d.id()).append(" memory: ").append(d.size()).append('\n');
       } else {
         sb.append("DEV: dev_id=").append(d.id()).append(" size: ").append(d.size())
-            .append(" devname: ").append(d.name()).append('\n');
+            .append(" devname: ").append(Printable.of(d.name())).append('\n');
       }
     }
     sb.append("CTIME: ").append(ctime(h.ctime())).append('\n');
@@ -60,7 +62,21 @@ final class ListCommand implements Callable<Integer> {
     out.flush();
   }
 
+  /** C's ctime(3) of the header's time; a time no calendar holds (a crafted 2^62) as the number. */
   static String ctime(long epochSeconds) {
-    return CTIME.format(Instant.ofEpochSecond(epochSeconds).atZone(ZoneId.systemDefault()));
+    try {
+      return CTIME.format(Instant.ofEpochSecond(epochSeconds).atZone(ZoneId.systemDefault()));
+    } catch (DateTimeException e) {
+      return epochSeconds + " (seconds since the epoch, out of range)";
+    }
+  }
+
+  /** The header's time as ISO-8601, or the number when no calendar holds it. */
+  static String isoTime(long epochSeconds) {
+    try {
+      return Instant.ofEpochSecond(epochSeconds).toString();
+    } catch (DateTimeException e) {
+      return Long.toString(epochSeconds);
+    }
   }
 }

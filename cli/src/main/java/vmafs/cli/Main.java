@@ -9,6 +9,7 @@ import java.nio.file.NoSuchFileException;
 import java.util.Arrays;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import vmafs.cli.log.Printable;
 import vmafs.vma.IncompleteArchiveException;
 import vmafs.vma.VmaException;
 
@@ -140,7 +141,7 @@ public final class Main implements Runnable {
       code = ExitCodes.INTERNAL;
       message = "internal error: " + ex + " (rerun with --debug for details, and please report it)";
     }
-    err.println("vmafs: error: " + message);
+    err.println("vmafs: error: " + Printable.of(message)); // may quote names the archive chose
     if (Logging.debug()) {
       ex.printStackTrace(err);
     }

@@ -10,8 +10,8 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -19,9 +19,11 @@ import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 import vmafs.archive.Archive;
 import vmafs.archive.IndexLocation;
 import vmafs.image.ImageContent;
@@ -32,7 +34,7 @@ import vmafs.fs.ReadOnlyFs;
 import vmafs.vma.ConfigBlob;
 import vmafs.vma.MalformedArchiveException;
 import vmafs.vma.image.DeviceImage;
-import vmafs.vma.write.VmaWriter;
+import vmafs.cli.log.Printable;
 
 @Command(
     name = "mount",
@@ -73,6 +75,8 @@ final class MountCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
   @Mixin IndexOptions indexOptions;
+
+  @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive file.")
   String archive;
@@ -170,6 +174,9 @@ final class MountCommand implements Callable<Integer> {
   private int serve() throws IOException, InterruptedException {
     preload();
     long started = System.nanoTime();
+    // Whatever can fail happens before the server reports ready, or the mount would vanish after
+    // its caller was told it succeeded.
+    int logFd = daemonChild ? Posix.openLog(logFile()) : -1;
     Archive a = ArchiveArgs.open(archive, indexOptions, Units.parseSize(cacheSize));
     try {
       if (mountpoint == null) {
@@ -187,13 +194,16 @@ final class MountCommand implements Callable<Integer> {
       // waits for it and then unmounts, instead of leaving a dead mount behind.
       java.util.concurrent.CompletableFuture<FuseMount> mounted = new java.util.concurrent.CompletableFuture<>();
       Thread hook = new Thread(() -> {
+        FuseMount m;
         try {
-          mounted.get(30, java.util.concurrent.TimeUnit.SECONDS).close();
-          // The JVM halts once the hooks are done, maybe before serve()'s finally runs.
-          cleanUpAfterUnmount();
+          m = mounted.get(30, java.util.concurrent.TimeUnit.SECONDS);
         } catch (Exception e) {
-          // the mount failed or never came up: nothing to unmount
+          return; // the mount failed or never came up: nothing to unmount
         }
+        detachLoops();
+        m.close();
+        // The JVM halts once the hooks are done, maybe before serve()'s finally runs.
+        cleanUpAfterUnmount();
       }, "vmafs-unmount");
       Runtime.getRuntime().addShutdownHook(hook);
       FuseMount mount;
@@ -204,7 +214,11 @@ final class MountCommand implements Callable<Integer> {
         mounted.completeExceptionally(e);
         throw e;
       }
-      ArchiveWatcher watcher = ArchiveWatcher.start(a);
+      ArchiveWatcher watcher = ArchiveWatcher.start(a, () -> {
+        if (pageCache) {
+          fs.files().forEach(e -> Posix.dropCachedPages(mountpoint.resolve(e.name())));
+        }
+      });
       if (!json) {
         printSummary(a, fs, mount, System.out);
       }
@@ -223,7 +237,7 @@ final class MountCommand implements Callable<Integer> {
       if (daemonChild) {
         System.out.println(READY);
         System.out.flush();
-        detach();
+        detach(logFd);
       }
       log.info("serving {} on {} with {} ({} threads)", a.path(), mountpoint, mount.backend(), n);
       mount.awaitUnmount();
@@ -331,24 +345,17 @@ final class MountCommand implements Callable<Integer> {
     t.start();
   }
 
-  /** The files of the mount; names from the archive are checked like extract checks them. */
+  /**
+   * The files of the mount; names from the archive are checked like extract checks them (safe,
+   * and no two files of one name).
+   */
   private static List<ReadOnlyFs.Entry> files(Archive a) throws MalformedArchiveException {
+    ExtractTarget.checkNames(a.header(), a.images().stream().map(DeviceImage::info).toList());
     List<ReadOnlyFs.Entry> out = new ArrayList<>();
-    Set<String> names = new HashSet<>();
     for (DeviceImage img : a.images()) {
-      ExtractTarget.checkDeviceName(img.info());
       out.add(new ReadOnlyFs.Entry(img.info().imageFileName(), new ImageFile(img, a)));
-      names.add(img.info().imageFileName());
     }
     for (ConfigBlob c : a.header().configs()) {
-      try {
-        VmaWriter.NameRules.checkConfigName(c.name());
-      } catch (IllegalArgumentException e) {
-        throw new MalformedArchiveException("config name", 0, "'" + c.name() + "' is not a safe file name");
-      }
-      if (!names.add(c.name())) {
-        throw new MalformedArchiveException("config name", 0, "'" + c.name() + "' appears twice");
-      }
       out.add(new ReadOnlyFs.Entry(c.name(), ImageContent.ofBytes(c.data())));
     }
     return out;
@@ -358,7 +365,8 @@ final class MountCommand implements Callable<Integer> {
     StringBuilder sb = new StringBuilder();
     sb.append("mounted ").append(a.path()).append(" on ").append(mountpoint.toAbsolutePath()).append('\n');
     for (ReadOnlyFs.Entry e : fs.files()) {
-      sb.append(String.format("  %-48s %10s  (%s data)%n", mountpoint.toAbsolutePath().resolve(e.name()),
+      sb.append(String.format("  %-48s %10s  (%s data)%n",
+          Printable.of(mountpoint.toAbsolutePath().resolve(e.name()).toString()),
           Units.bytes(e.content().size()), Units.bytes(e.content().allocatedBytes())));
     }
     if (!mount.supportsHoles()) {
@@ -368,21 +376,48 @@ final class MountCommand implements Callable<Integer> {
     out.flush();
   }
 
+  /**
+   * Loop devices on this mount's images hold its files open: detached first on SIGTERM as {@code
+   * vmafs umount} does, or they would outlive the server. Best effort: one that is in use stays,
+   * with a warning.
+   */
+  private void detachLoops() {
+    try {
+      LoopDevices.detachUnder(mountpoint);
+    } catch (RuntimeException e) {
+      log.warn("leaving loop devices attached: {}", e.getMessage());
+    }
+  }
+
   /** A background server stops writing to the terminal: its output goes to the log file. */
-  private void detach() throws IOException {
-    Path logPath = logFile != null ? logFile : defaultLogFile();
-    Files.createDirectories(logPath.toAbsolutePath().getParent());
-    Posix.redirectStdoutAndStderr(logPath.toString());
-    PrintStream ps = new PrintStream(new FileOutputStream(logPath.toFile(), true), true, StandardCharsets.UTF_8);
+  private void detach(int logFd) {
+    Posix.redirectStdoutAndStderr(logFd);
+    // Through the descriptors just redirected, not by opening the path again.
+    PrintStream ps = new PrintStream(new FileOutputStream(java.io.FileDescriptor.out), true,
+        StandardCharsets.UTF_8);
     System.setOut(ps);
     System.setErr(ps);
     vmafs.cli.log.CliLogging.setOutput(ps);
     vmafs.cli.log.CliLogging.setTimestamps(true);
   }
 
-  private Path defaultLogFile() {
+  /**
+   * {@code --log-file}, else a file in the cache directory's {@code log/} (0700), else a new
+   * private file in the temporary directory when no cache directory is safe.
+   */
+  private Path logFile() throws IOException {
+    if (logFile != null) {
+      return logFile.toAbsolutePath();
+    }
     String mp = mountpoint.toAbsolutePath().normalize().toString().replaceAll("[^A-Za-z0-9._-]", "_");
-    return IndexLocation.cacheDir().resolve("log").resolve("mount" + mp + ".log");
+    Path cache = IndexLocation.cacheDir();
+    if (cache == null) {
+      return Files.createTempFile("vmafs-mount" + mp + "-", ".log");
+    }
+    Path dir = cache.resolve("log");
+    Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(
+        PosixFilePermissions.fromString("rwx------")));
+    return dir.resolve("mount" + mp + ".log");
   }
 
   /**
@@ -442,59 +477,19 @@ final class MountCommand implements Callable<Integer> {
     return t;
   }
 
-  /** This command's arguments for the server process. */
+  /**
+   * This command's arguments for the server process: exactly what was given (so no option is
+   * lost in translation), with the server's own flag. The server starts in this directory, so
+   * relative paths mean the same.
+   */
   private List<String> childArgs() {
-    List<String> a = new ArrayList<>(List.of("mount", "--daemon-child"));
-    if (common.verbose) {
-      a.add("--verbose");
-    }
-    if (common.debug) {
-      a.add("--debug");
-    }
-    if (indexOptions.indexFile != null) {
-      a.add("--index-file=" + indexOptions.indexFile.toAbsolutePath());
-    }
-    if (indexOptions.reindex) {
-      a.add("--reindex");
-    }
-    if (indexOptions.ignoreMtime) {
-      a.add("--ignore-mtime");
-    }
-    if (indexOptions.noSave) {
-      a.add("--no-save-index");
-    }
-    for (String o : options) {
-      a.add("-o");
-      a.add(o);
-    }
-    if (threads != null) {
-      a.add("--threads=" + threads);
-    }
-    a.add("--cache-size=" + cacheSize);
-    if (partial) {
-      a.add("--partial");
-    }
-    if (pageCache) {
-      a.add("--page-cache");
-    }
-    if (loop) {
-      a.add("--loop");
-    }
-    a.add("--fuse=" + fuse);
-    if (logFile != null) {
-      a.add("--log-file=" + logFile.toAbsolutePath());
-    }
-    if (pidFile != null) {
-      a.add("--pid-file=" + pidFile.toAbsolutePath());
-    }
-    if (json) {
-      a.add("--json");
-    }
-    a.add("--");
-    a.add(Path.of(archive).toAbsolutePath().toString());
-    if (mountpoint != null) {
-      a.add(mountpoint.toAbsolutePath().toString());
-    }
+    List<String> all = spec.commandLine().getParseResult().originalArgs();
+    List<String> own = spec.commandLine().getParseResult().expandedArgs();
+    // Options given before the command name (vmafs -v mount ...) stay there.
+    List<String> a = new ArrayList<>(all.subList(0, Math.max(0, all.size() - own.size() - 1)));
+    a.add("mount");
+    a.add("--daemon-child");
+    a.addAll(own);
     return a;
   }
 }

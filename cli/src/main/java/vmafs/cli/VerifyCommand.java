@@ -73,7 +73,7 @@ final class VerifyCommand implements Callable<Integer> {
     } else {
       StringBuilder sb = new StringBuilder();
       for (DeviceIndex d : index.devices()) {
-        sb.append(String.format("%-24s %s: %d of %d clusters%n", d.info().name(),
+        sb.append(String.format("%-24s %s: %d of %d clusters%n", vmafs.cli.log.Printable.of(d.info().name()),
             d.stats().isComplete() ? "ok" : "FAILED", d.stats().presentClusters(), d.clusterCount()));
         InfoCommand.problems(d, sb);
       }

@@ -118,18 +118,22 @@ class IndexFileFuzzTest {
     for (int i = in.readInt(); i > 0; i--) {
       in.readInt();
       in.readUTF();
-      long size = in.readLong();
+      in.readLong(); // device size
       long off = in.readLong();
-      long tableBytes = ClusterTable.bytes(VmaFormat.clusterCount(size));
-      if (off >= 0 && tableBytes >= 0 && off <= f.length - tableBytes) {
-        out.putInt(in.position(), crc(f, (int) off, (int) tableBytes));
-      }
-      in.readInt(); // the crc just written
+      int crcAt = in.position();
+      in.readInt(); // the table's crc, rewritten below
       for (int k = 0; k < 10; k++) {
         in.readLong();
       }
-      for (int g = in.readInt(); g > 0; g--) {
-        in.readInt();
+      int pages = in.readInt();
+      for (int p = 0; p < pages; p++) {
+        in.readInt(); // page number
+        in.readInt(); // its stored blocks
+      }
+      // Only the listed pages are stored (index format 3), one after the other from off.
+      long tableBytes = (long) pages * ClusterTable.PAGE_BYTES;
+      if (off >= 0 && pages >= 0 && tableBytes <= f.length && off <= f.length - tableBytes) {
+        out.putInt(crcAt, crc(f, (int) off, (int) tableBytes));
       }
     }
     for (int i = in.readInt(); i > 0; i--) {
