@@ -38,6 +38,27 @@ final class IndexOptions {
     return o;
   }
 
+  /** These options again, for a server process started in the background. */
+  java.util.List<String> childArgs() {
+    java.util.List<String> a = new java.util.ArrayList<>();
+    if (indexFile != null) {
+      a.add("--index-file=" + indexFile.toAbsolutePath());
+    }
+    if (reindex) {
+      a.add("--reindex");
+    }
+    if (ignoreMtime) {
+      a.add("--ignore-mtime");
+    }
+    if (noSave) {
+      a.add("--no-save-index");
+    }
+    if (spillMax != null) {
+      a.add("--spill-max=" + spillMax);
+    }
+    return a;
+  }
+
   ArchiveOpener apply(ArchiveOpener o) {
     o.indexFile(indexFile).reindex(reindex).ignoreMtime(ignoreMtime).saveIndex(saveByDefault && !noSave);
     if (spillMax != null) {

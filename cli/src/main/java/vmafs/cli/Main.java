@@ -31,6 +31,7 @@ import vmafs.vma.VmaException;
       ConvertCommand.class,
       MountCommand.class,
       UmountCommand.class,
+      NbdCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

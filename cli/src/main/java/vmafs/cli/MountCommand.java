@@ -1,13 +1,7 @@
 package vmafs.cli;
 
-import java.io.BufferedReader;
-import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,12 +41,6 @@ import vmafs.vma.write.VmaWriter;
     })
 final class MountCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(MountCommand.class);
-  /**
-   * The line a background server prints on stdout once its files are readable (read by the Java
-   * front-end below, and by the launcher script, which starts the server directly).
-   */
-  static final String READY = "\u0001vmafs-ready";
-
   @Mixin CommonOptions common;
 
   @Mixin IndexOptions indexOptions;
@@ -118,7 +106,7 @@ final class MountCommand implements Callable<Integer> {
       throw new CliException(ExitCodes.USAGE, "--loop works only for a background mount (without -f)");
     }
     if (!foreground && !daemonChild) {
-      return spawnServer();
+      return Daemon.spawn(childArgs());
     }
     return serve();
   }
@@ -171,9 +159,7 @@ final class MountCommand implements Callable<Integer> {
         LoopDevices.attachOrUnmount(mountpoint, System.out);
       }
       if (daemonChild) {
-        System.out.println(READY);
-        System.out.flush();
-        detach();
+        Daemon.ready(logFile != null ? logFile : defaultLogFile());
       }
       log.info("serving {} on {} with {} ({} threads)", a.path(), mountpoint, mount.backend(), n);
       mount.awaitUnmount();
@@ -271,78 +257,9 @@ final class MountCommand implements Callable<Integer> {
     out.flush();
   }
 
-  /** A background server stops writing to the terminal: its output goes to the log file. */
-  private void detach() throws IOException {
-    Path logPath = logFile != null ? logFile : defaultLogFile();
-    Files.createDirectories(logPath.toAbsolutePath().getParent());
-    Posix.redirectStdoutAndStderr(logPath.toString());
-    PrintStream ps = new PrintStream(new FileOutputStream(logPath.toFile(), true), true, StandardCharsets.UTF_8);
-    System.setOut(ps);
-    System.setErr(ps);
-    vmafs.cli.log.CliLogging.setOutput(ps);
-    vmafs.cli.log.CliLogging.setTimestamps(true);
-  }
-
   private Path defaultLogFile() {
     String mp = mountpoint.toAbsolutePath().normalize().toString().replaceAll("[^A-Za-z0-9._-]", "_");
     return IndexLocation.cacheDir().resolve("log").resolve("mount" + mp + ".log");
-  }
-
-  /**
-   * Starts this command again as a detached server ({@code setsid}), forwards its stderr (progress,
-   * warnings, errors) and stdout until it reports readiness, and returns its verdict.
-   */
-  private int spawnServer() throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add("setsid");
-    cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(Main.class.getName());
-    cmd.addAll(childArgs());
-    Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-    Thread shutdown = new Thread(p::destroy); // Ctrl-C while indexing stops the server too
-    Runtime.getRuntime().addShutdownHook(shutdown);
-    Thread err = forward(p.getErrorStream(), System.err);
-    boolean ready = false;
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = out.readLine()) != null) {
-        if (line.equals(READY)) {
-          ready = true;
-          break;
-        }
-        System.out.println(line);
-      }
-    }
-    System.out.flush();
-    Runtime.getRuntime().removeShutdownHook(shutdown);
-    if (ready) {
-      err.join(2000);
-      return ExitCodes.OK;
-    }
-    int code = p.waitFor();
-    err.join(2000);
-    return code == 0 ? ExitCodes.INTERNAL : code;
-  }
-
-  private static Thread forward(InputStream in, PrintStream to) {
-    Thread t = new Thread(() -> {
-      byte[] buf = new byte[8192];
-      try {
-        int n;
-        while ((n = in.read(buf)) > 0) {
-          to.write(buf, 0, n);
-          to.flush();
-        }
-      } catch (IOException e) {
-        // the server closed its stderr: nothing more to forward
-      }
-    }, "vmafs-forward-stderr");
-    t.setDaemon(true);
-    t.start();
-    return t;
   }
 
   /** This command's arguments for the server process. */
