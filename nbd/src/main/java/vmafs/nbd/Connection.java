@@ -53,6 +53,8 @@ final class Connection implements Output.Owner, IoLoop.Handler {
   private String closeWhenWritten;
   /** NBD_CMD_DISC received, or the server is stopping: closes once idle. */
   private String closeWhenIdle;
+  /** NBD_CMD_DISC received: the client sends nothing more. */
+  private boolean discReceived;
   private boolean shuttingDown;
   private volatile boolean closed;
   private long readErrors;
@@ -107,7 +109,7 @@ final class Connection implements Output.Owner, IoLoop.Handler {
   // ---- reading (I/O thread) ----
 
   private boolean canRead() {
-    return !closed && !paused && closeWhenWritten == null && closeWhenIdle == null
+    return !closed && !paused && closeWhenWritten == null && !discReceived
         && phase != Phase.STARTING_TLS && in.hasRemaining();
   }
 
@@ -157,7 +159,7 @@ final class Connection implements Output.Owner, IoLoop.Handler {
         boolean more = switch (phase) {
           case CLIENT_FLAGS -> clientFlags();
           case OPTIONS -> option();
-          case TRANSMISSION -> closeWhenIdle == null && request();
+          case TRANSMISSION -> !discReceived && request();
           case STARTING_TLS -> false;
         };
         if (!more) {
@@ -271,6 +273,7 @@ final class Connection implements Output.Owner, IoLoop.Handler {
         Integer.toUnsignedLong(in.getInt(p + 24)));
     if (r.type() == CMD_DISC) {
       in.position(p + REQUEST_SIZE);
+      discReceived = true;
       closeWhenIdle = "the client disconnected (NBD_CMD_DISC)";
       output.wantNotice();
       return false;
@@ -469,7 +472,10 @@ final class Connection implements Output.Owner, IoLoop.Handler {
     }
   }
 
-  /** The server stops (I/O thread): handshakes end now, transmission once in-flight requests are answered. */
+  /**
+   * The server stops (I/O thread): a handshake ends now; in transmission the requests in flight
+   * are answered, later ones get ESHUTDOWN, and the connection closes once nothing is in flight.
+   */
   void shutDown() {
     shuttingDown = true;
     negotiation.shutDown();
@@ -477,7 +483,6 @@ final class Connection implements Output.Owner, IoLoop.Handler {
       close("the server is shutting down", false);
     } else {
       closeWhenIdle = "the server is shutting down";
-      interest();
       afterReplies();
     }
   }
