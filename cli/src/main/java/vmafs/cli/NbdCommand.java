@@ -140,12 +140,31 @@ final class NbdCommand implements Callable<Integer> {
         out.add(ListenAddress.parse(s));
       }
       if (out.isEmpty()) {
-        out.add(new ListenAddress.Unix(RuntimeDir.create().resolve(archivePath.getFileName() + ".sock")));
+        out.add(new ListenAddress.Unix(defaultSocket(RuntimeDir.create(), archivePath)));
       }
     } catch (IllegalArgumentException e) {
       throw new CliException(ExitCodes.USAGE, "--listen " + e.getMessage());
     }
     return out;
+  }
+
+  /**
+   * {@code DIR/ARCHIVE-NAME.sock}; a name too long for a socket path keeps its start and gets a
+   * hash of the archive's path instead of the rest.
+   */
+  static Path defaultSocket(Path dir, Path archivePath) {
+    String name = archivePath.getFileName() + ".sock";
+    int room = ListenAddress.Unix.MAX_PATH_BYTES - dir.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length - 1;
+    if (name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= room) {
+      return dir.resolve(name);
+    }
+    String hash = Integer.toHexString(archivePath.toAbsolutePath().normalize().toString().hashCode());
+    String stem = archivePath.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_");
+    int keep = room - hash.length() - ".sock".length() - 1;
+    if (keep < 8) {
+      throw new CliException(ExitCodes.USAGE, dir + " is too long a directory for a Unix socket: pass --listen unix:PATH");
+    }
+    return dir.resolve(stem.substring(0, Math.min(stem.length(), keep)) + "-" + hash + ".sock");
   }
 
   /** Serves in this process until SIGTERM. */

@@ -20,8 +20,11 @@ public sealed interface ListenAddress {
 
   /** A Unix socket. The parent directory must exist. */
   record Unix(Path path) implements ListenAddress {
-    /** sun_path holds 108 bytes with the terminating NUL. */
-    public static final int MAX_PATH_BYTES = 107;
+    /**
+     * sun_path holds 108 bytes with the terminating NUL; the JDK takes at most 106 (measured: 107
+     * fails with "Unix domain path too long").
+     */
+    public static final int MAX_PATH_BYTES = 106;
 
     public Unix {
       path = path.toAbsolutePath().normalize();
