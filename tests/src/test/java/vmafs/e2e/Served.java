@@ -106,6 +106,18 @@ public final class Served implements AutoCloseable {
     return Integer.parseInt(a.substring(a.lastIndexOf(':') + 1));
   }
 
+  /** What the background server logged so far (warnings and errors; more with -v). */
+  public String log() throws IOException {
+    Path logs = Path.of(env.get("XDG_CACHE_HOME"), "vmafs", "log");
+    StringBuilder sb = new StringBuilder();
+    try (var files = Files.list(logs)) {
+      for (Path f : files.filter(p -> p.getFileName().toString().startsWith("nbd")).toList()) {
+        sb.append(Files.readString(f));
+      }
+    }
+    return sb.toString();
+  }
+
   public boolean alive() {
     return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
   }
