@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
@@ -34,10 +33,12 @@ final class Connection implements Output.Owner, IoLoop.Handler {
   private enum Phase { CLIENT_FLAGS, OPTIONS, STARTING_TLS, TRANSMISSION }
 
   private final NbdServer server;
+  private final IoLoop loop;
   private final long id;
   private final String peer;
   private final SocketChannel channel;
   private final Output output;
+  private final Dispatcher dispatcher;
   private final Negotiation negotiation;
   private final ByteBuffer in = ByteBuffer.allocate(INPUT_BUFFER);
   private final long handshakeDeadline;
@@ -59,8 +60,9 @@ final class Connection implements Output.Owner, IoLoop.Handler {
   private volatile boolean closed;
   private long readErrors;
 
-  Connection(NbdServer server, long id, SocketChannel channel, String peer) {
+  Connection(NbdServer server, IoLoop loop, long id, SocketChannel channel, String peer) {
     this.server = server;
+    this.loop = loop;
     this.id = id;
     this.peer = peer;
     this.channel = channel;
@@ -68,14 +70,19 @@ final class Connection implements Output.Owner, IoLoop.Handler {
     ServerLimits l = server.limits();
     this.output = new Output(this, transport, l.maxInFlight(),
         (int) (l.replyBytesPerConnection() / BufferPool.SLAB_SIZE));
+    this.dispatcher = new Dispatcher(server.workers(), l.workers());
     this.negotiation = new Negotiation(server.exports(), server.tlsMode(), server.tls() != null);
     this.handshakeDeadline = System.nanoTime() + l.handshakeTimeout().toNanos();
   }
 
-  /** Registers with the I/O thread's selector and sends the greeting. */
-  void start(Selector selector) throws IOException {
-    key = channel.register(selector, SelectionKey.OP_READ, this);
+  /** Registers with its I/O thread's selector and sends the greeting (on that thread). */
+  void start() throws IOException {
+    key = channel.register(loop.selector(), SelectionKey.OP_READ, this);
     output.send(Reply.of(null, Wire.greeting()));
+  }
+
+  IoLoop loop() {
+    return loop;
   }
 
   @Override
@@ -137,7 +144,7 @@ final class Connection implements Output.Owner, IoLoop.Handler {
       }
     }
     if (canRead() && transport.hasBufferedInput()) {
-      server.loop().post(this::onReadable); // TLS holds input the socket will not announce again
+      loop.post(this::onReadable); // TLS holds input the socket will not announce again
     }
     interest();
   }
@@ -245,7 +252,7 @@ final class Connection implements Output.Owner, IoLoop.Handler {
     ByteBuffer early = ByteBuffer.allocate(in.remaining()).put(in).flip();
     in.clear();
     try {
-      TlsTransport t = new TlsTransport(channel, server.tls().newServerEngine(), early, output);
+      TlsTransport t = new TlsTransport(channel, server.tls().newServerEngine(), early, output.writeLock());
       transport = t;
       output.transport(t);
     } catch (SSLException | RuntimeException e) {
@@ -255,7 +262,7 @@ final class Connection implements Output.Owner, IoLoop.Handler {
     negotiation.tlsStarted();
     phase = Phase.OPTIONS;
     log.debug("{}: TLS started", this);
-    server.loop().post(this::onReadable); // the client's handshake may already be here
+    loop.post(this::onReadable); // the client's handshake may already be here
   }
 
   private boolean request() {
@@ -305,7 +312,7 @@ final class Connection implements Output.Owner, IoLoop.Handler {
     } else if (r.type() == CMD_FLUSH) {
       output.send(Commands.ok(r, credit));
     } else {
-      server.workers().execute(() -> work(s, r, credit));
+      dispatcher.submit(() -> work(s, r, credit));
     }
     return true;
   }
@@ -316,7 +323,7 @@ final class Connection implements Output.Owner, IoLoop.Handler {
       paused = true;
       return false;
     }
-    if (slabs > 0 && !server.pool().tryReserve(slabs, () -> server.loop().post(this::resume))) {
+    if (slabs > 0 && !server.pool().tryReserve(slabs, () -> loop.post(this::resume))) {
       paused = true;
       output.giveBack(slabs);
       return false;
@@ -406,7 +413,7 @@ final class Connection implements Output.Owner, IoLoop.Handler {
 
   /** Steps that wait for queued replies to be written. */
   private void afterWrite() {
-    if (closed || !output.drained()) {
+    if (closed || (closeWhenWritten == null && phase != Phase.STARTING_TLS) || !output.drained()) {
       return;
     }
     if (closeWhenWritten != null) {
@@ -433,7 +440,7 @@ final class Connection implements Output.Owner, IoLoop.Handler {
     try {
       if (on) {
         key.interestOpsOr(SelectionKey.OP_WRITE);
-        if (!server.loop().inLoop()) {
+        if (!loop.inLoop()) {
           key.selector().wakeup();
         }
       } else {
@@ -446,12 +453,12 @@ final class Connection implements Output.Owner, IoLoop.Handler {
 
   @Override
   public void writeFailed(IOException e) {
-    server.loop().post(() -> close("write failed: " + e.getMessage(), false));
+    loop.post(() -> close("write failed: " + e.getMessage(), false));
   }
 
   @Override
   public void creditAvailable() {
-    server.loop().post(() -> {
+    loop.post(() -> {
       resume();
       afterReplies();
     });

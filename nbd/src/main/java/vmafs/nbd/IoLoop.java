@@ -10,9 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The server's one I/O thread: accepts connections, reads and parses every connection's input,
- * writes what workers could not, runs tasks posted by other threads and, ten times a second, the
- * timers (handshake deadlines, unread replies). Nothing it runs blocks.
+ * One of the server's I/O threads: reads and parses its connections' input, writes what workers
+ * could not, runs tasks posted by other threads and, ten times a second, the timers (handshake
+ * deadlines, unread replies); the first also accepts. Nothing it runs blocks.
  */
 final class IoLoop implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(IoLoop.class);
@@ -28,15 +28,19 @@ final class IoLoop implements Runnable {
 
   private final Selector selector;
   private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
-  private final Runnable tick;
+  private Runnable tick = () -> { };
   private final Thread thread;
   private volatile boolean running = true;
 
-  IoLoop(Runnable tick) throws IOException {
+  IoLoop(String name) throws IOException {
     this.selector = Selector.open();
-    this.tick = tick;
-    this.thread = new Thread(this, "vmafs-nbd-io");
+    this.thread = new Thread(this, name);
     this.thread.setDaemon(true);
+  }
+
+  /** What runs ten times a second (before {@link #start}). */
+  void onTick(Runnable r) {
+    this.tick = r;
   }
 
   Selector selector() {

@@ -23,7 +23,8 @@ import vmafs.nbd.tls.TlsCredentials;
 /**
  * A read-only NBD server for a set of exports: fixed newstyle handshake, structured replies,
  * base:allocation, STARTTLS, any number of clients and connections (up to a limit), requests
- * answered out of order by a pool of workers. See docs/design.md ("The NBD server").
+ * answered out of order by a pool of workers, connections spread over up to four I/O threads. See
+ * docs/design.md ("The NBD server").
  *
  * <pre>{@code
  * NbdServer s = new NbdServer(exports, ServerLimits.defaults(), TlsMode.OFF, null);
@@ -44,7 +45,9 @@ public final class NbdServer implements AutoCloseable {
   private final TlsCredentials tls;
   private final BufferPool pool;
   private final ThreadPoolExecutor workers;
-  private final IoLoop loop;
+  /** I/O threads; the listeners run on the first, each connection on one of them, in turn. */
+  private final IoLoop[] loops;
+  private final AtomicInteger nextLoop = new AtomicInteger();
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
   private final List<Listener> listeners = new ArrayList<>();
   private final AtomicLong ids = new AtomicLong();
@@ -78,7 +81,13 @@ public final class NbdServer implements AutoCloseable {
           t.setDaemon(true);
           return t;
         });
-    this.loop = new IoLoop(this::tick);
+    int ioThreads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    this.loops = new IoLoop[ioThreads];
+    for (int i = 0; i < ioThreads; i++) {
+      IoLoop l = new IoLoop("vmafs-nbd-io-" + (i + 1));
+      l.onTick(() -> tick(l));
+      loops[i] = l;
+    }
   }
 
   /**
@@ -94,7 +103,7 @@ public final class NbdServer implements AutoCloseable {
       for (ListenAddress a : addresses) {
         Listener l = Listener.open(this, a);
         listeners.add(l);
-        l.register(loop.selector());
+        l.register(loops[0].selector());
         bound.add(l.bound());
       }
     } catch (IOException | RuntimeException e) {
@@ -103,7 +112,9 @@ public final class NbdServer implements AutoCloseable {
       started.set(false);
       throw e;
     }
-    loop.start();
+    for (IoLoop l : loops) {
+      l.start();
+    }
     for (ListenAddress a : bound) {
       log.info("NBD server listening on {}", a.display());
     }
@@ -136,10 +147,6 @@ public final class NbdServer implements AutoCloseable {
     return workers;
   }
 
-  IoLoop loop() {
-    return loop;
-  }
-
   /** A new connection (I/O thread). */
   void accepted(SocketChannel ch, ListenAddress on) {
     try {
@@ -157,10 +164,17 @@ public final class NbdServer implements AutoCloseable {
         ch.setOption(StandardSocketOptions.TCP_NODELAY, true); // replies are whole messages already
         ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
       }
-      Connection c = new Connection(this, ids.incrementAndGet(), ch, peer(ch, on));
+      IoLoop loop = loops[Math.floorMod(nextLoop.getAndIncrement(), loops.length)];
+      Connection c = new Connection(this, loop, ids.incrementAndGet(), ch, peer(ch, on));
       connections.add(c);
-      c.start(loop.selector());
-      log.debug("{}: accepted on {}", c, on.display());
+      loop.post(() -> {
+        try {
+          c.start();
+          log.debug("{}: accepted on {}", c, on.display());
+        } catch (IOException e) {
+          c.close("it failed as it was accepted: " + e, false);
+        }
+      });
     } catch (IOException e) {
       log.debug("a connection failed as it was accepted: {}", e.toString());
       try {
@@ -203,10 +217,16 @@ public final class NbdServer implements AutoCloseable {
     }
   }
 
-  private void tick() {
+  /** The timers of one I/O thread's connections; the first also looks after the listeners. */
+  private void tick(IoLoop loop) {
     long now = System.nanoTime();
-    for (Connection c : new ArrayList<>(connections)) {
-      c.tick(now);
+    for (Connection c : connections) {
+      if (c.loop() == loop) {
+        c.tick(now);
+      }
+    }
+    if (loop != loops[0]) {
+      return;
     }
     listeners.forEach(Listener::tick);
     if (now - lastSummary > PROBLEM_SUMMARY_NANOS) {
@@ -247,10 +267,8 @@ public final class NbdServer implements AutoCloseable {
     }
     try {
       if (started.get()) {
-        loop.post(() -> {
-          listeners.forEach(Listener::close);
-          new ArrayList<>(connections).forEach(Connection::shutDown);
-        });
+        loops[0].post(() -> listeners.forEach(Listener::close));
+        eachConnection(Connection::shutDown);
         long deadline = System.nanoTime() + drain.toNanos();
         while (!connections.isEmpty() && System.nanoTime() - deadline < 0) {
           Thread.sleep(20);
@@ -258,9 +276,11 @@ public final class NbdServer implements AutoCloseable {
         if (!connections.isEmpty()) {
           log.warn("{} connections still busy after {} s: closing them", connections.size(), drain.toSeconds());
         }
-        loop.post(() -> new ArrayList<>(connections).forEach(c -> c.close("the server stopped", false)));
+        eachConnection(c -> c.close("the server stopped", false));
       }
-      loop.stop();
+      for (IoLoop l : loops) {
+        l.stop();
+      }
       workers.shutdownNow();
       workers.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
@@ -269,6 +289,13 @@ public final class NbdServer implements AutoCloseable {
       terminated.countDown();
     }
     log.info("NBD server stopped");
+  }
+
+  /** Runs {@code action} for each connection on its own I/O thread. */
+  private void eachConnection(java.util.function.Consumer<Connection> action) {
+    for (Connection c : new ArrayList<>(connections)) {
+      c.loop().post(() -> action.accept(c));
+    }
   }
 
   /** Waits until {@link #shutdown} has finished. */

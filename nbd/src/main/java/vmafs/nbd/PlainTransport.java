@@ -38,6 +38,11 @@ final class PlainTransport implements Transport {
   }
 
   @Override
+  public boolean buffersOutput() {
+    return false;
+  }
+
+  @Override
   public void shutdownOutput() {
     // nothing to say before the close
   }

@@ -3,6 +3,7 @@ package vmafs.nbd;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
@@ -25,7 +26,7 @@ final class TlsTransport implements Transport {
 
   private final SocketChannel channel;
   private final SSLEngine engine;
-  private final Object outputLock;
+  private final ReentrantLock outputLock;
   private ByteBuffer netIn;
   private ByteBuffer appIn;
   private ByteBuffer netOut;
@@ -37,7 +38,7 @@ final class TlsTransport implements Transport {
    * @param early bytes that arrived after the STARTTLS option, before the switch (the start of
    *     the client's handshake)
    */
-  TlsTransport(SocketChannel channel, SSLEngine engine, ByteBuffer early, Object outputLock) throws SSLException {
+  TlsTransport(SocketChannel channel, SSLEngine engine, ByteBuffer early, ReentrantLock outputLock) throws SSLException {
     this.channel = channel;
     this.engine = engine;
     this.outputLock = outputLock;
@@ -138,9 +139,12 @@ final class TlsTransport implements Transport {
           hs = engine.getHandshakeStatus();
         }
         case NEED_WRAP -> {
-          synchronized (outputLock) {
+          outputLock.lock();
+          try {
             hs = seal(EMPTY);
             flush();
+          } finally {
+            outputLock.unlock();
           }
         }
         default -> {
@@ -225,14 +229,22 @@ final class TlsTransport implements Transport {
   }
 
   @Override
+  public boolean buffersOutput() {
+    return true;
+  }
+
+  @Override
   public void shutdownOutput() {
     try {
       engine.closeOutbound();
-      synchronized (outputLock) {
+      outputLock.lock();
+      try {
         for (int i = 0; i < 4 && !engine.isOutboundDone(); i++) {
           seal(EMPTY);
         }
         flush();
+      } finally {
+        outputLock.unlock();
       }
     } catch (IOException e) {
       // the peer is gone: nothing to tell it
@@ -241,13 +253,14 @@ final class TlsTransport implements Transport {
 
   /** After a failed handshake the engine holds an alert that says why; give it to the client. */
   private void sendAlert() {
+    outputLock.lock();
     try {
-      synchronized (outputLock) {
-        seal(EMPTY);
-        flush();
-      }
+      seal(EMPTY);
+      flush();
     } catch (IOException | RuntimeException e) {
       // best effort: the connection closes anyway
+    } finally {
+      outputLock.unlock();
     }
   }
 

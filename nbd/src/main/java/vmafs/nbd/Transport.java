@@ -5,8 +5,8 @@ import java.nio.ByteBuffer;
 
 /**
  * A connection's byte stream, plain or TLS, over a non-blocking socket. {@link #read} runs on the
- * I/O thread only; {@link #write} and {@link #flush} under the connection's output lock, from the
- * I/O thread or a worker. Nothing blocks.
+ * I/O thread only; {@link #write}, {@link #flush} and {@link #wantsWrite} under the connection's
+ * write lock, from the I/O thread or a worker. Nothing blocks.
  */
 interface Transport {
   /**
@@ -38,6 +38,9 @@ interface Transport {
 
   /** Whether the transport wants to write although no reply is queued (TLS handshake, alerts). */
   boolean wantsWrite();
+
+  /** Whether the transport can hold output of its own ({@link #wantsWrite}; TLS). */
+  boolean buffersOutput();
 
   /** Ends the stream cleanly where the protocol has a way (a TLS close_notify), best effort. */
   void shutdownOutput();

@@ -300,17 +300,23 @@ class ProtocolTest {
           {3 << 20, 32 << 20 >> 3}, {0, 32 << 20 >> 2}}) {
         assertArrayEquals(expected(image, rd[0], (int) rd[1]), c.read(5, rd[0], (int) rd[1]), "read at " + rd[0]);
       }
-      // [60000, 68000): data to 65536, then a hole.
-      c.request(0, READ, 6, 60000, 8000);
+      // [60000, 260000): data to 65536, then a hole of more than 64 KiB: a hole chunk.
+      c.request(0, READ, 6, 60000, 200000);
       List<RawClient.Chunk> chunks = c.reply();
       assertEquals(List.of(1, 2), chunks.stream().map(RawClient.Chunk::type).toList());
       assertTrue(chunks.get(1).done() && !chunks.get(0).done());
+      assertEquals(8 + 65536 - 60000, chunks.get(0).payload().length);
+      // A short hole travels as zeros in the data chunk: [1 MiB + 8 KiB, + 8 KiB) is 4 KiB of
+      // data and 4 KiB of hole.
+      c.request(0, READ, 10, (1 << 20) + 8192, 8192);
+      chunks = c.reply();
+      assertEquals(List.of(1), chunks.stream().map(RawClient.Chunk::type).toList());
       // DF: one data chunk, zeros included.
-      c.request(4, READ, 7, 60000, 8000);
+      c.request(4, READ, 7, 60000, 200000);
       chunks = c.reply();
       assertEquals(1, chunks.size());
       assertEquals(1, chunks.get(0).type());
-      assertEquals(8 + 8000, chunks.get(0).payload().length);
+      assertEquals(8 + 200000, chunks.get(0).payload().length);
       // A whole hole is one hole chunk; a read of 0 bytes is one NONE chunk.
       c.request(0, READ, 8, 2 << 20, 1 << 20);
       chunks = c.reply();
