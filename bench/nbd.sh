@@ -81,12 +81,13 @@ fm=$(median "${f[@]}"); bm=$(median "${b[@]}"); km=$(median "${k[@]}"); r=$(calc
 result 15 "sequential nbdcopy to null: of 3 GiB image (2 GiB data) over a Unix socket (nbdkit file: $(fmt "$km") MB/s)" "$(fmt "$fm")" MB/s "dd bs=1M of the raw image (page cache) $(fmt "$bm") MB/s" "$(fmt "$r")" ">= 0.5" "$(verdict "$r" ge 0.5)"
 
 # --- 4 KiB random reads: fio's nbd engine vs fio on the FUSE mount, 2 jobs each at depth 1 ---
-# fio_nbd_iops URI JOBS SECONDS [extra]: IOPS of fio --ioengine=nbd (libnbd; one connection per job)
+# fio_nbd_iops URI JOBS SECONDS [extra]: IOPS of fio --ioengine=nbd (libnbd; one connection per job;
+# the engine prints "connected" lines before the JSON)
 fio_nbd_iops() {
   local u=$1 jobs=$2 t=$3; shift 3
   fio --name=r --ioengine=nbd --uri="$u" --rw=randread --bs=4k --numjobs="$jobs" --size="$size" \
       --time_based --runtime="$t" --group_reporting --output-format=json "$@" 2>/dev/null |
-    $PY -c 'import json,sys; print(round(json.load(sys.stdin)["jobs"][0]["read"]["iops"]))'
+    $PY -c 'import json,sys; t=sys.stdin.read(); print(round(json.loads(t[t.index("{"):])["jobs"][0]["read"]["iops"]))'
 }
 mount_vma "$A" "$M"
 fio_nbd_iops "$U" 2 3 >/dev/null  # warm-up (JIT)
