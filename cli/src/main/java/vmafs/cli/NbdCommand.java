@@ -245,11 +245,23 @@ final class NbdCommand implements Callable<Integer> {
           Units.bytes(img.allocatedBytes()));
       for (int i = 0; i < bound.size(); i++) {
         sb.append(i == 0 ? head : " ".repeat(head.length()))
-            .append(bound.get(i).uri(name, mode == TlsMode.REQUIRE)).append('\n');
+            .append(reachable(bound.get(i)).uri(name, mode == TlsMode.REQUIRE)).append('\n');
       }
     }
     out.print(sb);
     out.flush();
+  }
+
+  /** A wildcard address (0.0.0.0, ::) as clients elsewhere reach it: by this host's name. */
+  private static ListenAddress reachable(ListenAddress a) {
+    if (a instanceof ListenAddress.Tcp t && (t.host().equals("0.0.0.0") || t.host().equals("::"))) {
+      try {
+        return new ListenAddress.Tcp(java.net.InetAddress.getLocalHost().getHostName(), t.port());
+      } catch (java.net.UnknownHostException e) {
+        return a;
+      }
+    }
+    return a;
   }
 
   /** Plain NBD over the network lets anyone who reaches the port read the backup. */
