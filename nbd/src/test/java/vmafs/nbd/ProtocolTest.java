@@ -376,7 +376,7 @@ class ProtocolTest {
   static String render(List<long[]> m) {
     StringBuilder sb = new StringBuilder();
     for (long[] e : m) {
-      sb.append(e[0]).append('+').append(e[1]).append(e[2] == 0 ? " data\n" : " hole,zero\n");
+      sb.append(e[0]).append('+').append(e[1]).append(e[2] == 0 ? " data\n" : e[2] == 3 ? " hole,zero\n" : " flags " + e[2] + "\n");
     }
     return sb.toString();
   }
