@@ -271,18 +271,7 @@ final class MountCommand implements Callable<Integer> {
     if (common.debug) {
       a.add("--debug");
     }
-    if (indexOptions.indexFile != null) {
-      a.add("--index-file=" + indexOptions.indexFile.toAbsolutePath());
-    }
-    if (indexOptions.reindex) {
-      a.add("--reindex");
-    }
-    if (indexOptions.ignoreMtime) {
-      a.add("--ignore-mtime");
-    }
-    if (indexOptions.noSave) {
-      a.add("--no-save-index");
-    }
+    a.addAll(indexOptions.childArgs());
     for (String o : options) {
       a.add("-o");
       a.add(o);

@@ -205,6 +205,7 @@ final class NbdCommand implements Callable<Integer> {
   /** One export per drive; the vmstate stream and the configs are not disks. */
   private static List<Export> exports(Archive a) throws MalformedArchiveException {
     List<Export> out = new ArrayList<>();
+    java.util.Set<String> names = new java.util.HashSet<>();
     String when = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT)
         .format(Instant.ofEpochSecond(a.header().ctime()).atZone(ZoneId.systemDefault()));
     for (DeviceImage img : a.images()) {
@@ -212,6 +213,10 @@ final class NbdCommand implements Callable<Integer> {
         continue;
       }
       ExtractTarget.checkDeviceName(img.info());
+      if (!names.add(img.info().name())) {
+        throw new MalformedArchiveException("dev_info[" + img.info().id() + "].devname_ptr", 0,
+            "device name '" + img.info().name() + "' appears twice");
+      }
       String description = img.info().name() + " of " + a.path().getFileName() + " (backup of " + when
           + ", " + Units.bytes(img.allocatedBytes()) + " of data)";
       out.add(new Export(img.info().name(), description, new ImageFile(img)));

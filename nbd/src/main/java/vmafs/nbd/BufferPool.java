@@ -90,8 +90,4 @@ final class BufferPool {
   synchronized long allocatedBytes() {
     return (long) allocated * SLAB_SIZE;
   }
-
-  long capacityBytes() {
-    return (long) capacity * SLAB_SIZE;
-  }
 }

@@ -44,7 +44,7 @@ final class Connection implements Output.Owner, IoLoop.Handler {
   private final long handshakeDeadline;
   private SelectionKey key;
   private Transport transport;
-  private Phase phase = Phase.CLIENT_FLAGS;
+  private volatile Phase phase = Phase.CLIENT_FLAGS; // read by stats() on other threads
   private Negotiation.Session session;
   /** Input bytes still to be thrown away (a refused option's data, a WRITE's payload). */
   private long skip;
@@ -58,7 +58,7 @@ final class Connection implements Output.Owner, IoLoop.Handler {
   private boolean discReceived;
   private boolean shuttingDown;
   private volatile boolean closed;
-  private long readErrors;
+  private final java.util.concurrent.atomic.AtomicLong readErrors = new java.util.concurrent.atomic.AtomicLong();
 
   Connection(NbdServer server, IoLoop loop, long id, SocketChannel channel, String peer) {
     this.server = server;
@@ -387,10 +387,7 @@ final class Connection implements Output.Owner, IoLoop.Handler {
   }
 
   private void logReadError(Negotiation.Session s, Commands.Request r, IOException e) {
-    long n;
-    synchronized (this) {
-      n = ++readErrors;
-    }
+    long n = readErrors.incrementAndGet();
     if (n <= READ_ERRORS_LOGGED) {
       log.warn("{}: {} of {}: {} (the client gets EIO)", this, r.describe(), s.export().name(), e.getMessage());
     } else if (n == READ_ERRORS_LOGGED + 1) {
@@ -513,7 +510,7 @@ final class Connection implements Output.Owner, IoLoop.Handler {
     } catch (IOException e) {
       // closing anyway
     }
-    String errors = readErrors > 0 ? " (" + readErrors + " reads failed)" : "";
+    String errors = readErrors.get() > 0 ? " (" + readErrors.get() + " reads failed)" : "";
     if (misbehaved) {
       server.clientProblem(this + ": closed: " + reason + errors);
     } else {

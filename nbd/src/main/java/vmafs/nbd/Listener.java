@@ -145,7 +145,7 @@ final class Listener implements IoLoop.Handler {
 
   @Override
   public void failed(Throwable t) {
-    // accept failures are handled in ready(); nothing to close for one connection
+    // ready() handles accept failures itself; the listening socket stays open
   }
 
   /** The timer (I/O thread): accept again after a failed accept. */

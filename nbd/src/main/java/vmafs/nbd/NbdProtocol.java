@@ -109,7 +109,6 @@ final class NbdProtocol {
 
   // Command flags.
   static final int CMD_FLAG_FUA = 1;
-  static final int CMD_FLAG_NO_HOLE = 1 << 1;
   static final int CMD_FLAG_DF = 1 << 2;
   static final int CMD_FLAG_REQ_ONE = 1 << 3;
 
@@ -127,7 +126,6 @@ final class NbdProtocol {
   static final int EPERM = 1;
   static final int EIO = 5;
   static final int EINVAL = 22;
-  static final int EOVERFLOW = 75;
   static final int ESHUTDOWN = 108;
 
   /** The names of commands, for logs. */

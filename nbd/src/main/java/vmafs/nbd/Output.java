@@ -140,13 +140,6 @@ final class Output {
     }
   }
 
-  /** Slabs of this connection's budget in use (reserved by requests in flight). */
-  int slabs() {
-    synchronized (budget) {
-      return slabs;
-    }
-  }
-
   // ---- writing ----
 
   /** Queues a reply and writes what the socket takes now, unless another thread is writing. */
