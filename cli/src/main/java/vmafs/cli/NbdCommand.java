@@ -32,14 +32,16 @@ import vmafs.vma.image.DeviceImage;
     name = "nbd",
     mixinStandardHelpOptions = true,
     description = {
-      "Serve an archive's drives read-only over NBD: one export per drive, named by its devname",
-      "(drive-scsi0), holes reported through base:allocation. qemu, qemu-img, nbdcopy and nbdinfo",
-      "read them, here or from another host. Returns once listening, leaving the server running in",
-      "the background (-f keeps it in the foreground); SIGTERM (kill PID) stops it after the requests",
-      "in flight are answered.",
+      "Serve an archive's drives read-only over NBD: one export per drive, named",
+      "by its devname (drive-scsi0), holes reported through base:allocation.",
+      "qemu, qemu-img, nbdcopy and nbdinfo read them, here or from another host.",
+      "Returns once listening, leaving the server in the background (-f keeps it",
+      "in the foreground); SIGTERM (kill PID) stops it once the requests in",
+      "flight are answered.",
       "",
-      "ADDR is unix:PATH or HOST:PORT ([::1]:10809 for IPv6, port 0 picks one); the default is a Unix",
-      "socket under $XDG_RUNTIME_DIR/vmafs/ (root: /run/vmafs/). Printed on start with each export's URI."
+      "ADDR is unix:PATH or HOST:PORT ([::1]:10809 for IPv6; port 0 picks one).",
+      "Default: a Unix socket under $XDG_RUNTIME_DIR/vmafs/ (root: /run/vmafs/).",
+      "The addresses and each export's URI are printed on start."
     })
 final class NbdCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(NbdCommand.class);
