@@ -32,6 +32,7 @@ serve() {
 }
 # nbdkit_serve FILE SOCKET: the reference server (C), read-only, for the same file
 nbdkit_serve() {
+  rm -f "$2"   # nbdkit leaves its socket behind when it is killed
   nbdkit -f -r -U "$2" file "$1" &
   SERVERS+=("$!")
   for _ in $(seq 100); do [ -S "$2" ] && break; sleep 0.05; done
