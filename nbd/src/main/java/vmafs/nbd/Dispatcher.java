@@ -8,9 +8,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Runs one connection's requests on the shared workers: up to {@code parallelism} at once (so a
  * slow read does not hold up the ones behind it, and replies go out as they are ready), each worker
  * going on with the connection's next request instead of back to the pool, for up to {@link #BATCH}
- * requests before it lets the other connections' turns come. Handing every request to the pool on
- * its own cost a wake-up of a sleeping worker per request (measured: ~2.4 context switches per
- * request, and CPU time 1.7 times nbdkit's for the same nbdcopy; docs/benchmarks.md).
+ * requests before it lets the other connections' turns come: a burst of pipelined requests is one
+ * hand-off to the pool, not one per request, and one busy connection cannot keep every worker from
+ * the others (docs/benchmarks.md, issue 15).
  */
 final class Dispatcher {
   /** Requests a worker takes from one connection before it goes back to the pool's queue. */
