@@ -220,6 +220,28 @@ class NbdTest {
     }
   }
 
+  /** Whoever can write to the socket's directory could put a socket of their own where ours goes. */
+  @Test
+  void aRuntimeDirectoryThatIsNotPrivateIsRefused() throws IOException {
+    Path home = dir.resolve("home-planted");
+    Map<String, String> env = Served.env(home);
+    Path run = Path.of(env.get("XDG_RUNTIME_DIR"));
+    Path elsewhere = Files.createDirectories(home.resolve("elsewhere"));
+    Files.createSymbolicLink(run.resolve("vmafs"), elsewhere);
+    Run.Result r = Run.exec(Run.vmafsCommand("nbd", raw.toString()), null, env);
+    assertEquals(5, r.code(), r.err());
+    assertTrue(r.err().contains("is not a private directory"), r.err());
+    try (var files = Files.list(elsewhere)) {
+      assertEquals(0, files.count(), "nothing was put through the link");
+    }
+    Files.delete(run.resolve("vmafs"));
+    Files.createDirectory(run.resolve("vmafs"));
+    Files.setPosixFilePermissions(run.resolve("vmafs"), java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    r = Run.exec(Run.vmafsCommand("nbd", raw.toString()), null, env);
+    assertEquals(5, r.code(), r.err());
+    assertTrue(r.err().contains("mode 777"), r.err());
+  }
+
   @Test
   void badCommandLinesAndArchivesAreRefusedWithTheirExitCode() throws IOException {
     Map<String, String> env = Served.env(dir.resolve("home-bad"));
