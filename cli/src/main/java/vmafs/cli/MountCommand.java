@@ -1,13 +1,7 @@
 package vmafs.cli;
 
-import java.io.BufferedReader;
-import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -66,12 +60,6 @@ import vmafs.cli.log.Printable;
     })
 final class MountCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(MountCommand.class);
-  /**
-   * The line a background server prints on stdout once its files are readable (read by the Java
-   * front-end below, and by the launcher script, which starts the server directly).
-   */
-  static final String READY = "\u0001vmafs-ready";
-
   @Mixin CommonOptions common;
 
   @Mixin IndexOptions indexOptions;
@@ -156,7 +144,7 @@ final class MountCommand implements Callable<Integer> {
       throw new CliException(ExitCodes.USAGE, "--loop works only for a background mount (without -f)");
     }
     if (!foreground && !daemonChild) {
-      return spawnServer();
+      return Daemon.spawn(spec);
     }
     return serve();
   }
@@ -176,7 +164,7 @@ final class MountCommand implements Callable<Integer> {
     long started = System.nanoTime();
     // Whatever can fail happens before the server reports ready, or the mount would vanish after
     // its caller was told it succeeded.
-    int logFd = daemonChild ? Posix.openLog(logFile()) : -1;
+    int logFd = daemonChild ? Daemon.openLog(logFile, "mount", mountpoint) : -1;
     Archive a = ArchiveArgs.open(archive, indexOptions, Units.parseSize(cacheSize));
     try {
       if (mountpoint == null) {
@@ -235,9 +223,7 @@ final class MountCommand implements Callable<Integer> {
         System.out.flush();
       }
       if (daemonChild) {
-        System.out.println(READY);
-        System.out.flush();
-        detach(logFd);
+        Daemon.ready(logFd);
       }
       log.info("serving {} on {} with {} ({} threads)", a.path(), mountpoint, mount.backend(), n);
       mount.awaitUnmount();
@@ -387,109 +373,5 @@ final class MountCommand implements Callable<Integer> {
     } catch (RuntimeException e) {
       log.warn("leaving loop devices attached: {}", e.getMessage());
     }
-  }
-
-  /** A background server stops writing to the terminal: its output goes to the log file. */
-  private void detach(int logFd) {
-    Posix.redirectStdoutAndStderr(logFd);
-    // Through the descriptors just redirected, not by opening the path again.
-    PrintStream ps = new PrintStream(new FileOutputStream(java.io.FileDescriptor.out), true,
-        StandardCharsets.UTF_8);
-    System.setOut(ps);
-    System.setErr(ps);
-    vmafs.cli.log.CliLogging.setOutput(ps);
-    vmafs.cli.log.CliLogging.setTimestamps(true);
-  }
-
-  /**
-   * {@code --log-file}, else a file in the cache directory's {@code log/} (0700), else a new
-   * private file in the temporary directory when no cache directory is safe.
-   */
-  private Path logFile() throws IOException {
-    if (logFile != null) {
-      return logFile.toAbsolutePath();
-    }
-    String mp = mountpoint.toAbsolutePath().normalize().toString().replaceAll("[^A-Za-z0-9._-]", "_");
-    Path cache = IndexLocation.cacheDir();
-    if (cache == null) {
-      return Files.createTempFile("vmafs-mount" + mp + "-", ".log");
-    }
-    Path dir = cache.resolve("log");
-    Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(
-        PosixFilePermissions.fromString("rwx------")));
-    return dir.resolve("mount" + mp + ".log");
-  }
-
-  /**
-   * Starts this command again as a detached server ({@code setsid}), forwards its stderr (progress,
-   * warnings, errors) and stdout until it reports readiness, and returns its verdict.
-   */
-  private int spawnServer() throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add("setsid");
-    cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(Main.class.getName());
-    cmd.addAll(childArgs());
-    Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-    Thread shutdown = new Thread(p::destroy); // Ctrl-C while indexing stops the server too
-    Runtime.getRuntime().addShutdownHook(shutdown);
-    Thread err = forward(p.getErrorStream(), System.err);
-    boolean ready = false;
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = out.readLine()) != null) {
-        if (line.equals(READY)) {
-          ready = true;
-          break;
-        }
-        System.out.println(line);
-      }
-    }
-    System.out.flush();
-    Runtime.getRuntime().removeShutdownHook(shutdown);
-    if (ready) {
-      err.join(2000);
-      return ExitCodes.OK;
-    }
-    int code = p.waitFor();
-    err.join(2000);
-    return code == 0 ? ExitCodes.INTERNAL : code;
-  }
-
-  private static Thread forward(InputStream in, PrintStream to) {
-    Thread t = new Thread(() -> {
-      byte[] buf = new byte[8192];
-      try {
-        int n;
-        while ((n = in.read(buf)) > 0) {
-          to.write(buf, 0, n);
-          to.flush();
-        }
-      } catch (IOException e) {
-        // the server closed its stderr: nothing more to forward
-      }
-    }, "vmafs-forward-stderr");
-    t.setDaemon(true);
-    t.start();
-    return t;
-  }
-
-  /**
-   * This command's arguments for the server process: exactly what was given (so no option is
-   * lost in translation), with the server's own flag. The server starts in this directory, so
-   * relative paths mean the same.
-   */
-  private List<String> childArgs() {
-    List<String> all = spec.commandLine().getParseResult().originalArgs();
-    List<String> own = spec.commandLine().getParseResult().expandedArgs();
-    // Options given before the command name (vmafs -v mount ...) stay there.
-    List<String> a = new ArrayList<>(all.subList(0, Math.max(0, all.size() - own.size() - 1)));
-    a.add("mount");
-    a.add("--daemon-child");
-    a.addAll(own);
-    return a;
   }
 }
