@@ -164,7 +164,9 @@ final class MountCommand implements Callable<Integer> {
     long started = System.nanoTime();
     // Whatever can fail happens before the server reports ready, or the mount would vanish after
     // its caller was told it succeeded.
-    int logFd = daemonChild ? Daemon.openLog(logFile, "mount", mountpoint) : -1;
+    // Without a mount point (made beside the archive later) the log is named after the archive.
+    int logFd = daemonChild
+        ? Daemon.openLog(logFile, "mount", mountpoint != null ? mountpoint : Path.of(archive)) : -1;
     Archive a = ArchiveArgs.open(archive, indexOptions, Units.parseSize(cacheSize));
     try {
       if (mountpoint == null) {

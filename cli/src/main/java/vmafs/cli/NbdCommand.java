@@ -31,17 +31,23 @@ import vmafs.vma.image.DeviceImage;
 @Command(
     name = "nbd",
     mixinStandardHelpOptions = true,
+    header = "Serve an archive's drives read-only over NBD, holes included.",
     description = {
-      "Serve an archive's drives read-only over NBD: one export per drive, named",
-      "by its devname (drive-scsi0), holes reported through base:allocation.",
-      "qemu, qemu-img, nbdcopy and nbdinfo read them, here or from another host.",
-      "Returns once listening, leaving the server in the background (-f keeps it",
-      "in the foreground); SIGTERM (kill PID) stops it once the requests in",
-      "flight are answered.",
+      "One export per drive, named by its devname (drive-scsi0), holes reported through"
+          + " base:allocation; qemu, qemu-img, nbdcopy and nbdinfo read them, here or from another"
+          + " host. Returns once listening, leaving the server in the background (-f keeps it in the"
+          + " foreground); SIGTERM (kill PID) stops it once the requests in flight are answered.",
       "",
-      "ADDR is unix:PATH or HOST:PORT ([::1]:10809 for IPv6; port 0 picks one).",
-      "Default: a Unix socket under $XDG_RUNTIME_DIR/vmafs/ (root: /run/vmafs/).",
-      "The addresses and each export's URI are printed on start."
+      "ADDR is unix:PATH or HOST:PORT ([::1]:10809 for IPv6; port 0 picks one). Default: a Unix"
+          + " socket under $XDG_RUNTIME_DIR/vmafs/ (root: /run/vmafs/). The addresses and each"
+          + " export's URI are printed on start."
+    },
+    footer = {
+      "  vmafs nbd vzdump-qemu-100-2026_11_22-12_00_00.vma.zst",
+      "  vmafs nbd --listen unix:/tmp/vm.sock backup.vma.zst",
+      "  nbdinfo --list 'nbd+unix:///?socket=/tmp/vm.sock'",
+      "  qemu-img convert -O raw 'nbd+unix:///drive-scsi0?socket=/tmp/vm.sock' sda.raw",
+      "  vmafs nbd --listen 0.0.0.0:10809 --tls-cert srv.pem --tls-key srv.key backup.vma.zst"
     })
 final class NbdCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(NbdCommand.class);

@@ -61,7 +61,7 @@ class HelpTextTest {
               "'" + word + "' is part of a word broken at width " + width + ", in: " + line + "\n" + text);
         }
         boolean oneWord = line.trim().split("\\s+").length <= 2;
-        boolean example = line.startsWith("  vmafs ") || line.startsWith("  mount ") || line.startsWith("  zstd ");
+        boolean example = line.matches("  (vmafs|mount|zstd|nbdinfo|qemu-img) .*");
         assertTrue(line.length() <= width || oneWord || example,
             "longer than " + width + " columns: " + line);
       }
