@@ -55,6 +55,7 @@ final class InfoCommand implements Callable<Integer> {
     }
     o.put("configs", configs);
     List<Object> devices = Json.array();
+    Map<String, PartitionFiles.Disk> disks = disks(a);
     for (DeviceIndex d : a.index().devices()) {
       Map<String, Object> m = Json.object();
       m.put("id", d.info().id());
@@ -64,6 +65,11 @@ final class InfoCommand implements Callable<Integer> {
       m.put("stored_bytes", d.storedBytes());
       m.put("zero_bytes", d.zeroBytes());
       statsJson(d, m);
+      PartitionFiles.Disk disk = disks.get(d.info().name());
+      if (disk != null) {
+        m.put("partition_table", PartitionFiles.json(disk, PartitionFiles.otherFiles(a)));
+        m.put("partition_table_error", disk.error());
+      }
       devices.add(m);
     }
     o.put("devices", devices);
@@ -96,11 +102,16 @@ final class InfoCommand implements Callable<Integer> {
     if (a.index().devices().isEmpty()) {
       sb.append("  (none)\n");
     }
+    Map<String, PartitionFiles.Disk> disks = disks(a);
     for (DeviceIndex d : a.index().devices()) {
       sb.append(String.format("  %3d %-24s size %s (%d bytes), stored %s, zero %s%n", d.info().id(),
           d.info().name(), Units.bytes(d.info().size()), d.info().size(), Units.bytes(d.storedBytes()),
           Units.bytes(d.zeroBytes())));
       problems(d, sb);
+      PartitionFiles.Disk disk = disks.get(d.info().name());
+      if (disk != null) {
+        PartitionFiles.text(disk, PartitionFiles.otherFiles(a), sb);
+      }
     }
     sb.append("index:       ").append(a.indexFile() == null ? "in memory only" : a.indexFile())
         .append(switch (a.indexOrigin()) {
@@ -111,6 +122,13 @@ final class InfoCommand implements Callable<Integer> {
         }).append('\n');
     sb.append("complete:    ").append(a.index().isComplete() ? "yes" : "NO (see 'vmafs verify')").append('\n');
     return sb.toString();
+  }
+
+  /** The partition table of each disk, by device name. */
+  private static Map<String, PartitionFiles.Disk> disks(Archive a) {
+    Map<String, PartitionFiles.Disk> m = new java.util.HashMap<>();
+    PartitionFiles.read(a).forEach(d -> m.put(d.image().info().name(), d));
+    return m;
   }
 
   /** One indented line per anomaly of a device. */

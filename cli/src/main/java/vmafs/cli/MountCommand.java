@@ -234,8 +234,11 @@ final class MountCommand implements Callable<Integer> {
     t.start();
   }
 
-  /** The files of the mount; names from the archive are checked like extract checks them. */
-  private static List<ReadOnlyFs.Entry> files(Archive a) throws MalformedArchiveException {
+  /**
+   * The files of the mount: disk images, configs, then the partitions of each disk; names from the
+   * archive are checked like extract checks them.
+   */
+  private static List<ReadOnlyFs.Entry> files(Archive a) throws IOException {
     List<ReadOnlyFs.Entry> out = new ArrayList<>();
     Set<String> names = new HashSet<>();
     for (DeviceImage img : a.images()) {
@@ -254,6 +257,8 @@ final class MountCommand implements Callable<Integer> {
       }
       out.add(new ReadOnlyFs.Entry(c.name(), ImageContent.ofBytes(c.data())));
     }
+    // Last, so that the disks and configs keep their inode numbers.
+    out.addAll(PartitionFiles.entries(a, names));
     return out;
   }
 
