@@ -31,7 +31,7 @@ final class MbrReader {
       return false;
     }
     for (int i = 0; i < MBR_ENTRIES; i++) {
-      int status = u8(sector0, MBR_TABLE + i * MBR_ENTRY_SIZE + ENTRY_STATUS);
+      int status = Entry.of(sector0, i).status();
       if (status != 0 && status != STATUS_BOOTABLE) {
         return false; // boot code of a filesystem on the whole disk (FAT, NTFS), not a table
       }
@@ -45,12 +45,16 @@ final class MbrReader {
 
   /** Whether one of the primary entries is the GPT's protective entry (0xEE). */
   static boolean hasProtectiveEntry(byte[] sector0) {
-    for (int i = 0; i < MBR_ENTRIES; i++) {
-      if (u8(sector0, MBR_TABLE + i * MBR_ENTRY_SIZE + ENTRY_TYPE) == TYPE_GPT_PROTECTIVE) {
-        return true;
-      }
-    }
-    return false;
+    return types(sector0).anyMatch(t -> t == TYPE_GPT_PROTECTIVE);
+  }
+
+  /** A protective MBR with more entries than the protective one: a hybrid MBR. */
+  static boolean isHybrid(byte[] sector0) {
+    return types(sector0).filter(t -> t != TYPE_EMPTY).count() > 1;
+  }
+
+  private static java.util.stream.IntStream types(byte[] sector0) {
+    return java.util.stream.IntStream.range(0, MBR_ENTRIES).map(i -> Entry.of(sector0, i).type());
   }
 
   /**
@@ -64,17 +68,32 @@ final class MbrReader {
     return "0x" + signature;
   }
 
+  /** One 16-byte entry of an MBR or EBR; {@code at} is its offset in the sector. */
+  private record Entry(int at, int status, int type, long first, long count) {
+    static Entry of(byte[] sector, int slot) {
+      int at = MBR_TABLE + slot * MBR_ENTRY_SIZE;
+      return new Entry(at, u8(sector, at + ENTRY_STATUS), u8(sector, at + ENTRY_TYPE),
+          u32(sector, at + ENTRY_FIRST_LBA), u32(sector, at + ENTRY_SECTORS));
+    }
+
+    /** An unused slot (Linux also skips a slot of zero sectors). */
+    boolean unused() {
+      return type == TYPE_EMPTY || count == 0;
+    }
+  }
+
   private void primaries(byte[] sector0) throws IOException {
     found.reserve(0, "the MBR", false);
     Partition extended = null;
     for (int slot = 0; slot < MBR_ENTRIES; slot++) {
-      int at = MBR_TABLE + slot * MBR_ENTRY_SIZE;
-      int type = u8(sector0, at + ENTRY_TYPE);
-      long first = u32(sector0, at + ENTRY_FIRST_LBA);
-      long count = u32(sector0, at + ENTRY_SECTORS);
-      if (type == TYPE_EMPTY || count == 0) {
-        continue; // an unused slot (Linux also skips a slot of zero sectors)
+      Entry e = Entry.of(sector0, slot);
+      if (e.unused()) {
+        continue;
       }
+      int at = e.at();
+      int type = e.type();
+      long first = e.first();
+      long count = e.count();
       int number = slot + 1;
       String field = "MBR entry " + number;
       boolean isExtended = PartitionTypes.isExtended(type);
@@ -84,7 +103,7 @@ final class MbrReader {
         continue;
       }
       Partition p = checked(number, isExtended ? Partition.Kind.EXTENDED : Partition.Kind.PRIMARY, type,
-          first, count, 0, disk.sectors() - 1, "the disk", field, at, sector0[at + ENTRY_STATUS]);
+          first, count, 0, disk.sectors() - 1, "the disk", field, at, e.status());
       if (p != null) {
         found.add(p, field, at);
         if (isExtended) {
@@ -103,7 +122,7 @@ final class MbrReader {
    * @return null when refused
    */
   private Partition checked(int number, Partition.Kind kind, int type, long first, long count, long low,
-      long high, String within, String field, long at, byte status) {
+      long high, String within, String field, long at, int status) {
     long last = first + count - 1;
     if (first < low || last > high) {
       found.reject(number, kind, hex(type), first, last, field, at, "sectors " + first + ".." + last
@@ -111,7 +130,7 @@ final class MbrReader {
       return null;
     }
     return new Partition(number, kind, first, count, SECTOR, hex(type), PartitionTypes.mbrName(type), "",
-        diskSignature + "-" + String.format("%02x", number), (status & 0xFF) == STATUS_BOOTABLE);
+        diskSignature + "-" + String.format("%02x", number), status == STATUS_BOOTABLE);
   }
 
   /** Follows the EBR chain of {@code extended}; the logical partitions are numbered from 5 in chain order. */
@@ -150,16 +169,14 @@ final class MbrReader {
       found.reserve(ebr, "the EBR", true);
       long next = -1;
       for (int i = 0; i < MBR_ENTRIES; i++) {
-        int at = MBR_TABLE + i * MBR_ENTRY_SIZE;
-        int type = u8(s, at + ENTRY_TYPE);
-        long rel = u32(s, at + ENTRY_FIRST_LBA);
-        long count = u32(s, at + ENTRY_SECTORS);
-        if (type == TYPE_EMPTY || count == 0) {
+        Entry e = Entry.of(s, i);
+        if (e.unused()) {
           continue;
         }
-        if (PartitionTypes.isExtended(type)) {
+        int at = e.at();
+        if (PartitionTypes.isExtended(e.type())) {
           if (next < 0) {
-            next = extended.firstSector() + rel;
+            next = extended.firstSector() + e.first();
             linkField = "EBR at sector " + ebr + " entry " + (i + 1) + " first LBA";
             linkOffset = base + at + ENTRY_FIRST_LBA;
           } else {
@@ -173,9 +190,9 @@ final class MbrReader {
           found.problem(field, base + at, "more than " + MAX_PARTITIONS + " partitions; no more are read");
           return;
         }
-        Partition p = checked(number++, Partition.Kind.LOGICAL, type, ebr + rel, count,
+        Partition p = checked(number++, Partition.Kind.LOGICAL, e.type(), ebr + e.first(), e.count(),
             extended.firstSector(), extended.lastSector(), "the extended partition " + extended.number(),
-            field, base + at, s[at + ENTRY_STATUS]);
+            field, base + at, e.status());
         if (p != null) {
           found.add(p, field, base + at);
         }

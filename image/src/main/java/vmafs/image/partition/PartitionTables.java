@@ -39,7 +39,7 @@ public final class PartitionTables {
     Findings found = new Findings();
     boolean mbr = MbrReader.isMbr(sector0);
     if (mbr && MbrReader.hasProtectiveEntry(sector0)) {
-      if (!onlyProtective(sector0)) {
+      if (MbrReader.isHybrid(sector0)) {
         found.problem("MBR", PartitionFormat.MBR_TABLE, "a hybrid MBR: its entries other than the protective"
             + " one are ignored, the GPT is used");
       }
@@ -91,16 +91,5 @@ public final class PartitionTables {
       }
     }
     return 0;
-  }
-
-  private static boolean onlyProtective(byte[] sector0) {
-    int used = 0;
-    for (int i = 0; i < PartitionFormat.MBR_ENTRIES; i++) {
-      if (SectorReader.u8(sector0, PartitionFormat.MBR_TABLE + i * PartitionFormat.MBR_ENTRY_SIZE
-          + PartitionFormat.ENTRY_TYPE) != PartitionFormat.TYPE_EMPTY) {
-        used++;
-      }
-    }
-    return used == 1;
   }
 }

@@ -296,7 +296,7 @@ class PartitionTablesTest {
 
   @Test
   void aDamagedPrimaryHeaderFallsBackToTheBackup() throws IOException {
-    SparseImage img = new Gpt(DISK).add(0, LINUX_FS, 2048, 4095, "a").write();
+    SparseImage img = oneGpt();
     img.write(512 + 40, new byte[] {9}); // first usable LBA, CRC not resealed
     PartitionTable t = PartitionTables.read(img);
     assertEquals(List.of(1), numbers(t));
@@ -308,7 +308,7 @@ class PartitionTablesTest {
 
   @Test
   void damagedPrimaryEntriesFallBackToTheBackup() throws IOException {
-    SparseImage img = new Gpt(DISK).add(0, LINUX_FS, 2048, 4095, "a").write();
+    SparseImage img = oneGpt();
     img.write(1024 + 56, new byte[] {'X'}); // the name of entry 1, in the primary array only
     PartitionTable t = PartitionTables.read(img);
     assertEquals(List.of(1), numbers(t));
@@ -320,7 +320,7 @@ class PartitionTablesTest {
 
   @Test
   void withBothHeadersDamagedNothingIsExposed() throws IOException {
-    SparseImage img = new Gpt(DISK).add(0, LINUX_FS, 2048, 4095, "a").write();
+    SparseImage img = oneGpt();
     img.write(512 + 60, new byte[] {1}); // disk GUID of the primary
     img.write((DISK - 1) * 512 + 60, new byte[] {1}); // and of the backup
     PartitionTable t = PartitionTables.read(img);
@@ -368,7 +368,7 @@ class PartitionTablesTest {
 
   @Test
   void aHugeEntryCountIsRefusedBeforeAnythingIsRead() throws IOException {
-    SparseImage img = new Gpt(DISK).add(0, LINUX_FS, 2048, 4095, "a").write();
+    SparseImage img = oneGpt();
     putU32(img, 512 + 80, 0xFFFF_FFFFL);
     resealHeader(img, 1, 512);
     PartitionTable t = PartitionTables.read(img);
@@ -396,7 +396,7 @@ class PartitionTablesTest {
   @Test
   void badEntrySizesAreRefused() throws IOException {
     for (long size : new long[] {0, 127, 192, 8192, 0x8000_0000L}) {
-      SparseImage img = new Gpt(DISK).add(0, LINUX_FS, 2048, 4095, "a").write();
+      SparseImage img = oneGpt();
       putU32(img, 512 + 84, size);
       resealHeader(img, 1, 512);
       PartitionTable t = PartitionTables.read(img);
@@ -407,7 +407,7 @@ class PartitionTablesTest {
 
   @Test
   void entriesOutsideTheDiskAreRefused() throws IOException {
-    SparseImage img = new Gpt(DISK).add(0, LINUX_FS, 2048, 4095, "a").write();
+    SparseImage img = oneGpt();
     putU64(img, 512 + 72, DISK - 3);
     resealHeader(img, 1, 512);
     PartitionTable t = PartitionTables.read(img);
@@ -417,7 +417,7 @@ class PartitionTablesTest {
 
   @Test
   void entriesInsideTheUsableLbasAreRefused() throws IOException {
-    SparseImage img = new Gpt(DISK).add(0, LINUX_FS, 2048, 4095, "a").write();
+    SparseImage img = oneGpt();
     putU64(img, 512 + 72, 3000);
     resealHeader(img, 1, 512);
     PartitionTable t = PartitionTables.read(img);
@@ -426,7 +426,7 @@ class PartitionTablesTest {
 
   @Test
   void aWrongMyLbaIsRefused() throws IOException {
-    SparseImage img = new Gpt(DISK).add(0, LINUX_FS, 2048, 4095, "a").write();
+    SparseImage img = oneGpt();
     putU64(img, 512 + 24, 5);
     resealHeader(img, 1, 512);
     PartitionTable t = PartitionTables.read(img);
@@ -437,7 +437,7 @@ class PartitionTablesTest {
   @Test
   void aBadHeaderSizeIsRefused() throws IOException {
     for (long size : new long[] {0, 91, 513, 0xFFFF_FFFFL}) {
-      SparseImage img = new Gpt(DISK).add(0, LINUX_FS, 2048, 4095, "a").write();
+      SparseImage img = oneGpt();
       putU32(img, 512 + 12, size);
       PartitionTable t = PartitionTables.read(img);
       assertEquals("primary GPT header size", t.problems().get(0).field(), "size " + size);
@@ -455,7 +455,7 @@ class PartitionTablesTest {
 
   @Test
   void aTruncatedGptImageExposesNothing() throws IOException {
-    SparseImage img = new Gpt(DISK).add(0, LINUX_FS, 2048, 4095, "a").write().truncated(DISK * 512 / 2);
+    SparseImage img = oneGpt().truncated(DISK * 512 / 2);
     PartitionTable t = PartitionTables.read(img);
     assertEquals(List.of(), numbers(t));
     Problem p = t.problems().get(0);
@@ -479,7 +479,7 @@ class PartitionTablesTest {
 
   @Test
   void aDamagedBackupIsNamedAndThePrimaryUsed() throws IOException {
-    SparseImage img = new Gpt(DISK).add(0, LINUX_FS, 2048, 4095, "a").write();
+    SparseImage img = oneGpt();
     img.write((DISK - 1) * 512, new byte[8]); // no signature
     PartitionTable t = PartitionTables.read(img);
     assertEquals(List.of(1), numbers(t));
@@ -489,7 +489,7 @@ class PartitionTablesTest {
 
   @Test
   void aBackupThatDisagreesIsNamed() throws IOException {
-    SparseImage img = new Gpt(DISK).add(0, LINUX_FS, 2048, 4095, "a").write();
+    SparseImage img = oneGpt();
     putU32(img, (DISK - 1) * 512 + 88, 1234);
     resealHeader(img, DISK - 1, 512);
     PartitionTable t = PartitionTables.read(img);
@@ -511,7 +511,7 @@ class PartitionTablesTest {
 
   @Test
   void aGptWithoutProtectiveMbrIsReadWithANote() throws IOException {
-    SparseImage img = new Gpt(DISK).add(0, LINUX_FS, 2048, 4095, "a").write();
+    SparseImage img = oneGpt();
     img.write(0, new byte[512]);
     PartitionTable t = PartitionTables.read(img);
     assertEquals(List.of(1), numbers(t));
@@ -520,7 +520,7 @@ class PartitionTablesTest {
 
   @Test
   void aWipedPrimaryIsFoundThroughTheBackup() throws IOException {
-    SparseImage img = new Gpt(DISK).add(0, LINUX_FS, 2048, 4095, "a").write();
+    SparseImage img = oneGpt();
     img.write(512, new byte[512]);
     PartitionTable t = PartitionTables.read(img);
     assertEquals(List.of(1), numbers(t));
@@ -529,7 +529,7 @@ class PartitionTablesTest {
 
   @Test
   void aHybridMbrIsNamedAndTheGptUsed() throws IOException {
-    SparseImage img = new Gpt(DISK).add(0, LINUX_FS, 2048, 4095, "a").write();
+    SparseImage img = oneGpt();
     img.write(0, mbrSector(0, entry(0xEE, 1, 2047), entry(0x83, 2048, 2048)));
     PartitionTable t = PartitionTables.read(img);
     assertEquals(Scheme.GPT, t.scheme());
@@ -586,6 +586,11 @@ class PartitionTablesTest {
         .add(0, "11111111-2222-3333-4444-555555555555", 2048, 4095, "").write());
     assertEquals("unknown", t.partitions().get(0).typeName());
     assertEquals("11111111-2222-3333-4444-555555555555", t.partitions().get(0).type());
+  }
+
+  /** A GPT disk with one partition, p1 at sectors 2048..4095. */
+  static SparseImage oneGpt() {
+    return new Gpt(DISK).add(0, LINUX_FS, 2048, 4095, "a").write();
   }
 
   static List<Integer> numbers(PartitionTable t) {
