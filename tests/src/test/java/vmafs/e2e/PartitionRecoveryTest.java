@@ -169,6 +169,9 @@ class PartitionRecoveryTest {
     assertTrue(r.err().contains("Operation not permitted while changing ownership"), r.err());
     assertEquals(manifests.get(MBR_DISK + ".p1"), FsImages.manifest(out));
     assertEquals("nobody", Run.cmd("stat", "-c", "%U", out.resolve("etc/hostname").toString()).ok().out().trim());
+    Path one = outDir("debugfs-one");
+    asNobody("debugfs", "-c", "-R", "dump /home/admin/projects/data.bin " + one.resolve("data.bin"), part).ok();
+    assertEquals(Images.sha256(dir.resolve("src/p1/home/admin/projects/data.bin")), Images.sha256(one.resolve("data.bin")));
   }
 
   @Test
