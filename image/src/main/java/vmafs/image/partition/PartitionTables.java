@@ -47,8 +47,9 @@ public final class PartitionTables {
     }
     if (mbr) {
       String id = MbrReader.read(disk, sector0, found);
-      if (gptSector(image) != 0) {
-        found.problem("GPT header", SECTOR, "a GPT header is ignored: the MBR has no protective (0xEE) entry,"
+      int stale = gptSector(image);
+      if (stale != 0) {
+        found.problem("GPT header", stale, "a GPT header is ignored: the MBR has no protective (0xEE) entry,"
             + " so the disk was repartitioned with an MBR since");
       }
       return found.finish(PartitionTable.Scheme.MBR, SECTOR, id);
