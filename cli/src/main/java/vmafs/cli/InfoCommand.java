@@ -65,11 +65,7 @@ final class InfoCommand implements Callable<Integer> {
       m.put("stored_bytes", d.storedBytes());
       m.put("zero_bytes", d.zeroBytes());
       statsJson(d, m);
-      PartitionFiles.Disk disk = disks.get(d.info().name());
-      if (disk != null) {
-        m.put("partition_table", PartitionFiles.json(disk, PartitionFiles.otherFiles(a)));
-        m.put("partition_table_error", disk.error());
-      }
+      m.put("partition_table", PartitionFiles.json(disks.get(d.info().name()), PartitionFiles.otherFiles(a)));
       devices.add(m);
     }
     o.put("devices", devices);
@@ -108,10 +104,7 @@ final class InfoCommand implements Callable<Integer> {
           d.info().name(), Units.bytes(d.info().size()), d.info().size(), Units.bytes(d.storedBytes()),
           Units.bytes(d.zeroBytes())));
       problems(d, sb);
-      PartitionFiles.Disk disk = disks.get(d.info().name());
-      if (disk != null) {
-        PartitionFiles.text(disk, PartitionFiles.otherFiles(a), sb);
-      }
+      PartitionFiles.text(disks.get(d.info().name()), PartitionFiles.otherFiles(a), sb);
     }
     sb.append("index:       ").append(a.indexFile() == null ? "in memory only" : a.indexFile())
         .append(switch (a.indexOrigin()) {

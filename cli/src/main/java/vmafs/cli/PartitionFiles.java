@@ -36,22 +36,21 @@ final class PartitionFiles {
     }
   }
 
-  /** The tables of every disk (not the vmstate stream), read through the archive's images. */
+  /** The table of every image, read through the archive (not for the vmstate stream: it is no disk). */
   static List<Disk> read(Archive a) {
     List<Disk> out = new ArrayList<>();
     for (DeviceImage img : a.images()) {
       if (img.info().isVmstate()) {
-        continue;
-      }
-      if (!a.hasData()) {
+        out.add(new Disk(img, null, "not read: the VM's saved RAM state is no disk"));
+      } else if (!a.hasData()) {
         out.add(new Disk(img, null, "not read: the compressed archive has no saved index yet"
             + " (run 'vmafs index' or mount it once)"));
-        continue;
-      }
-      try {
-        out.add(new Disk(img, PartitionTables.read(new ImageFile(img)), null));
-      } catch (IOException e) {
-        out.add(new Disk(img, null, "cannot be read: " + e.getMessage()));
+      } else {
+        try {
+          out.add(new Disk(img, PartitionTables.read(new ImageFile(img)), null));
+        } catch (IOException e) {
+          out.add(new Disk(img, null, "cannot be read: " + e.getMessage()));
+        }
       }
     }
     return out;
@@ -83,6 +82,9 @@ final class PartitionFiles {
   static List<ReadOnlyFs.Entry> entries(Archive a, Set<String> taken) throws IOException {
     List<ReadOnlyFs.Entry> out = new ArrayList<>();
     for (Disk d : read(a)) {
+      if (d.image().info().isVmstate()) {
+        continue;
+      }
       if (d.table() == null) {
         log.warn("{}: partition table {}; no partition files for it", d.file(), d.error());
         continue;
@@ -111,17 +113,19 @@ final class PartitionFiles {
 
   // ---- info
 
-  /** {@code info --json}: the table of one disk, with the file name of each partition. */
-  static Object json(Disk d, Set<String> taken) {
-    PartitionTable t = d.table();
-    if (t == null) {
-      return null;
-    }
+  /**
+   * {@code info --json}: the table of one disk, with the file name of each partition. Always an
+   * object with every field (scripts need not test for null): a table that was not read has null
+   * scheme, sector size and disk id, empty lists, and says why in {@code error}.
+   */
+  static Map<String, Object> json(Disk d, Set<String> taken) {
+    PartitionTable t = d.table() != null ? d.table() : PartitionTables.none();
+    boolean read = d.table() != null;
     Map<Partition, String> names = names(d, taken);
     Map<String, Object> o = Json.object();
-    o.put("scheme", t.scheme().label());
-    o.put("sector_size", t.sectorSize());
-    o.put("disk_id", t.diskId());
+    o.put("scheme", read ? t.scheme().label() : null);
+    o.put("sector_size", read ? t.sectorSize() : null);
+    o.put("disk_id", read ? t.diskId() : null);
     List<Object> parts = Json.array();
     for (Partition p : t.partitions()) {
       Map<String, Object> m = Json.object();
@@ -162,11 +166,15 @@ final class PartitionFiles {
     }
     o.put("problems", problems);
     o.put("problems_omitted", t.problemsOmitted());
+    o.put("error", d.error());
     return o;
   }
 
   /** {@code info}: the table of one disk, indented under the device's line. */
   static void text(Disk d, Set<String> taken, StringBuilder sb) {
+    if (d.image().info().isVmstate()) {
+      return;
+    }
     PartitionTable t = d.table();
     if (t == null) {
       sb.append("      partition table ").append(d.error()).append('\n');
