@@ -109,7 +109,7 @@ final class MountCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ArchiveArgs.existing(archive);
-    if (!Files.isDirectory(mountpoint)) {
+    if (!Files.isDirectory(mountpoint) && !isFuseMount(mountpoint)) {
       throw new CliException(ExitCodes.ENVIRONMENT, mountpoint + ": mount point must be an existing directory");
     }
     Units.parseSize(cacheSize); // fail early on a typo, before anything is spawned
@@ -121,6 +121,20 @@ final class MountCommand implements Callable<Integer> {
       return spawnServer();
     }
     return serve();
+  }
+
+  /**
+   * Whether a FUSE mount sits on {@code path}: a dead one (its server was killed) answers stat with
+   * ENOTCONN once the kernel's attribute cache has expired, so it is no directory to Java, but the
+   * mount detaches it and goes on (FuseMounts).
+   */
+  private static boolean isFuseMount(Path path) {
+    try {
+      return vmafs.fuse.MountTable.at(vmafs.fuse.MountTable.canonical(path)).filter(vmafs.fuse.MountTable.Mount::isFuse)
+          .isPresent();
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return false;
+    }
   }
 
   private MountOptions.Backend backend() {
