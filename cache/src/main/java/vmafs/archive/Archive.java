@@ -24,6 +24,7 @@ public final class Archive implements Closeable {
   private final List<DeviceImage> images;
   private final Path indexFile;
   private final ArchiveOpener.IndexOrigin indexOrigin;
+  private final boolean hasData;
 
   Archive(Path path, ExtentIndex index, ArchiveSource source, String compression, Path indexFile,
       ArchiveOpener.IndexOrigin indexOrigin) {
@@ -33,6 +34,7 @@ public final class Archive implements Closeable {
     this.index = index;
     this.source = new GuardedSource(source);
     this.compression = compression;
+    this.hasData = !(source instanceof ArchiveOpener.NoReads);
     List<DeviceImage> imgs = new ArrayList<>();
     for (DeviceIndex d : index.devices()) {
       imgs.add(new DeviceImage(d, this.source));
@@ -80,6 +82,14 @@ public final class Archive implements Closeable {
   /** The saved index in use, or null when the index lives only in memory. */
   public Path indexFile() {
     return indexFile;
+  }
+
+  /**
+   * Whether the images can be read: false for a compressed archive opened for its index only
+   * with no saved map of it ({@code info} before the first mount or {@code vmafs index}).
+   */
+  public boolean hasData() {
+    return hasData;
   }
 
   public ArchiveOpener.IndexOrigin indexOrigin() {

@@ -367,7 +367,7 @@ public final class ArchiveOpener {
   }
 
   /** The source of an archive opened for its index only. */
-  private record NoReads(Path path) implements ArchiveSource {
+  record NoReads(Path path) implements ArchiveSource {
     @Override
     public void readFully(long position, ByteBuffer dst) throws IOException {
       throw new IllegalStateException(path + " was opened for its index only");

@@ -46,4 +46,9 @@ final class ImageFile implements ImageContent {
   public long nextHole(long offset) {
     return image.nextHole(offset);
   }
+
+  @Override
+  public long dataBytes(long from, long to) {
+    return image.storedBytes(from, to);
+  }
 }

@@ -65,6 +65,7 @@ final class InfoCommand implements Callable<Integer> {
     }
     o.put("configs", configs);
     List<Object> devices = Json.array();
+    Map<String, PartitionFiles.Disk> disks = disks(a);
     for (DeviceIndex d : a.index().devices()) {
       Map<String, Object> m = Json.object();
       m.put("id", d.info().id());
@@ -74,6 +75,7 @@ final class InfoCommand implements Callable<Integer> {
       m.put("stored_bytes", d.storedBytes());
       m.put("zero_bytes", d.zeroBytes());
       statsJson(d, m);
+      m.put("partition_table", PartitionFiles.json(disks.get(d.info().name()), PartitionFiles.otherFiles(a)));
       devices.add(m);
     }
     o.put("devices", devices);
@@ -106,11 +108,13 @@ final class InfoCommand implements Callable<Integer> {
     if (a.index().devices().isEmpty()) {
       sb.append("  (none)\n");
     }
+    Map<String, PartitionFiles.Disk> disks = disks(a);
     for (DeviceIndex d : a.index().devices()) {
       sb.append(String.format("  %3d %-24s size %s (%d bytes), stored %s, zero %s%n", d.info().id(),
           Printable.of(d.info().name()), Units.bytes(d.info().size()), d.info().size(), Units.bytes(d.storedBytes()),
           Units.bytes(d.zeroBytes())));
       problems(d, sb);
+      PartitionFiles.text(disks.get(d.info().name()), PartitionFiles.otherFiles(a), sb);
     }
     sb.append("index:       ").append(a.indexFile() == null ? "in memory only" : a.indexFile())
         .append(switch (a.indexOrigin()) {
@@ -121,6 +125,13 @@ final class InfoCommand implements Callable<Integer> {
         }).append('\n');
     sb.append("complete:    ").append(a.index().isComplete() ? "yes" : "NO (see 'vmafs verify')").append('\n');
     return sb.toString();
+  }
+
+  /** The partition table of each disk, by device name. */
+  private static Map<String, PartitionFiles.Disk> disks(Archive a) {
+    Map<String, PartitionFiles.Disk> m = new java.util.HashMap<>();
+    PartitionFiles.read(a).forEach(d -> m.put(d.image().info().name(), d));
+    return m;
   }
 
   /** One indented line per anomaly of a device. */

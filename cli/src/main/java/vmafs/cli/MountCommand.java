@@ -135,7 +135,7 @@ final class MountCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     ArchiveArgs.existing(archive);
     options = FstabOptions.forLibfuse(options);
-    if (mountpoint != null && !Files.isDirectory(mountpoint)) {
+    if (mountpoint != null && !Files.isDirectory(mountpoint) && !isFuseMount(mountpoint)) {
       throw new CliException(ExitCodes.ENVIRONMENT, mountpoint + ": mount point must be an existing directory");
     }
     Units.parseSize(cacheSize); // fail early on a typo, before anything is spawned
@@ -147,6 +147,20 @@ final class MountCommand implements Callable<Integer> {
       return Daemon.spawn(spec);
     }
     return serve();
+  }
+
+  /**
+   * Whether a FUSE mount sits on {@code path}: a dead one (its server was killed) answers stat with
+   * ENOTCONN once the kernel's attribute cache has expired, so it is no directory to Java, but the
+   * mount detaches it and goes on (FuseMounts).
+   */
+  private static boolean isFuseMount(Path path) {
+    try {
+      return vmafs.fuse.MountTable.at(vmafs.fuse.MountTable.canonical(path)).filter(vmafs.fuse.MountTable.Mount::isFuse)
+          .isPresent();
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return false;
+    }
   }
 
   private MountOptions.Backend backend() {
@@ -334,10 +348,10 @@ final class MountCommand implements Callable<Integer> {
   }
 
   /**
-   * The files of the mount; names from the archive are checked like extract checks them (safe,
-   * and no two files of one name).
+   * The files of the mount: disk images, configs, then the partitions of each disk; names from the
+   * archive are checked like extract checks them (safe, and no two files of one name).
    */
-  private static List<ReadOnlyFs.Entry> files(Archive a) throws MalformedArchiveException {
+  private static List<ReadOnlyFs.Entry> files(Archive a) throws IOException {
     ExtractTarget.checkNames(a.header(), a.images().stream().map(DeviceImage::info).toList());
     List<ReadOnlyFs.Entry> out = new ArrayList<>();
     for (DeviceImage img : a.images()) {
@@ -346,6 +360,10 @@ final class MountCommand implements Callable<Integer> {
     for (ConfigBlob c : a.header().configs()) {
       out.add(new ReadOnlyFs.Entry(c.name(), ImageContent.ofBytes(c.data())));
     }
+    // Last, so that the disks and configs keep their inode numbers.
+    Set<String> names = new HashSet<>();
+    out.forEach(e -> names.add(e.name()));
+    out.addAll(PartitionFiles.entries(a, names));
     return out;
   }
 

@@ -38,6 +38,33 @@ public interface ImageContent {
    */
   long nextHole(long offset) throws IOException;
 
+  /**
+   * The bytes of {@code [from, to)} (clipped to the image) that lie in data, exactly, for the
+   * {@code st_blocks} of a view of part of this image ({@link SliceContent}). This default walks
+   * {@link #nextData}/{@link #nextHole}, one step per data run; an image with a summary of its
+   * allocation should answer without visiting every run.
+   *
+   * @throws IOException if the hole map cannot be read, or answers inconsistently
+   */
+  default long dataBytes(long from, long to) throws IOException {
+    long end = Math.min(to, size());
+    long total = 0;
+    long pos = Math.max(0, from);
+    while (pos < end) {
+      long d = nextData(pos);
+      if (d < 0 || d >= end) {
+        break;
+      }
+      long h = nextHole(d);
+      if (d < pos || h <= d) {
+        throw new IOException("hole map: data after " + pos + " at " + d + ", the next hole at " + h);
+      }
+      total += Math.min(h, end) - d;
+      pos = h;
+    }
+    return total;
+  }
+
   /** A small in-memory file with no holes, for config blobs. */
   static ImageContent ofBytes(byte[] bytes) {
     return new BytesContent(bytes.clone());

@@ -73,6 +73,8 @@ class DemoTest {
       assertTrue(out.contains("vmafs-boot-ok"), all);
       // a file recovered from partition 1 through a read-only loop device
       assertTrue(out.contains("If you can read it through 'losetup -r -P' on a vmafs mount"), all);
+      // and listed by debugfs straight from the partition file, numbers.txt with its size
+      assertTrue(out.matches("(?s).*100644 \\(1\\) +0 +0 +1288895 .*numbers\\.txt.*"), all);
       // the demo leaves the backup mounted (and says how to unmount), and no loop device
       assertTrue(Mounted.isMounted(mnt), "the demo should leave the backup mounted");
       assertTrue(out.contains("vmafs umount " + mnt), all);

@@ -9,10 +9,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -173,60 +171,18 @@ class LoopRecoveryTest {
 
   // ---- building the disks ----
 
-  /** A few files of known content under {@code root}: text, a multi-cluster file, an empty file, nesting. */
   static Path files(Path root, long seed) throws IOException {
-    Random r = new Random(seed);
-    Files.createDirectories(root.resolve("etc"));
-    Files.createDirectories(root.resolve("home/admin/projects"));
-    Files.writeString(root.resolve("etc/hostname"), "vm-" + seed + "\n");
-    Files.writeString(root.resolve("home/admin/notes.txt"), "notes of disk " + seed + "\n".repeat(3));
-    byte[] big = new byte[3_000_000 + r.nextInt(1_000_000)];
-    r.nextBytes(big);
-    Files.write(root.resolve("home/admin/projects/data.bin"), big);
-    byte[] small = new byte[70_000];
-    r.nextBytes(small);
-    Files.write(root.resolve("home/admin/projects/small.bin"), small);
-    Files.write(root.resolve("empty"), new byte[0]);
-    return root;
+    return FsImages.files(root, seed);
   }
 
-  /** mkfs.ext4 -d into the partition at {@code start} (sectors) of {@code disk}, no root needed. */
   static void ext4(Path disk, long start, long sectors, String label, Path root, String name) {
-    Run.cmd("mkfs.ext4", "-q", "-F", "-L", label, "-E", "offset=" + start * 512, "-d", root.toString(),
-        disk.toString(), (sectors / 2) + "k").ok();
+    FsImages.ext4(disk, start, sectors, label, root);
     manifests.put(name, manifest(root));
   }
 
-  /** mkfs.xfs -p (a protofile listing {@code root}) into a file, copied sparse into the partition. */
   static void xfs(Path disk, long start, long sectors, Path root, String name) throws IOException {
-    Path img = dir.resolve(name + ".xfs");
-    Path proto = dir.resolve(name + ".proto");
-    StringBuilder sb = new StringBuilder("/dev/null\n0 0\nd--755 0 0\n");
-    protofile(root, sb, 1);
-    Files.writeString(proto, sb.append("$\n").toString());
-    Run.cmd("truncate", "-s", Long.toString(sectors * 512), img.toString()).ok();
-    Run.cmd("mkfs.xfs", "-q", "-f", "-L", "data", "-p", proto.toString(), img.toString()).ok();
-    Run.cmd("dd", "if=" + img, "of=" + disk, "bs=1M", "oflag=seek_bytes", "seek=" + start * 512,
-        "conv=sparse,notrunc", "status=none").ok();
-    Files.delete(img);
+    FsImages.xfs(dir, disk, start, sectors, root);
     manifests.put(name, manifest(root));
-  }
-
-  private static void protofile(Path d, StringBuilder sb, int depth) throws IOException {
-    List<Path> entries;
-    try (Stream<Path> s = Files.list(d)) {
-      entries = s.sorted().toList();
-    }
-    String indent = " ".repeat(depth);
-    for (Path p : entries) {
-      if (Files.isDirectory(p)) {
-        sb.append(indent).append(p.getFileName()).append(" d--755 0 0\n");
-        protofile(p, sb, depth + 1);
-        sb.append(indent).append("$\n");
-      } else {
-        sb.append(indent).append(p.getFileName()).append(" ---644 0 0 ").append(p.toAbsolutePath()).append('\n');
-      }
-    }
   }
 
   /** Start and size in sectors of each partition of an image file (partx reads image files too). */
@@ -238,10 +194,8 @@ class LoopRecoveryTest {
 
   // ---- checking ----
 
-  /** {@code sha256sum} of every file under {@code root}, by relative path, lost+found excluded. */
   static String manifest(Path root) {
-    return Run.sh("cd '" + root + "' && find . -path ./lost+found -prune -o -type f -print0 | sort -z"
-        + " | xargs -0 sha256sum").ok().out();
+    return FsImages.manifest(root);
   }
 
   /** Mounts {@code dev} read-only with {@code options}, compares the files, unmounts (always). */

@@ -22,7 +22,12 @@ public final class Mounted implements AutoCloseable {
 
   /** Mounts in the background (the normal user path) and returns once the command returned 0. */
   public static Mounted mount(Path archive, Path mountpoint, String... options) throws IOException {
-    Files.createDirectories(mountpoint);
+    try {
+      Files.createDirectories(mountpoint);
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      // A dead FUSE mount once the kernel's attribute cache has expired (a slow machine): stat
+      // fails, mkdir says it exists. vmafs mount itself cleans it up.
+    }
     List<String> args = new ArrayList<>(List.of("mount"));
     args.addAll(List.of(options));
     args.add(archive.toString());

@@ -52,6 +52,40 @@ class HoleMapTest {
     }
   }
 
+  /** Over whole summary groups, their edges and arbitrary unaligned ranges, as the walk adds it up. */
+  @Test
+  void storedBytesOfARangeIsWhatTheDataRangesHold() throws IOException {
+    int size = 3 * 67_108_864 + 12_345;
+    byte[] src = Sources.mixed(size, 21);
+    java.util.Arrays.fill(src, 67_108_864, 2 * 67_108_864, (byte) 7); // one full group
+    List<long[]> ranges = Sources.dataRanges(src);
+    try (OpenArchive a = OpenArchive.open(VmaArchiveBuilder.archive().order(Order.SHUFFLED)
+        .device("drive-scsi0", src).build().writeTo(dir.resolve("a.vma")))) {
+      DeviceImage img = a.image("drive-scsi0");
+      assertEquals(img.index().storedBytes(), img.storedBytes(0, size));
+      assertEquals(img.index().storedBytes(), img.storedBytes(-5, Long.MAX_VALUE));
+      Random r = new Random(9);
+      long[][] cases = {{0, 67_108_864}, {67_108_864, 2 * 67_108_864}, {67_108_864 - 1, 2 * 67_108_864 + 1},
+          {size - 1, size}, {size, size + 10}, {5, 5}, {1000, 999}};
+      for (long[] c : cases) {
+        assertEquals(expectedData(ranges, c[0], c[1]), img.storedBytes(c[0], c[1]), c[0] + ".." + c[1]);
+      }
+      for (int i = 0; i < 300; i++) {
+        long from = (long) (r.nextDouble() * size);
+        long to = from + (long) (r.nextDouble() * (size - from + 10_000));
+        assertEquals(expectedData(ranges, from, to), img.storedBytes(from, to), from + ".." + to);
+      }
+    }
+  }
+
+  private static long expectedData(List<long[]> ranges, long from, long to) {
+    long sum = 0;
+    for (long[] r : ranges) {
+      sum += Math.max(0, Math.min(r[1], to) - Math.max(r[0], from));
+    }
+    return sum;
+  }
+
   @Test
   void nextDataAndNextHoleAtEveryBlockOffset() throws IOException {
     byte[] src = Sources.mixed(2_000_001, 8);
