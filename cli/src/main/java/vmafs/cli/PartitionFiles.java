@@ -47,7 +47,7 @@ final class PartitionFiles {
             + " (run 'vmafs index' or mount it once)"));
       } else {
         try {
-          out.add(new Disk(img, PartitionTables.read(new ImageFile(img)), null));
+          out.add(new Disk(img, PartitionTables.read(new ImageFile(img, a)), null));
         } catch (IOException e) {
           out.add(new Disk(img, null, "cannot be read: " + e.getMessage()));
         }
@@ -95,7 +95,7 @@ final class PartitionFiles {
       if (d.table().problemsOmitted() > 0) {
         log.warn("{}: partition table: {} more problems", d.file(), d.table().problemsOmitted());
       }
-      ImageContent disk = new ImageFile(d.image());
+      ImageContent disk = new ImageFile(d.image(), a);
       Map<Partition, String> names = names(d, taken);
       for (Partition p : d.table().dataPartitions()) {
         String name = names.get(p);
