@@ -55,6 +55,13 @@ public interface DecodePass extends Closeable {
    */
   SourceMap finish() throws IOException;
 
+  /**
+   * The stream as far as this pass has decoded it, for reads while it runs ({@link LiveSource});
+   * call before reading {@link #stream()}. Reads of what no published prefix covers wait for the
+   * end of the pass (then {@link LiveSource#finish} or {@link LiveSource#fail} is the caller's).
+   */
+  LiveSource live(vmafs.cache.BlockCache cache) throws IOException;
+
   /** Abandons the pass; an unfinished spill file is deleted. */
   @Override
   void close() throws IOException;

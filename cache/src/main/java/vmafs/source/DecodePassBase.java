@@ -30,6 +30,11 @@ abstract class DecodePassBase implements DecodePass {
   private boolean eof;
   private IOException failure;
   private SourceMap map;
+  /** Reads while the pass runs, once {@link #live} was called. */
+  private LiveSource live;
+  private vmafs.cache.BlockCache liveCache;
+  private long lastSnapshot;
+  private long snapshotCost;
 
   protected DecodePassBase(Path archive, DecodeOptions options) throws IOException {
     this.archive = archive;
@@ -48,6 +53,55 @@ abstract class DecodePassBase implements DecodePass {
   /** The map, once the stream is complete; {@code spill} is non-null if a spill was written. */
   protected abstract SourceMap buildMap(long uncompressedSize, SpillFile spill, long spillStart)
       throws IOException;
+
+  /**
+   * A source over a prefix of what was produced so far, opened with {@code cache}, for reads while
+   * the pass runs; null when there is none (yet). Called on the pass's thread, between reads.
+   */
+  protected Prefix prefix(vmafs.cache.BlockCache cache) throws IOException {
+    return null;
+  }
+
+  /** A source of the stream's first {@code length} bytes. */
+  protected record Prefix(vmafs.vma.io.ArchiveSource source, long length) {}
+
+  /** At least this long between two prefixes, and ten times what the last one cost to make. */
+  private static final long MIN_PREFIX_GAP_NANOS = 20_000_000L;
+
+  @Override
+  public final LiveSource live(vmafs.cache.BlockCache cache) throws IOException {
+    live = new LiveSource(name);
+    liveCache = cache;
+    if (spill != null && spillStart == 0 && !options.streamOnly()) {
+      publishSpill();
+    }
+    return live;
+  }
+
+  private void publishSpill() throws IOException {
+    SpillWriter w = spill;
+    w.onWritten(live::signal);
+    live.publish(w.partialReader(), w::onDisk);
+  }
+
+  /** Publishes a longer prefix when a waiting read needs it and the last one is old enough. */
+  private void maybePublishPrefix() throws IOException {
+    long want = live.wanted();
+    if (want == 0 || want <= live.limit()) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (now - lastSnapshot < Math.max(MIN_PREFIX_GAP_NANOS, 10 * snapshotCost)) {
+      return;
+    }
+    Prefix p = prefix(liveCache);
+    if (p != null) {
+      long len = p.length();
+      live.publish(p.source(), () -> len);
+    }
+    lastSnapshot = System.nanoTime();
+    snapshotCost = lastSnapshot - now;
+  }
 
   /** Uncompressed bytes produced so far. */
   protected final long produced() {
@@ -73,6 +127,9 @@ abstract class DecodePassBase implements DecodePass {
     spillStart = from;
     if (expectedMax >= 0) {
       spill.checkRoom(expectedMax - from);
+    }
+    if (live != null && from == 0) {
+      publishSpill();
     }
     return spill;
   }
@@ -119,6 +176,9 @@ abstract class DecodePassBase implements DecodePass {
         spill.write(b, off, n);
       }
       produced += n;
+      if (live != null && (spill == null || spillStart > 0)) {
+        maybePublishPrefix();
+      }
       return n;
     } catch (IOException | RuntimeException e) {
       failure = e instanceof IOException io ? io : new IOException(name + ": " + e, e);

@@ -314,6 +314,12 @@ final class GzipDecodePass extends DecodePassBase {
   }
 
   @Override
+  protected Prefix prefix(vmafs.cache.BlockCache cache) throws IOException {
+    GzipMap m = checkpoints.prefix(in.fileSize());
+    return m == null ? null : new Prefix(m.openUnchecked(archive, cache), m.uncompressedSize());
+  }
+
+  @Override
   protected SourceMap buildMap(long size, SpillFile spill, long spillStart) throws IOException {
     return checkpoints.build(in.fileSize(), size, spill, spillStart, name);
   }

@@ -143,6 +143,11 @@ public final class GzipMap implements SourceMap {
   @Override
   public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);
+    return openUnchecked(archive, cache);
+  }
+
+  /** {@link #open} without the archive size check: for a map of a prefix (a pass still running). */
+  ArchiveSource openUnchecked(Path archive, BlockCache cache) throws IOException {
     String name = archive.toString();
     long headSize = size - spilledBytes();
     FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ);
@@ -369,6 +374,41 @@ public final class GzipMap implements SourceMap {
           Arrays.copyOf(winRaw, count), Arrays.copyOf(winLen, count),
           ByteBuffer.wrap(Arrays.copyOf(blob, blobLen)), ChunkChecksums.DEFAULT_CHUNK,
           crcBytes(), spill);
+    }
+
+    /**
+     * A map of the closed spans before the last checkpoint, for reads while the pass goes on (null
+     * while there is none). The last checkpoint is left out because {@link #removeLast} may take it
+     * back and reuse its window bytes; the windows are shared, not copied: bytes before it never
+     * change.
+     */
+    GzipMap prefix(long archiveSize) throws IOException {
+      int k = count - 1;
+      while (k > 0 && cEnd[k - 1] < 0) {
+        k--;
+      }
+      if (k <= 0) {
+        return null;
+      }
+      int chunks = 0;
+      for (int i = 0; i < k; i++) {
+        chunks += (int) ((uOff[i + 1] - uOff[i] + ChunkChecksums.DEFAULT_CHUNK - 1)
+            / ChunkChecksums.DEFAULT_CHUNK);
+      }
+      ByteBuffer crcs = ByteBuffer.allocate(4 * chunks);
+      crcs.asIntBuffer().put(chunkCrcs, 0, chunks);
+      return new GzipMap(archiveSize, uOff[k], spacing, Arrays.copyOf(cOff, k),
+          Arrays.copyOf(cEnd, k), Arrays.copyOf(uOff, k), Arrays.copyOf(crc, k),
+          Arrays.copyOf(winRaw, k), Arrays.copyOf(winLen, k),
+          ByteBuffer.wrap(blob, 0, winOffEnd(k)).slice(), ChunkChecksums.DEFAULT_CHUNK, crcs, null);
+    }
+
+    private int winOffEnd(int k) {
+      int w = 0;
+      for (int i = 0; i < k; i++) {
+        w += winLen[i];
+      }
+      return w;
     }
 
     private ByteBuffer crcBytes() {

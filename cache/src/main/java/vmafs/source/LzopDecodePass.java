@@ -207,6 +207,12 @@ final class LzopDecodePass extends DecodePassBase {
   }
 
   @Override
+  protected Prefix prefix(vmafs.cache.BlockCache cache) throws IOException {
+    LzopMap m = blocks.prefix(produced());
+    return m.blockCount() == 0 ? null : new Prefix(m.openUnchecked(archive, cache), m.uncompressedSize());
+  }
+
+  @Override
   protected SourceMap buildMap(long size, SpillFile spill, long spillStart) {
     return blocks.build(in.fileSize(), size);
   }

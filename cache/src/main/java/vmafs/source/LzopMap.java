@@ -112,6 +112,11 @@ public final class LzopMap implements SourceMap {
   @Override
   public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);
+    return openUnchecked(archive, cache);
+  }
+
+  /** {@link #open} without the archive size check: for a map of a prefix (a pass still running). */
+  ArchiveSource openUnchecked(Path archive, BlockCache cache) throws IOException {
     FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ);
     String name = archive.toString();
     LzopFormat.Header h = header();
@@ -197,6 +202,24 @@ public final class LzopMap implements SourceMap {
       usize[count] = u;
       checksum[count] = (int) sum;
       count++;
+    }
+
+    /**
+     * A map of the blocks wholly inside the first {@code produced} bytes of the stream, for reads
+     * while the pass goes on; its archive size is where those blocks end (plus an end marker's 4
+     * bytes, as a whole map counts), so open it with {@link #openUnchecked}.
+     */
+    LzopMap prefix(long produced) throws IOException {
+      long u = 0;
+      long off = header.firstBlockOffset();
+      int k = 0;
+      while (k < count && u + (usize[k] & 0xffffffffL) <= produced) {
+        u += usize[k] & 0xffffffffL;
+        off += LzopFormat.BLOCK_SIZES_LEN + header.checksumBytes(csize[k], usize[k]) + csize[k];
+        k++;
+      }
+      return new LzopMap(off + 4, header, Arrays.copyOf(csize, k), Arrays.copyOf(usize, k),
+          Arrays.copyOf(checksum, k), u);
     }
 
     LzopMap build(long archiveSize, long size) {

@@ -56,6 +56,9 @@ final class SpillWriter implements Closeable {
   private final BlockingQueue<ByteBuffer> full;
   private final Thread writer;
   private volatile Throwable writeFailure;
+  /** Bytes the writer thread has written to the file (readable by pread), for reads during the pass. */
+  private volatile long onDisk;
+  private volatile Runnable onWritten = () -> {};
   private final AtomicBoolean syncing = new AtomicBoolean();
   private Thread oldSpillRemoval;
   private ByteBuffer current;
@@ -176,6 +179,25 @@ final class SpillWriter implements Closeable {
     return written;
   }
 
+  /** Bytes already in the file: what {@link #partialReader} can serve. */
+  long onDisk() {
+    return onDisk;
+  }
+
+  /** Run on the writer thread after each buffer reached the file. */
+  void onWritten(Runnable r) {
+    this.onWritten = r;
+  }
+
+  /**
+   * Positional reads of the file being written, for reads while the pass runs. Opened on the
+   * temporary name, inside the private directory {@link AtomicFile} made (nobody else can reach
+   * it): the descriptor stays valid after the rename, and after a failed pass removed the file.
+   */
+  vmafs.vma.io.ArchiveSource partialReader() throws IOException {
+    return vmafs.vma.io.FileArchiveSource.open(partial);
+  }
+
   /** Waits for the writer, syncs and renames the spill into place. */
   SpillFile commit() throws IOException {
     finish();
@@ -257,8 +279,11 @@ final class SpillWriter implements Closeable {
         b.flip();
         chunks.update(b.duplicate());
         while (b.hasRemaining()) {
-          sinceSync += channel.write(b);
+          int n = channel.write(b);
+          sinceSync += n;
+          onDisk += n; // this thread is its only writer
         }
+        onWritten.run();
         b.clear();
         free.put(b);
         if (sinceSync >= SYNC_INTERVAL && syncing.compareAndSet(false, true)) {

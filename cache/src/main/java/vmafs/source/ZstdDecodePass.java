@@ -163,6 +163,20 @@ final class ZstdDecodePass extends DecodePassBase {
   }
 
   @Override
+  protected Prefix prefix(vmafs.cache.BlockCache cache) throws IOException {
+    if (!frameMode || frames.isEmpty()) {
+      return null;
+    }
+    long c = 0;
+    long u = 0;
+    for (ZstdFrameMap.FrameInfo f : frames) {
+      c += f.compressedSize();
+      u += f.decompressedSize();
+    }
+    return new Prefix(new ZstdFrameMap(c, u, frames).openUnchecked(archive, cache), u);
+  }
+
+  @Override
   protected SourceMap buildMap(long size, SpillFile spill, long spillStart) throws IOException {
     if (spill != null) {
       return new SpillMap(ArchiveFormat.ZSTD, in.fileSize(), spill);

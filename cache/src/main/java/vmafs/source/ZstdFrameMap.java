@@ -211,6 +211,11 @@ public final class ZstdFrameMap implements SourceMap {
   @Override
   public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);
+    return openUnchecked(archive, cache);
+  }
+
+  /** {@link #open} without the archive size check: for a map of a prefix (a pass still running). */
+  ArchiveSource openUnchecked(Path archive, BlockCache cache) throws IOException {
     String name = archive.toString();
     FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ);
     try {

@@ -101,6 +101,30 @@ public final class DeviceImage {
    * @return bytes written into {@code dst}
    */
   public int read(long offset, ByteBuffer dst) throws IOException {
+    return read(index::entry, size, source, offset, dst);
+  }
+
+  /** Where the read loop finds a cluster's table entry: the built index, or one still growing. */
+  @FunctionalInterface
+  public interface Entries {
+    /**
+     * The entry of {@code cluster} ({@link ClusterTable} encoding; 0 reads as zeros).
+     *
+     * @throws IOException when the cluster may not be served (the read then fails)
+     */
+    long entry(long cluster) throws IOException;
+  }
+
+  /**
+   * The read loop over any entry lookup: clear mask bits become zeros written straight into the
+   * destination, stored blocks positional reads of {@code source}, runs contiguous in the stream
+   * merged into one read.
+   *
+   * @param size the image size; fewer bytes only at its end
+   * @return bytes written into {@code dst}
+   */
+  public static int read(Entries entries, long size, ArchiveSource source, long offset,
+      ByteBuffer dst) throws IOException {
     if (offset < 0) {
       throw new IllegalArgumentException("negative offset " + offset);
     }
@@ -119,7 +143,7 @@ public final class DeviceImage {
       long cluster = pos >>> CLUSTER_SHIFT;
       long clusterBase = cluster << CLUSTER_SHIFT;
       long clusterEnd = Math.min(end, clusterBase + CLUSTER_SIZE);
-      long e = index.entry(cluster);
+      long e = entries.entry(cluster);
       int mask = ClusterTable.isPresent(e) ? ClusterTable.mask(e) : 0;
       while (pos < clusterEnd) {
         int j = (int) ((pos - clusterBase) >>> BLOCK_SHIFT);
@@ -138,13 +162,13 @@ public final class DeviceImage {
           if (runLength > 0 && runSource + runLength == src) {
             runLength += len;
           } else {
-            flush(dst, runStart, runSource, runLength);
+            flush(source, dst, runStart, runSource, runLength);
             runSource = src;
             runStart = out;
             runLength = len;
           }
         } else {
-          flush(dst, runStart, runSource, runLength);
+          flush(source, dst, runStart, runSource, runLength);
           runLength = 0;
           zero(dst, out, len);
         }
@@ -152,12 +176,13 @@ public final class DeviceImage {
         pos = pieceEnd;
       }
     }
-    flush(dst, runStart, runSource, runLength);
+    flush(source, dst, runStart, runSource, runLength);
     dst.position(dst.position() + total);
     return total;
   }
 
-  private void flush(ByteBuffer dst, int at, long sourceOffset, int length) throws IOException {
+  private static void flush(ArchiveSource source, ByteBuffer dst, int at, long sourceOffset,
+      int length) throws IOException {
     if (length > 0) {
       source.readFully(sourceOffset, dst.slice(at, length));
     }

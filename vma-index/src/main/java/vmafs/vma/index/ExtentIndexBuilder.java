@@ -30,7 +30,17 @@ public final class ExtentIndexBuilder {
     ClusterTable create(DeviceInfo device) throws IOException;
   }
 
+  /**
+   * Decides, for a cluster listed again, whether the copy recorded first stays: while an index is
+   * still being built, a copy that was already served must not change under its reader.
+   */
+  @FunctionalInterface
+  public interface DuplicateRule {
+    boolean keepFirst(int devId, long cluster);
+  }
+
   private final VmaHeader header;
+  private DuplicateRule duplicateRule;
   private final Device[] byId = new Device[MAX_DEVICES];
   private final List<Device> devices = new ArrayList<>();
   private long extents;
@@ -69,6 +79,30 @@ public final class ExtentIndexBuilder {
 
   public ExtentIndexBuilder(VmaHeader header) throws IOException {
     this(header, d -> ClusterTable.allocate(d.clusterCount(), header.headerSize()));
+  }
+
+  /** See {@link DuplicateRule}; without one the last copy wins. */
+  public void duplicateRule(DuplicateRule rule) {
+    this.duplicateRule = rule;
+  }
+
+  VmaHeader header() {
+    return header;
+  }
+
+  /** The table of a device, for readers of an index still being built ({@link LiveIndex}). */
+  ClusterTable table(int devId) {
+    return byId[devId].table;
+  }
+
+  /** Stored blocks of a device so far. */
+  long storedBlocks(int devId) {
+    return byId[devId].storedBlocks;
+  }
+
+  /** Extents accepted so far. */
+  long extents() {
+    return extents;
   }
 
   /** Indexes every extent of {@code reader} (skipping data) and returns the index. */
@@ -160,6 +194,9 @@ public final class ExtentIndexBuilder {
       long old = d.table.get(cluster);
       if (d.duplicates++ == 0) {
         d.firstDuplicate = cluster;
+      }
+      if (duplicateRule != null && duplicateRule.keepFirst(d.info.id(), cluster)) {
+        return;
       }
       d.storedBlocks -= Integer.bitCount(ClusterTable.mask(old));
     } else {
