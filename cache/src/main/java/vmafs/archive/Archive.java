@@ -54,7 +54,7 @@ public final class Archive implements Closeable {
     return index;
   }
 
-  public ArchiveSource source() {
+  public GuardedSource source() {
     return source;
   }
 

@@ -2,6 +2,7 @@ package vmafs.archive;
 
 import static vmafs.vma.VmaFormat.*;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -152,6 +153,149 @@ public final class ArchiveOpener {
       }
       return build(path, format, identity, save, cache);
     }
+  }
+
+  /**
+   * What {@link #start} opened: an archive ready at once (a saved or embedded index), or a pass
+   * running in the background.
+   */
+  public record Started(Archive ready, LivePass pass) {}
+
+  /**
+   * As {@link #open}, but when the index has to be built, returns as soon as the archive header is
+   * read: the pass goes on in a thread of its own and its images can be read meanwhile (reads wait
+   * for what they need). The saved index is written only when the pass ends cleanly. {@code
+   * progress} is not used: the pass reports to {@link LivePass#progress()}.
+   *
+   * @param partial the rules for missing clusters and late duplicates ({@link
+   *     vmafs.vma.index.LiveIndex})
+   */
+  public Started start(Path path, boolean partial) throws IOException {
+    ArchiveFormat format = ArchiveFormat.detect(path);
+    ArchiveIdentity identity = ArchiveIdentity.of(path);
+    BlockCache cache = new BlockCache(cacheBytes);
+    Places places = places(path);
+    if (!reindex) {
+      for (IndexLocation loc : places.read()) {
+        Archive a = loadSaved(path, format, identity, loc, cache);
+        if (a != null) {
+          return new Started(a, null);
+        }
+      }
+    }
+    IndexLocation save = places.save();
+    boolean writes = save != null && (saveIndex || format != ArchiveFormat.RAW_VMA);
+    IndexLock lock = writes ? IndexLock.acquire(save.lock(), path.toString()) : IndexLock.NONE;
+    try {
+      if (lock.waited() && !reindex) {
+        Archive a = loadSaved(path, format, identity, save, cache);
+        if (a != null) {
+          lock.close();
+          return new Started(a, null);
+        }
+      }
+      if (format == ArchiveFormat.ZSTD && !reindex) {
+        Archive a = adoptEmbedded(path, identity, save, cache);
+        if (a != null) {
+          lock.close();
+          return new Started(a, null);
+        }
+      }
+      return new Started(null, startPass(path, format, identity, save, cache, lock, partial));
+    } catch (IOException | RuntimeException e) {
+      lock.close();
+      throw e;
+    }
+  }
+
+  /** Reads the header here and runs the rest of the pass on a thread that ends by closing {@code lock}. */
+  private LivePass startPass(Path path, ArchiveFormat format, ArchiveIdentity identity,
+      IndexLocation save, BlockCache cache, IndexLock lock, boolean partial) throws IOException {
+    PassProgress passProgress = new PassProgress(java.nio.file.Files.size(path));
+    Closeable resources;
+    VmaStreamReader reader;
+    ArchiveSource liveSource;
+    OpenSource afterPass;
+    if (format == ArchiveFormat.RAW_VMA) {
+      FileArchiveSource source = FileArchiveSource.open(path);
+      resources = () -> {};
+      try {
+        reader = VmaStreamReader.open(new ChannelInputStream(source.channel(), 0, SCAN_BUFFER));
+      } catch (IOException | RuntimeException e) {
+        source.close();
+        throw e;
+      }
+      liveSource = source; // the data is there already: only the listing is awaited
+      afterPass = () -> new Opened(source, Map.of());
+    } else {
+      DecodeOptions options = DecodeOptions.defaults()
+          .withSpillFile(save == null ? null : save.spill()).withSpillMax(spillMax)
+          .withProgress((done, total) -> passProgress.update(done));
+      DecodePass pass = DecodePass.open(path, options);
+      resources = pass;
+      try {
+        vmafs.source.LiveSource live = pass.live(cache);
+        liveSource = live;
+        reader = VmaStreamReader.open(pass.stream());
+        pass.expectUncompressedAtMost(streamBound(reader));
+        afterPass = () -> {
+          SourceMap map = pass.finish();
+          Opened o = new Opened(map.open(path, cache), Map.of(SOURCE_MAP_SECTION, map.toBytes()));
+          live.finish(o.source());
+          return o;
+        };
+      } catch (IOException | RuntimeException e) {
+        pass.close();
+        throw e;
+      }
+    }
+    Path target = save == null ? null : save.index();
+    IndexFile.Writer writer = saveIndex && target != null ? openWriter(target, reader, path) : null;
+    long base = reader.header().headerSize();
+    vmafs.vma.index.ExtentIndexBuilder builder = new vmafs.vma.index.ExtentIndexBuilder(
+        reader.header(), writer != null ? writer.tables()
+            : d -> vmafs.vma.index.ClusterTable.allocate(d.clusterCount(), base));
+    vmafs.vma.index.LiveIndex index = new vmafs.vma.index.LiveIndex(builder, partial);
+    LivePass live = new LivePass(path, reader.header(), name(format), index, liveSource,
+        passProgress);
+    VmaStreamReader r = reader;
+    live.start(() -> {
+      try (lock; resources; IndexFile.Writer w = writer) {
+        ExtentIndex built = index.run(r, format == ArchiveFormat.RAW_VMA ? passProgress : Progress.NONE);
+        Opened opened = afterPass.get();
+        passProgress.update(passProgress.total());
+        Archive a = null;
+        if (w != null) {
+          try {
+            w.commit(built, identity, opened.sections());
+            log.info("saved index {}", target);
+            a = new Archive(path, built, opened.source(), name(format), target,
+                IndexOrigin.BUILT_AND_SAVED);
+          } catch (IOException ex) {
+            log.warn("could not save the index to {} ({}); it is kept in memory only", target,
+                ex.getMessage());
+          }
+        }
+        if (a == null) {
+          a = new Archive(path, built, opened.source(), name(format), null,
+              IndexOrigin.BUILT_IN_MEMORY);
+        }
+        passProgress.end();
+        index.complete(built);
+        live.future().complete(a);
+      } catch (Throwable e) {
+        IOException why = e instanceof IOException io ? io
+            : new IOException(path + ": the index pass failed: " + e, e);
+        passProgress.end();
+        log.error("{}: index pass failed: {}", path, why.getMessage());
+        index.fail(why);
+        if (liveSource instanceof vmafs.source.LiveSource ls) {
+          ls.fail(why);
+        }
+        live.future().completeExceptionally(why);
+      }
+    });
+    return live;
   }
 
   /**

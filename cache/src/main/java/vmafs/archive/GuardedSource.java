@@ -35,7 +35,7 @@ public final class GuardedSource implements ArchiveSource {
   }
 
   /** Throws once invalidated. */
-  void check() throws IOException {
+  public void check() throws IOException {
     String why = invalidReason;
     if (why != null) {
       throw new IOException(delegate.name() + ": " + why);

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import vmafs.archive.Archive;
 import vmafs.archive.ArchiveOpener;
+import vmafs.service.ArchiveService;
 import vmafs.source.ArchiveFormat;
 import vmafs.source.DecodeOptions;
 import vmafs.source.DecodePass;
@@ -51,6 +52,40 @@ final class ArchiveArgs {
 
   static Archive open(String archive, IndexOptions index, long cacheBytes) throws IOException {
     return open(archive, index, cacheBytes, false);
+  }
+
+  /**
+   * For the servers (mount, nbd): opens the archive and, when it must be indexed, returns as soon as
+   * its header is read, with the pass going on in the service ({@code wait}: returns once the
+   * index is complete, with a progress bar, as the other commands do).
+   */
+  static ArchiveService serve(String archive, IndexOptions index, long cacheBytes, boolean partial,
+      boolean wait, String refusal) throws IOException {
+    if (wait) {
+      Archive a = open(archive, index, cacheBytes);
+      try {
+        Completeness.check(a.images().stream().map(vmafs.vma.image.DeviceImage::index).toList(),
+            partial, refusal);
+      } catch (IOException | RuntimeException e) {
+        a.close();
+        throw e;
+      }
+      return ArchiveService.of(a);
+    }
+    Path p = existing(archive);
+    ArchiveService s = ArchiveService.start(p,
+        index.apply(new ArchiveOpener()).cacheBytes(cacheBytes), partial);
+    if (!s.hasPass()) {
+      // A saved index: complete now, and refused as before when it describes an incomplete archive.
+      try {
+        Completeness.check(s.archive().orElseThrow().images().stream()
+            .map(vmafs.vma.image.DeviceImage::index).toList(), partial, refusal);
+      } catch (IOException | RuntimeException e) {
+        s.close();
+        throw e;
+      }
+    }
+    return s;
   }
 
   /** For commands that need the index but read no data (info). */

@@ -130,7 +130,7 @@ final class InfoCommand implements Callable<Integer> {
   /** The partition table of each disk, by device name. */
   private static Map<String, PartitionFiles.Disk> disks(Archive a) {
     Map<String, PartitionFiles.Disk> m = new java.util.HashMap<>();
-    PartitionFiles.read(a).forEach(d -> m.put(d.image().info().name(), d));
+    PartitionFiles.read(a).forEach(d -> m.put(d.device().name(), d));
     return m;
   }
 

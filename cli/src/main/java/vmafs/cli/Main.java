@@ -43,6 +43,7 @@ import vmafs.vma.VmaException;
       ConvertCommand.class,
       MountCommand.class,
       UmountCommand.class,
+      StatusCommand.class,
       NbdCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import vmafs.archive.Archive;
+import vmafs.service.ArchiveService;
 import vmafs.archive.IndexLocation;
 import vmafs.image.ImageContent;
 import vmafs.fs.FuseMount;
@@ -107,6 +108,13 @@ final class MountCommand implements Callable<Integer> {
           + " duplicated clusters use the last copy. Logged once.")
   boolean partial;
 
+  @Option(names = "--wait",
+      description = "Return only once the index pass is over (and refuse an incomplete archive"
+          + " without --partial). By default the command returns as soon as the header is read and"
+          + " the pass goes on in the server: reads of what it has not reached yet wait for it."
+          + " Implied by --fuse=2 (one request thread: a waiting read would hold up every other).")
+  boolean waitForIndex;
+
   @Option(names = "--fuse", paramLabel = "auto|3|2", defaultValue = "auto",
       description = "FUSE library: 3 (libfuse3, holes via lseek), 2 (libfuse2 via jnr-fuse,"
           + " holes only in st_blocks), auto (default: 3 if installed).")
@@ -182,18 +190,21 @@ final class MountCommand implements Callable<Integer> {
     // Without a mount point (made beside the archive later) the log is named after the archive.
     int logFd = daemonChild
         ? Daemon.openLog(logFile, "mount", mountpoint != null ? mountpoint : Path.of(archive)) : -1;
-    Archive a = ArchiveArgs.open(archive, indexOptions, Units.parseSize(cacheSize));
+    // libfuse2 serves one request at a time: a read waiting for the pass would stall the mount.
+    boolean wait = waitForIndex || backend() == MountOptions.Backend.FUSE2;
+    ArchiveService service = ArchiveArgs.serve(archive, indexOptions, Units.parseSize(cacheSize),
+        partial, wait, "refusing to mount an incomplete archive");
     try {
       if (mountpoint == null) {
-        mountpoint = AutoMountpoint.create(a.path());
+        mountpoint = AutoMountpoint.create(service.path());
         madeMountpoint = true;
       }
-      Completeness.check(a.images().stream().map(DeviceImage::index).toList(), partial,
-          "refusing to mount an incomplete archive");
-      ReadOnlyFs fs = new ReadOnlyFs(files(a), a.header().ctime());
+      ReadOnlyFs fs = new ReadOnlyFs(files(service), service.header().ctime(), 0444, 0555,
+          Map.of(STATUS_XATTR, () -> Json.write(StatusCommand.json(service.status()))
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
       int n = threads != null ? threads : Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
       boolean allowOther = options.remove("allow_other");
-      MountOptions opts = new MountOptions(mountpoint, a.path().toAbsolutePath().toString(), n,
+      MountOptions opts = new MountOptions(mountpoint, service.path().toAbsolutePath().toString(), n,
           allowOther, fuseOptions(), backend());
       // The hook exists before the mount does: a SIGTERM that arrives while the mount comes up
       // waits for it and then unmounts, instead of leaving a dead mount behind.
@@ -219,13 +230,13 @@ final class MountCommand implements Callable<Integer> {
         mounted.completeExceptionally(e);
         throw e;
       }
-      ArchiveWatcher watcher = ArchiveWatcher.start(a, () -> {
+      service.watch(() -> {
         if (pageCache) {
           fs.files().forEach(e -> Posix.dropCachedPages(mountpoint.resolve(e.name())));
         }
       });
       if (!json) {
-        printSummary(a, fs, mount, System.out);
+        printSummary(service, fs, mount, System.out);
       }
       if (loop) {
         // The server attaches them itself, before it reports ready: whoever started it (the
@@ -236,15 +247,18 @@ final class MountCommand implements Callable<Integer> {
         writtenPidFile = PidFile.write(pidFile);
       }
       if (json) {
-        System.out.print(Json.write(summaryJson(a, fs, mount, (System.nanoTime() - started) / 1e9)));
+        System.out.print(Json.write(summaryJson(service, fs, mount, (System.nanoTime() - started) / 1e9)));
         System.out.flush();
       }
       if (daemonChild) {
         Daemon.ready(logFd);
       }
-      log.info("serving {} on {} with {} ({} threads)", a.path(), mountpoint, mount.backend(), n);
+      log.info("serving {} on {} with {} ({} threads){}", service.path(), mountpoint, mount.backend(), n,
+          service.status().state() == ArchiveService.PassState.INDEXING ? ", indexing" : "");
+      if (foreground && !json && service.status().state() == ArchiveService.PassState.INDEXING) {
+        followPass(service);
+      }
       mount.awaitUnmount();
-      watcher.close();
       log.info("{} unmounted", mountpoint);
       try {
         Runtime.getRuntime().removeShutdownHook(hook);
@@ -253,10 +267,35 @@ final class MountCommand implements Callable<Integer> {
       }
       return ExitCodes.OK;
     } finally {
-      a.close();
+      service.close();
       cleanUpAfterUnmount();
     }
   }
+
+  /** {@code -f}: the progress bar of the pass, drawn from a thread of its own until it ends. */
+  private static void followPass(ArchiveService service) {
+    Thread t = new Thread(() -> {
+      vmafs.archive.PassProgress p = service.progress();
+      try (ProgressBar bar = new ProgressBar("indexing", p.total())) {
+        while (service.status().state() == ArchiveService.PassState.INDEXING) {
+          bar.update(p.done());
+          Thread.sleep(200);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      ArchiveService.Status s = service.status();
+      if (s.state() == ArchiveService.PassState.COMPLETE) {
+        log.info("index pass complete: {} in {} s", Units.bytes(s.bytesTotal()),
+            String.format(java.util.Locale.ROOT, "%.1f", s.seconds()));
+      }
+    }, "vmafs-pass-progress");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** The extended attribute of the mount's root that {@code vmafs status} reads (docs/json.md). */
+  static final String STATUS_XATTR = "user.vmafs.status";
 
   /** Removes the pid file and a mount point vmafs made; from serve() or the SIGTERM hook. */
   private void cleanUpAfterUnmount() {
@@ -270,7 +309,7 @@ final class MountCommand implements Callable<Integer> {
   }
 
   /** What {@code --json} prints once the files are readable (docs/json.md). */
-  private Map<String, Object> summaryJson(Archive a, ReadOnlyFs fs, FuseMount mount, double seconds) {
+  private Map<String, Object> summaryJson(ArchiveService a, ReadOnlyFs fs, FuseMount mount, double seconds) {
     Map<String, Object> o = Json.object();
     o.put("archive", a.path().toAbsolutePath().toString());
     o.put("mountpoint", mountpoint.toAbsolutePath().toString());
@@ -278,7 +317,9 @@ final class MountCommand implements Callable<Integer> {
     o.put("backend", mount.backend() == MountOptions.Backend.FUSE3 ? "libfuse3" : "libfuse2");
     o.put("holes_visible", mount.supportsHoles());
     o.put("pid", ProcessHandle.current().pid());
-    o.put("index_file", a.indexFile() == null ? null : a.indexFile().toString());
+    Path indexFile = a.archive().map(Archive::indexFile).orElse(null);
+    o.put("index_file", indexFile == null ? null : indexFile.toString());
+    o.put("index_state", a.status().state().name().toLowerCase(java.util.Locale.ROOT));
     List<Object> files = Json.array();
     for (ReadOnlyFs.Entry e : fs.files()) {
       Map<String, Object> f = Json.object();
@@ -352,11 +393,11 @@ final class MountCommand implements Callable<Integer> {
    * The files of the mount: disk images, configs, then the partitions of each disk; names from the
    * archive are checked like extract checks them (safe, and no two files of one name).
    */
-  private static List<ReadOnlyFs.Entry> files(Archive a) throws IOException {
-    ExtractTarget.checkNames(a.header(), a.images().stream().map(DeviceImage::info).toList());
+  private static List<ReadOnlyFs.Entry> files(ArchiveService a) throws IOException {
+    ExtractTarget.checkNames(a.header(), a.images().stream().map(ArchiveService.Image::device).toList());
     List<ReadOnlyFs.Entry> out = new ArrayList<>();
-    for (DeviceImage img : a.images()) {
-      out.add(new ReadOnlyFs.Entry(img.info().imageFileName(), new ImageFile(img, a)));
+    for (ArchiveService.Image img : a.images()) {
+      out.add(new ReadOnlyFs.Entry(img.device().imageFileName(), img.content()));
     }
     for (ConfigBlob c : a.header().configs()) {
       out.add(new ReadOnlyFs.Entry(c.name(), ImageContent.ofBytes(c.data())));
@@ -364,17 +405,21 @@ final class MountCommand implements Callable<Integer> {
     // Last, so that the disks and configs keep their inode numbers.
     Set<String> names = new HashSet<>();
     out.forEach(e -> names.add(e.name()));
-    out.addAll(PartitionFiles.entries(a, names));
+    out.addAll(PartitionFiles.entries(a.images(), names));
     return out;
   }
 
-  private void printSummary(Archive a, ReadOnlyFs fs, FuseMount mount, PrintStream out) {
+  private void printSummary(ArchiveService a, ReadOnlyFs fs, FuseMount mount, PrintStream out) {
     StringBuilder sb = new StringBuilder();
     sb.append("mounted ").append(a.path()).append(" on ").append(mountpoint.toAbsolutePath()).append('\n');
     for (ReadOnlyFs.Entry e : fs.files()) {
       sb.append(String.format("  %-48s %10s  (%s data)%n",
           Printable.of(mountpoint.toAbsolutePath().resolve(e.name()).toString()),
           Units.bytes(e.content().size()), Units.bytes(e.content().allocatedBytes())));
+    }
+    if (a.status().state() == ArchiveService.PassState.INDEXING) {
+      sb.append("indexing in the background: reads of what the pass has not reached wait for it;"
+          + " 'vmafs status " + Printable.of(mountpoint.toAbsolutePath().toString()) + "' shows how far it is\n");
     }
     if (!mount.supportsHoles()) {
       sb.append("note: libfuse2 backend: holes are visible to du but not to SEEK_DATA/SEEK_HOLE\n");

@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import vmafs.archive.Archive;
+import vmafs.service.ArchiveService;
 import vmafs.archive.IndexLocation;
 import vmafs.nbd.Export;
 import vmafs.nbd.ListenAddress;
@@ -95,6 +95,12 @@ final class NbdCommand implements Callable<Integer> {
   @Option(names = "--cache-size", paramLabel = "SIZE", defaultValue = "256M",
       description = "Block cache for decompressed data, e.g. 512M (default: ${DEFAULT-VALUE}).")
   String cacheSize;
+
+  @Option(names = "--wait",
+      description = "Start serving only once the index pass is over (and refuse an incomplete"
+          + " archive without --partial). By default the server listens as soon as the header is"
+          + " read; reads of what the pass has not reached wait for it.")
+  boolean waitForIndex;
 
   @Option(names = "--partial",
       description = "Serve an incomplete archive: missing clusters read as zeros (and are holes).")
@@ -182,10 +188,9 @@ final class NbdCommand implements Callable<Integer> {
     TlsCredentials credentials = tlsCert == null ? null : TlsCredentials.load(tlsCert, tlsKey, tlsCa);
     // Whatever can fail happens before the server reports ready (see MountCommand).
     int logFd = daemonChild ? Daemon.openLog(logFile, "nbd", Path.of(archive)) : -1;
-    Archive a = ArchiveArgs.open(archive, indexOptions, cacheBytes);
+    ArchiveService a = ArchiveArgs.serve(archive, indexOptions, cacheBytes, partial, waitForIndex,
+        "refusing to serve an incomplete archive");
     try {
-      Completeness.check(a.images().stream().map(DeviceImage::index).toList(), partial,
-          "refusing to serve an incomplete archive");
       ServerLimits limits = ServerLimits.defaults().withMaxConnections(maxConnections);
       if (threads != null) {
         limits = limits.withWorkers(threads);
@@ -200,14 +205,13 @@ final class NbdCommand implements Callable<Integer> {
         Runtime.getRuntime().removeShutdownHook(hook);
         throw new CliException(ExitCodes.ENVIRONMENT, e.getMessage(), e);
       }
-      ArchiveWatcher watcher = ArchiveWatcher.start(a, () -> {});
+      a.watch(() -> {});
       printSummary(a, bound, server, mode, credentials, System.out);
       warnAboutPlainTcp(bound, mode);
       if (daemonChild) {
         Daemon.ready(logFd);
       }
       server.awaitTermination();
-      watcher.close();
       return ExitCodes.OK;
     } finally {
       a.close();
@@ -215,23 +219,24 @@ final class NbdCommand implements Callable<Integer> {
   }
 
   /** One export per drive; the vmstate stream and the configs are not disks. */
-  private static List<Export> exports(Archive a) throws MalformedArchiveException {
+  private static List<Export> exports(ArchiveService a) throws MalformedArchiveException {
     List<Export> out = new ArrayList<>();
     java.util.Set<String> names = new java.util.HashSet<>();
     String when = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT)
         .format(Instant.ofEpochSecond(a.header().ctime()).atZone(ZoneId.systemDefault()));
-    for (DeviceImage img : a.images()) {
-      if (img.info().isVmstate()) {
+    for (ArchiveService.Image img : a.images()) {
+      if (img.device().isVmstate()) {
         continue;
       }
-      ExtractTarget.checkDeviceName(img.info());
-      if (!names.add(img.info().name())) {
-        throw new MalformedArchiveException("dev_info[" + img.info().id() + "].devname_ptr", 0,
-            "device name '" + img.info().name() + "' appears twice");
+      ExtractTarget.checkDeviceName(img.device());
+      if (!names.add(img.device().name())) {
+        throw new MalformedArchiveException("dev_info[" + img.device().id() + "].devname_ptr", 0,
+            "device name '" + img.device().name() + "' appears twice");
       }
-      String description = img.info().name() + " of " + a.path().getFileName() + " (backup of " + when
-          + ", " + Units.bytes(img.allocatedBytes()) + " of data)";
-      out.add(new Export(img.info().name(), description, new ImageFile(img, a)));
+      String description = img.device().name() + " of " + a.path().getFileName() + " (backup of " + when
+          + (a.status().state() == ArchiveService.PassState.INDEXING ? ")"
+              : ", " + Units.bytes(img.content().allocatedBytes()) + " of data)");
+      out.add(new Export(img.device().name(), description, img.content()));
     }
     if (out.isEmpty()) {
       throw new CliException(ExitCodes.USAGE, a.path() + " holds no drive to serve");
@@ -239,7 +244,7 @@ final class NbdCommand implements Callable<Integer> {
     return out;
   }
 
-  private static void printSummary(Archive a, List<ListenAddress> bound, NbdServer server, TlsMode mode,
+  private static void printSummary(ArchiveService a, List<ListenAddress> bound, NbdServer server, TlsMode mode,
       TlsCredentials credentials, PrintStream out) {
     long pid = ProcessHandle.current().pid();
     StringBuilder sb = new StringBuilder();
@@ -253,13 +258,16 @@ final class NbdCommand implements Callable<Integer> {
           .append(" (").append(credentials.subject()).append(')')
           .append(credentials.verifiesClients() ? "; client certificates required" : "").append('\n');
     }
-    for (DeviceImage img : a.images()) {
-      if (img.info().isVmstate()) {
+    if (a.status().state() == ArchiveService.PassState.INDEXING) {
+      sb.append("  indexing in the background: reads of what the pass has not reached wait for it\n");
+    }
+    for (ArchiveService.Image img : a.images()) {
+      if (img.device().isVmstate()) {
         continue;
       }
-      String name = img.info().name();
-      String head = String.format("  %-16s %10s  (%s data)  ", name, Units.bytes(img.size()),
-          Units.bytes(img.allocatedBytes()));
+      String name = img.device().name();
+      String head = String.format("  %-16s %10s  (%s data)  ", name, Units.bytes(img.content().size()),
+          Units.bytes(img.content().allocatedBytes()));
       for (int i = 0; i < bound.size(); i++) {
         sb.append(i == 0 ? head : " ".repeat(head.length()))
             .append(reachable(bound.get(i)).uri(name, mode == TlsMode.REQUIRE)).append('\n');

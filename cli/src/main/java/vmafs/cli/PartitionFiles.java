@@ -9,6 +9,9 @@ import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmafs.archive.Archive;
+import vmafs.service.ArchiveService;
+import vmafs.service.ImageFile;
+import vmafs.vma.DeviceInfo;
 import vmafs.fs.ReadOnlyFs;
 import vmafs.image.ImageContent;
 import vmafs.image.SliceContent;
@@ -30,26 +33,42 @@ final class PartitionFiles {
   private PartitionFiles() {}
 
   /** A disk's table, or why it could not be read. */
-  record Disk(DeviceImage image, PartitionTable table, String error) {
+  record Disk(DeviceInfo device, PartitionTable table, String error) {
     String file() {
-      return image.info().imageFileName();
+      return device.imageFileName();
     }
   }
 
   /** The table of every image, read through the archive (not for the vmstate stream: it is no disk). */
   static List<Disk> read(Archive a) {
-    List<Disk> out = new ArrayList<>();
+    if (!a.hasData()) {
+      List<Disk> out = new ArrayList<>();
+      for (DeviceImage img : a.images()) {
+        out.add(new Disk(img.info(), null, img.info().isVmstate()
+            ? "not read: the VM's saved RAM state is no disk"
+            : "not read: the compressed archive has no saved index yet"
+                + " (run 'vmafs index' or mount it once)"));
+      }
+      return out;
+    }
+    List<ArchiveService.Image> images = new ArrayList<>();
     for (DeviceImage img : a.images()) {
-      if (img.info().isVmstate()) {
-        out.add(new Disk(img, null, "not read: the VM's saved RAM state is no disk"));
-      } else if (!a.hasData()) {
-        out.add(new Disk(img, null, "not read: the compressed archive has no saved index yet"
-            + " (run 'vmafs index' or mount it once)"));
+      images.add(new ArchiveService.Image(img.info(), new ImageFile(img, a.source())));
+    }
+    return read(images);
+  }
+
+  /** The table of every image (not for the vmstate stream: it is no disk). */
+  static List<Disk> read(List<ArchiveService.Image> images) {
+    List<Disk> out = new ArrayList<>();
+    for (ArchiveService.Image img : images) {
+      if (img.device().isVmstate()) {
+        out.add(new Disk(img.device(), null, "not read: the VM's saved RAM state is no disk"));
       } else {
         try {
-          out.add(new Disk(img, PartitionTables.read(new ImageFile(img, a)), null));
+          out.add(new Disk(img.device(), PartitionTables.read(img.content()), null));
         } catch (IOException e) {
-          out.add(new Disk(img, null, "cannot be read: " + e.getMessage()));
+          out.add(new Disk(img.device(), null, "cannot be read: " + e.getMessage()));
         }
       }
     }
@@ -79,10 +98,13 @@ final class PartitionFiles {
    *
    * @param taken the names of the mount's other files; the new names are added
    */
-  static List<ReadOnlyFs.Entry> entries(Archive a, Set<String> taken) throws IOException {
+  static List<ReadOnlyFs.Entry> entries(List<ArchiveService.Image> images, Set<String> taken)
+      throws IOException {
     List<ReadOnlyFs.Entry> out = new ArrayList<>();
-    for (Disk d : read(a)) {
-      if (d.image().info().isVmstate()) {
+    Map<String, ImageContent> contents = new java.util.HashMap<>();
+    images.forEach(i -> contents.put(i.device().name(), i.content()));
+    for (Disk d : read(images)) {
+      if (d.device().isVmstate()) {
         continue;
       }
       if (d.table() == null) {
@@ -95,7 +117,7 @@ final class PartitionFiles {
       if (d.table().problemsOmitted() > 0) {
         log.warn("{}: partition table: {} more problems", d.file(), d.table().problemsOmitted());
       }
-      ImageContent disk = new ImageFile(d.image(), a);
+      ImageContent disk = contents.get(d.device().name());
       Map<Partition, String> names = names(d, taken);
       for (Partition p : d.table().dataPartitions()) {
         String name = names.get(p);
@@ -172,7 +194,7 @@ final class PartitionFiles {
 
   /** {@code info}: the table of one disk, indented under the device's line. */
   static void text(Disk d, Set<String> taken, StringBuilder sb) {
-    if (d.image().info().isVmstate()) {
+    if (d.device().isVmstate()) {
       return;
     }
     PartitionTable t = d.table();

@@ -83,6 +83,16 @@ public final class ReadOnlyFs {
   }
 
   public ReadOnlyFs(List<Entry> files, long mtimeSeconds, int fileMode, int dirMode) {
+    this(files, mtimeSeconds, fileMode, dirMode, Map.of());
+  }
+
+  /**
+   * @param rootAttributes read-only extended attributes of the root directory, by full name (e.g.
+   *     {@code user.vmafs.status}), each made when asked for
+   */
+  public ReadOnlyFs(List<Entry> files, long mtimeSeconds, int fileMode, int dirMode,
+      Map<String, java.util.function.Supplier<byte[]>> rootAttributes) {
+    this.rootAttributes = Map.copyOf(rootAttributes);
     this.files = List.copyOf(files);
     Map<String, Integer> m = new LinkedHashMap<>();
     for (int i = 0; i < this.files.size(); i++) {
@@ -94,6 +104,29 @@ public final class ReadOnlyFs {
     this.mtimeSeconds = mtimeSeconds;
     this.fileMode = fileMode & 07777;
     this.dirMode = dirMode & 07777;
+  }
+
+  private final Map<String, java.util.function.Supplier<byte[]>> rootAttributes;
+
+  /**
+   * {@code getxattr}: the value of a root attribute copied into {@code dst} (or only its length
+   * when {@code dst} has no room at all, as the call's size-0 probe asks), or a negative errno:
+   * {@code ENODATA} for anything else, {@code ERANGE} when the value does not fit.
+   */
+  public int getxattr(Node node, String name, java.nio.ByteBuffer dst) {
+    java.util.function.Supplier<byte[]> s = node.isRoot() ? rootAttributes.get(name) : null;
+    if (s == null) {
+      return -Errno.ENODATA;
+    }
+    byte[] v = s.get();
+    if (dst == null || dst.capacity() == 0) {
+      return v.length;
+    }
+    if (dst.remaining() < v.length) {
+      return -Errno.ERANGE;
+    }
+    dst.put(v);
+    return v.length;
   }
 
   public List<Entry> files() {

@@ -228,6 +228,25 @@ final class Fuse2Fs extends FuseStubFS {
   }
 
   @Override
+  public int getxattr(String path, String name, Pointer value, long size) {
+    try {
+      ReadOnlyFs.Node node = fs.lookup(path);
+      if (node == null) {
+        return -Errno.ENOENT;
+      }
+      int cap = (int) Math.min(size, 1 << 16);
+      java.nio.ByteBuffer dst = cap == 0 || value == null ? null : java.nio.ByteBuffer.allocate(cap);
+      int n = fs.getxattr(node, name, dst);
+      if (n > 0 && dst != null) {
+        value.put(0, dst.array(), 0, n);
+      }
+      return n;
+    } catch (Throwable t) {
+      return CallbackErrors.eio("getxattr", t);
+    }
+  }
+
+  @Override
   public int setxattr(String path, String name, Pointer value, long size, int flags) {
     return -Errno.EROFS;
   }

@@ -21,8 +21,9 @@ import vmafs.fuse.CallbackErrors;
 /**
  * The {@code struct fuse_operations} of one mount: {@link ReadOnlyFs} behind jnr-ffi closures.
  * Slots left NULL answer ENOSYS, which the kernel remembers, so an operation nobody implements
- * costs one round trip per mount: getxattr/listxattr (no xattrs; the kernel then says
- * EOPNOTSUPP), flush, fsync, release and opendir (nothing to do).
+ * costs one round trip per mount: listxattr, flush, fsync, release and opendir (nothing to do).
+ * getxattr is served (the root's {@code user.vmafs.status}; ENODATA for every other name), so each
+ * getxattr call, e.g. {@code ls -l}'s ACL probe, costs a round trip.
  *
  * <p>Callbacks take {@code const char *path} as a Pointer and decode it only where the file is
  * not known from its handle. They catch Throwable: see {@link CallbackErrors}.
@@ -68,6 +69,11 @@ final class Fuse3Operations {
   public interface Access {
     @Delegate
     int call(Pointer path, int mask);
+  }
+
+  public interface Getxattr {
+    @Delegate
+    int call(Pointer path, Pointer name, Pointer value, @size_t long size);
   }
 
   public interface Lseek {
@@ -126,6 +132,7 @@ final class Fuse3Operations {
     set(Layout.OP_INIT, Init.class, (Init) this::init);
     set(Layout.OP_ACCESS, Access.class, (Access) this::access);
     set(Layout.OP_LSEEK, Lseek.class, (Lseek) this::lseek);
+    set(Layout.OP_GETXATTR, Getxattr.class, (Getxattr) this::getxattr);
     ReadOnlyInt erofs = () -> -Errno.EROFS;
     for (int slot : WRITE_OPERATIONS) {
       set(slot, ReadOnlyInt.class, erofs);
@@ -285,6 +292,25 @@ final class Fuse3Operations {
       return node == null ? -Errno.ENOENT : fs.access(node, mask);
     } catch (Throwable t) {
       return CallbackErrors.eio("access", t);
+    }
+  }
+
+  private int getxattr(Pointer path, Pointer name, Pointer value, long size) {
+    try {
+      ReadOnlyFs.Node node = fs.lookup(decode(path));
+      if (node == null) {
+        return -Errno.ENOENT;
+      }
+      int cap = (int) Math.min(size, 1 << 16);
+      java.nio.ByteBuffer dst = cap == 0 || value == null ? null
+          : java.nio.ByteBuffer.allocate(cap);
+      int n = fs.getxattr(node, name.getString(0, 256, StandardCharsets.UTF_8), dst);
+      if (n > 0 && dst != null) {
+        value.put(0, dst.array(), 0, n);
+      }
+      return n;
+    } catch (Throwable t) {
+      return CallbackErrors.eio("getxattr", t);
     }
   }
 

@@ -35,6 +35,7 @@ final class Layout {
   static final int OP_WRITE = 14;
   static final int OP_STATFS = 15;
   static final int OP_SETXATTR = 19;
+  static final int OP_GETXATTR = 20;
   static final int OP_REMOVEXATTR = 22;
   static final int OP_READDIR = 24;
   static final int OP_INIT = 27;

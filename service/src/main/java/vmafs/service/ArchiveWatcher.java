@@ -1,4 +1,4 @@
-package vmafs.cli;
+package vmafs.service;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -8,7 +8,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import vmafs.archive.Archive;
+import java.util.function.Consumer;
 
 /**
  * Checks once a second that a mounted archive is still the file that was indexed (size and mtime).
@@ -28,8 +28,8 @@ final class ArchiveWatcher implements AutoCloseable {
    * @param onInvalid run once the archive was invalidated (e.g. to drop pages the kernel cached
    *     with {@code --page-cache}, which it would otherwise keep serving without asking)
    */
-  static ArchiveWatcher start(Archive a, Runnable onInvalid) throws IOException {
-    Path p = a.path();
+  static ArchiveWatcher start(Path p, Consumer<String> invalidate, Runnable onInvalid)
+      throws IOException {
     long size = Files.size(p);
     long mtime = Files.getLastModifiedTime(p).toMillis();
     Object key = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
@@ -54,7 +54,7 @@ final class ArchiveWatcher implements AutoCloseable {
       }
       if (why != null) {
         log.error("{}: {}; all reads now fail with EIO. Unmount and mount again.", p, why);
-        a.invalidate(why);
+        invalidate.accept(why);
         onInvalid.run();
         throw new IllegalStateException("stop watching"); // cancels the schedule
       }
