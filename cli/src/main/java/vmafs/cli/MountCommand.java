@@ -405,7 +405,9 @@ final class MountCommand implements Callable<Integer> {
     // Last, so that the disks and configs keep their inode numbers.
     Set<String> names = new HashSet<>();
     out.forEach(e -> names.add(e.name()));
-    out.addAll(PartitionFiles.entries(a.images(), names));
+    // While the pass runs, the backup GPT at each disk's end is not waited for (see PartitionTables).
+    out.addAll(PartitionFiles.entries(a.images(), names,
+        a.status().state() != ArchiveService.PassState.INDEXING));
     return out;
   }
 

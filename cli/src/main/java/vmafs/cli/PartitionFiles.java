@@ -60,13 +60,18 @@ final class PartitionFiles {
 
   /** The table of every image (not for the vmstate stream: it is no disk). */
   static List<Disk> read(List<ArchiveService.Image> images) {
+    return read(images, true);
+  }
+
+  /** @param checkBackup false while the index pass runs: see {@link PartitionTables#read(vmafs.image.ImageContent, boolean)} */
+  static List<Disk> read(List<ArchiveService.Image> images, boolean checkBackup) {
     List<Disk> out = new ArrayList<>();
     for (ArchiveService.Image img : images) {
       if (img.device().isVmstate()) {
         out.add(new Disk(img.device(), null, "not read: the VM's saved RAM state is no disk"));
       } else {
         try {
-          out.add(new Disk(img.device(), PartitionTables.read(img.content()), null));
+          out.add(new Disk(img.device(), PartitionTables.read(img.content(), checkBackup), null));
         } catch (IOException e) {
           out.add(new Disk(img.device(), null, "cannot be read: " + e.getMessage()));
         }
@@ -98,12 +103,12 @@ final class PartitionFiles {
    *
    * @param taken the names of the mount's other files; the new names are added
    */
-  static List<ReadOnlyFs.Entry> entries(List<ArchiveService.Image> images, Set<String> taken)
-      throws IOException {
+  static List<ReadOnlyFs.Entry> entries(List<ArchiveService.Image> images, Set<String> taken,
+      boolean checkBackup) throws IOException {
     List<ReadOnlyFs.Entry> out = new ArrayList<>();
     Map<String, ImageContent> contents = new java.util.HashMap<>();
     images.forEach(i -> contents.put(i.device().name(), i.content()));
-    for (Disk d : read(images)) {
+    for (Disk d : read(images, checkBackup)) {
       if (d.device().isVmstate()) {
         continue;
       }

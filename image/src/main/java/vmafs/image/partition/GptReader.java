@@ -41,7 +41,7 @@ final class GptReader {
    *
    * @return the disk GUID, or "" when no header was usable (no partitions then)
    */
-  static String read(SectorReader disk, Findings found) throws IOException {
+  static String read(SectorReader disk, Findings found, boolean checkBackup) throws IOException {
     long last = disk.sectors() - 1;
     Header primary = null;
     Header used = null;
@@ -54,7 +54,9 @@ final class GptReader {
       found.problem(e.problem());
     }
     if (used != null) {
-      checkBackup(disk, primary, found);
+      if (checkBackup) {
+        checkBackup(disk, primary, found);
+      }
     } else {
       // The primary's alternate LBA only when its header passed its CRC: else nothing in it is trusted.
       Set<Long> candidates = new LinkedHashSet<>();

@@ -26,6 +26,15 @@ public final class PartitionTables {
    * @throws IOException only if the image itself cannot be read
    */
   public static PartitionTable read(ImageContent image) throws IOException {
+    return read(image, true);
+  }
+
+  /**
+   * As {@link #read(ImageContent)}; with {@code checkBackup} false a good primary GPT is used
+   * without reading the backup at the disk's end (for an image still being indexed, whose end may
+   * come last: its reads wait for it). A damaged primary still falls back to the backup.
+   */
+  public static PartitionTable read(ImageContent image, boolean checkBackup) throws IOException {
     SectorReader disk = new SectorReader(image, SECTOR);
     if (disk.sectors() == 0) {
       return none();
@@ -43,7 +52,7 @@ public final class PartitionTables {
         found.problem("MBR", PartitionFormat.MBR_TABLE, "a hybrid MBR: its entries other than the protective"
             + " one are ignored, the GPT is used");
       }
-      return gpt(image, found);
+      return gpt(image, found, checkBackup);
     }
     if (mbr) {
       String id = MbrReader.read(disk, sector0, found);
@@ -56,12 +65,13 @@ public final class PartitionTables {
     }
     if (gptSector(image) != 0) {
       found.problem("MBR", 0, "no protective MBR in sector 0; the GPT is read anyway");
-      return gpt(image, found);
+      return gpt(image, found, checkBackup);
     }
     return none();
   }
 
-  private static PartitionTable gpt(ImageContent image, Findings found) throws IOException {
+  private static PartitionTable gpt(ImageContent image, Findings found, boolean checkBackup)
+      throws IOException {
     int ss = gptSector(image);
     if (ss == 0) {
       ss = backupSector(image);
@@ -69,7 +79,7 @@ public final class PartitionTables {
     if (ss == 0) {
       ss = SECTOR;
     }
-    String guid = GptReader.read(new SectorReader(image, ss), found);
+    String guid = GptReader.read(new SectorReader(image, ss), found, checkBackup);
     return found.finish(PartitionTable.Scheme.GPT, ss, guid);
   }
 
