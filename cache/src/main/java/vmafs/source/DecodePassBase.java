@@ -84,6 +84,53 @@ abstract class DecodePassBase implements DecodePass {
     live.publish(w.partialReader(), w::onDisk);
   }
 
+  /**
+   * A spill that starts after a stretch the format maps (gzip): the map of that stretch, then the
+   * spill as far as it is written.
+   */
+  private void publishHeadAndSpill(long from) throws IOException {
+    Prefix head = prefix(liveCache);
+    if (head == null || head.length() != from) {
+      return; // reads wait for the end of the pass
+    }
+    SpillWriter w = spill;
+    vmafs.vma.io.ArchiveSource tail = w.partialReader();
+    vmafs.vma.io.ArchiveSource both = new vmafs.vma.io.ArchiveSource() {
+      @Override
+      public void readFully(long position, java.nio.ByteBuffer dst) throws IOException {
+        if (position < from) {
+          int n = (int) Math.min(dst.remaining(), from - position);
+          head.source().readFully(position, dst.slice(dst.position(), n));
+          dst.position(dst.position() + n);
+        }
+        if (dst.hasRemaining()) {
+          tail.readFully(Math.max(position, from) - from, dst);
+        }
+      }
+
+      @Override
+      public long size() {
+        return from + w.onDisk();
+      }
+
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public void close() throws IOException {
+        try {
+          head.source().close();
+        } finally {
+          tail.close();
+        }
+      }
+    };
+    w.onWritten(live::signal);
+    live.publish(both, () -> from + w.onDisk());
+  }
+
   /** Publishes a longer prefix when a waiting read needs it and the last one is old enough. */
   private void maybePublishPrefix() throws IOException {
     long want = live.wanted();
@@ -101,6 +148,11 @@ abstract class DecodePassBase implements DecodePass {
     }
     lastSnapshot = System.nanoTime();
     snapshotCost = lastSnapshot - now;
+  }
+
+  /** Where the spill begins in the stream (meaningful once {@link #isSpilling()}). */
+  protected final long spillStart() {
+    return spillStart;
   }
 
   /** Uncompressed bytes produced so far. */
@@ -128,8 +180,12 @@ abstract class DecodePassBase implements DecodePass {
     if (expectedMax >= 0) {
       spill.checkRoom(expectedMax - from);
     }
-    if (live != null && from == 0) {
-      publishSpill();
+    if (live != null) {
+      if (from == 0) {
+        publishSpill();
+      } else {
+        publishHeadAndSpill(from);
+      }
     }
     return spill;
   }
@@ -176,7 +232,7 @@ abstract class DecodePassBase implements DecodePass {
         spill.write(b, off, n);
       }
       produced += n;
-      if (live != null && (spill == null || spillStart > 0)) {
+      if (live != null && spill == null) {
         maybePublishPrefix();
       }
       return n;

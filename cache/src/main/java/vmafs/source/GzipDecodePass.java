@@ -315,7 +315,7 @@ final class GzipDecodePass extends DecodePassBase {
 
   @Override
   protected Prefix prefix(vmafs.cache.BlockCache cache) throws IOException {
-    GzipMap m = checkpoints.prefix(in.fileSize());
+    GzipMap m = checkpoints.prefix(in.fileSize(), isSpilling() ? spillStart() : -1);
     return m == null ? null : new Prefix(m.openUnchecked(archive, cache), m.uncompressedSize());
   }
 

@@ -377,27 +377,32 @@ public final class GzipMap implements SourceMap {
     }
 
     /**
-     * A map of the closed spans before the last checkpoint, for reads while the pass goes on (null
-     * while there is none). The last checkpoint is left out because {@link #removeLast} may take it
-     * back and reuse its window bytes; the windows are shared, not copied: bytes before it never
-     * change.
+     * A map of the closed spans, for reads while the pass goes on (null while there is none).
+     * Before a spill the last checkpoint is left out: its span is still open, and {@link
+     * #removeLast} may take it back and reuse its window bytes. Once the pass spills from {@code
+     * spillStart} every span is closed and the last one ends there. The windows are shared, not
+     * copied: bytes before the last checkpoint's never change.
+     *
+     * @param spillStart where the spill begins, or -1 while nothing spills
      */
-    GzipMap prefix(long archiveSize) throws IOException {
-      int k = count - 1;
+    GzipMap prefix(long archiveSize, long spillStart) throws IOException {
+      int k = spillStart >= 0 ? count : count - 1;
       while (k > 0 && cEnd[k - 1] < 0) {
         k--;
       }
       if (k <= 0) {
         return null;
       }
+      long size = k < count ? uOff[k] : spillStart;
       int chunks = 0;
       for (int i = 0; i < k; i++) {
-        chunks += (int) ((uOff[i + 1] - uOff[i] + ChunkChecksums.DEFAULT_CHUNK - 1)
+        long end = i + 1 < k ? uOff[i + 1] : size;
+        chunks += (int) ((end - uOff[i] + ChunkChecksums.DEFAULT_CHUNK - 1)
             / ChunkChecksums.DEFAULT_CHUNK);
       }
       ByteBuffer crcs = ByteBuffer.allocate(4 * chunks);
       crcs.asIntBuffer().put(chunkCrcs, 0, chunks);
-      return new GzipMap(archiveSize, uOff[k], spacing, Arrays.copyOf(cOff, k),
+      return new GzipMap(archiveSize, size, spacing, Arrays.copyOf(cOff, k),
           Arrays.copyOf(cEnd, k), Arrays.copyOf(uOff, k), Arrays.copyOf(crc, k),
           Arrays.copyOf(winRaw, k), Arrays.copyOf(winLen, k),
           ByteBuffer.wrap(blob, 0, winOffEnd(k)).slice(), ChunkChecksums.DEFAULT_CHUNK, crcs, null);
