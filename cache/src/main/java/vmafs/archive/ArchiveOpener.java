@@ -127,6 +127,21 @@ public final class ArchiveOpener {
     ArchiveIdentity identity = ArchiveIdentity.of(path);
     BlockCache cache = new BlockCache(cacheBytes);
     Places places = places(path);
+    Archive saved = saved(path, format, identity, places, cache);
+    if (saved != null) {
+      return saved;
+    }
+    IndexLocation save = places.save();
+    boolean writes = save != null && (saveIndex || (format != ArchiveFormat.RAW_VMA && !indexOnly));
+    try (IndexLock lock = writes ? IndexLock.acquire(save.lock(), path.toString()) : IndexLock.NONE) {
+      Archive a = savedMeanwhileOrEmbedded(path, format, identity, save, cache, lock);
+      return a != null ? a : build(path, format, identity, save, cache);
+    }
+  }
+
+  /** The archive with the first usable saved index of {@code places}, or null. */
+  private Archive saved(Path path, ArchiveFormat format, ArchiveIdentity identity, Places places,
+      BlockCache cache) throws IOException {
     if (!reindex) {
       for (IndexLocation loc : places.read()) {
         Archive a = loadSaved(path, format, identity, loc, cache);
@@ -135,24 +150,26 @@ public final class ArchiveOpener {
         }
       }
     }
-    IndexLocation save = places.save();
-    boolean writes = save != null && (saveIndex || (format != ArchiveFormat.RAW_VMA && !indexOnly));
-    try (IndexLock lock = writes ? IndexLock.acquire(save.lock(), path.toString()) : IndexLock.NONE) {
-      if (lock.waited() && !reindex) {
-        // The pass we waited for has probably saved what we were about to build.
-        Archive a = loadSaved(path, format, identity, save, cache);
-        if (a != null) {
-          return a;
-        }
+    return null;
+  }
+
+  /**
+   * Under the pass lock: what the pass we waited for saved, or the index embedded in a seekable
+   * .vma.zst; null when the index has to be built.
+   */
+  private Archive savedMeanwhileOrEmbedded(Path path, ArchiveFormat format, ArchiveIdentity identity,
+      IndexLocation save, BlockCache cache, IndexLock lock) throws IOException {
+    if (lock.waited() && !reindex) {
+      // The pass we waited for has probably saved what we were about to build.
+      Archive a = loadSaved(path, format, identity, save, cache);
+      if (a != null) {
+        return a;
       }
-      if (format == ArchiveFormat.ZSTD && !reindex) {
-        Archive a = adoptEmbedded(path, identity, save, cache);
-        if (a != null) {
-          return a;
-        }
-      }
-      return build(path, format, identity, save, cache);
     }
+    if (format == ArchiveFormat.ZSTD && !reindex) {
+      return adoptEmbedded(path, identity, save, cache);
+    }
+    return null;
   }
 
   /**
@@ -175,31 +192,18 @@ public final class ArchiveOpener {
     ArchiveIdentity identity = ArchiveIdentity.of(path);
     BlockCache cache = new BlockCache(cacheBytes);
     Places places = places(path);
-    if (!reindex) {
-      for (IndexLocation loc : places.read()) {
-        Archive a = loadSaved(path, format, identity, loc, cache);
-        if (a != null) {
-          return new Started(a, null);
-        }
-      }
+    Archive saved = saved(path, format, identity, places, cache);
+    if (saved != null) {
+      return new Started(saved, null);
     }
     IndexLocation save = places.save();
     boolean writes = save != null && (saveIndex || format != ArchiveFormat.RAW_VMA);
     IndexLock lock = writes ? IndexLock.acquire(save.lock(), path.toString()) : IndexLock.NONE;
     try {
-      if (lock.waited() && !reindex) {
-        Archive a = loadSaved(path, format, identity, save, cache);
-        if (a != null) {
-          lock.close();
-          return new Started(a, null);
-        }
-      }
-      if (format == ArchiveFormat.ZSTD && !reindex) {
-        Archive a = adoptEmbedded(path, identity, save, cache);
-        if (a != null) {
-          lock.close();
-          return new Started(a, null);
-        }
+      Archive a = savedMeanwhileOrEmbedded(path, format, identity, save, cache, lock);
+      if (a != null) {
+        lock.close();
+        return new Started(a, null);
       }
       return new Started(null, startPass(path, format, identity, save, cache, lock, partial));
     } catch (IOException | RuntimeException e) {

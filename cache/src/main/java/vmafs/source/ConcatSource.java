@@ -11,18 +11,29 @@ final class ConcatSource implements ArchiveSource {
   private final ArchiveSource head;
   private final ArchiveSource tail;
   private final long headSize;
-  private final long size;
+  private final java.util.function.LongSupplier tailSize;
 
   ConcatSource(String name, ArchiveSource head, ArchiveSource tail) throws IOException {
+    this(name, head, head.size(), tail, constant(tail.size()));
+  }
+
+  /** @param tailSize how long the tail is now (a spill still being written grows) */
+  ConcatSource(String name, ArchiveSource head, long headSize, ArchiveSource tail,
+      java.util.function.LongSupplier tailSize) {
     this.name = name;
     this.head = head;
     this.tail = tail;
-    this.headSize = head.size();
-    this.size = headSize + tail.size();
+    this.headSize = headSize;
+    this.tailSize = tailSize;
+  }
+
+  private static java.util.function.LongSupplier constant(long n) {
+    return () -> n;
   }
 
   @Override
   public void readFully(long position, ByteBuffer dst) throws IOException {
+    long size = size();
     if (position < 0 || position > size - dst.remaining()) {
       throw new EOFException(name + ": read of " + dst.remaining() + " bytes at offset " + position
           + " is outside the " + size + "-byte uncompressed stream");
@@ -40,7 +51,7 @@ final class ConcatSource implements ArchiveSource {
 
   @Override
   public long size() {
-    return size;
+    return headSize + tailSize.getAsLong();
   }
 
   @Override

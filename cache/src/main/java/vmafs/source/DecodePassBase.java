@@ -95,38 +95,7 @@ abstract class DecodePassBase implements DecodePass {
     }
     SpillWriter w = spill;
     vmafs.vma.io.ArchiveSource tail = w.partialReader();
-    vmafs.vma.io.ArchiveSource both = new vmafs.vma.io.ArchiveSource() {
-      @Override
-      public void readFully(long position, java.nio.ByteBuffer dst) throws IOException {
-        if (position < from) {
-          int n = (int) Math.min(dst.remaining(), from - position);
-          head.source().readFully(position, dst.slice(dst.position(), n));
-          dst.position(dst.position() + n);
-        }
-        if (dst.hasRemaining()) {
-          tail.readFully(Math.max(position, from) - from, dst);
-        }
-      }
-
-      @Override
-      public long size() {
-        return from + w.onDisk();
-      }
-
-      @Override
-      public String name() {
-        return name;
-      }
-
-      @Override
-      public void close() throws IOException {
-        try {
-          head.source().close();
-        } finally {
-          tail.close();
-        }
-      }
-    };
+    vmafs.vma.io.ArchiveSource both = new ConcatSource(name, head.source(), from, tail, w::onDisk);
     w.onWritten(live::signal);
     live.publish(both, () -> from + w.onDisk());
   }
