@@ -276,6 +276,9 @@ public final class ArchiveOpener {
             a = new Archive(path, built, opened.source(), name(format), target,
                 IndexOrigin.BUILT_AND_SAVED);
           } catch (IOException ex) {
+            if (live.closing()) {
+              throw ex; // stopped while saving: nothing to say, nothing saved
+            }
             log.warn("could not save the index to {} ({}); it is kept in memory only", target,
                 ex.getMessage());
           }
@@ -288,10 +291,14 @@ public final class ArchiveOpener {
         index.complete(built);
         live.future().complete(a);
       } catch (Throwable e) {
-        IOException why = e instanceof IOException io ? io
+        IOException why = e instanceof IOException io && io.getMessage() != null ? io
             : new IOException(path + ": the index pass failed: " + e, e);
         passProgress.end();
-        log.error("{}: index pass failed: {}", path, why.getMessage());
+        if (live.closing()) {
+          log.debug("{}: index pass stopped: {}", path, why.getMessage());
+        } else {
+          log.error("{}: index pass failed: {}", path, why.getMessage());
+        }
         index.fail(why);
         if (liveSource instanceof vmafs.source.LiveSource ls) {
           ls.fail(why);

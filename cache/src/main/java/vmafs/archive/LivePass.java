@@ -23,6 +23,7 @@ public final class LivePass implements Closeable {
   private final PassProgress progress;
   private final CompletableFuture<Archive> done = new CompletableFuture<>();
   private volatile Thread thread;
+  private volatile boolean closing;
 
   LivePass(Path path, VmaHeader header, String compression, LiveIndex index,
       vmafs.vma.io.ArchiveSource source, PassProgress progress) {
@@ -40,6 +41,11 @@ public final class LivePass implements Closeable {
     t.setDaemon(true);
     thread = t;
     t.start();
+  }
+
+  /** Whether {@link #close} stopped the pass (its failure then is no news). */
+  boolean closing() {
+    return closing;
   }
 
   CompletableFuture<Archive> future() {
@@ -88,6 +94,7 @@ public final class LivePass implements Closeable {
    */
   @Override
   public void close() throws IOException {
+    closing = true;
     Thread t = thread;
     if (t != null && t.isAlive()) {
       t.interrupt();
