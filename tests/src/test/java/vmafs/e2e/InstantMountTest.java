@@ -211,7 +211,7 @@ class InstantMountTest {
   /** While 8 reads wait for the pass, stat and indexed reads from another process still answer. */
   @Test
   void waitingReadsDoNotStarveOthers(@TempDir Path tmp) throws Exception {
-    Path archive = compressed("zst");
+    Path archive = compressed("gz"); // the slowest pass here: time for the checks below
     Isolated v = new Isolated(tmp);
     Path mnt = tmp.resolve("mnt");
     Files.createDirectories(mnt);
@@ -225,17 +225,29 @@ class InstantMountTest {
         long off = SIZE - ((i + 1L) << 20);
         waiting.add(pool.submit(() -> read(img, off, 4096)));
       }
-      Thread.sleep(500);
       String s = status(v, mnt);
-      assertTrue(s.contains("\"state\": \"indexing\""), s);
-      // Another process: stat and a read of the first (indexed) megabyte, each within 100 ms.
-      Run.Result r = Run.sh("set -e; s=$(date +%s%N); stat -c %s '" + img + "' >/dev/null;"
-          + " m=$(date +%s%N); dd if='" + img + "' bs=64k count=16 status=none | cmp - <(head -c 1M '"
-          + disk + "'); e=$(date +%s%N); echo $(( (m - s) / 1000000 )) $(( (e - m) / 1000000 ))");
-      r.ok();
-      String[] ms = r.out().trim().split(" ");
-      assertTrue(Long.parseLong(ms[0]) < 100 && Long.parseLong(ms[1]) < 100,
-          "stat took " + ms[0] + " ms, the indexed read " + ms[1] + " ms");
+      for (int i = 0; i < 100 && !s.contains("\"waiting_reads\": 8,"); i++) {
+        Thread.sleep(20);
+        s = status(v, mnt);
+      }
+      assertTrue(s.contains("\"waiting_reads\": 8,"), "8 reads waiting for the pass: " + s);
+      // Another process: stat, and a 4 KiB read of a range the pass has indexed but nobody read yet
+      // (so it is decoded now), each within 100 ms. A hang fails every try; the best of three
+      // absorbs what other work on this shared machine costs one of them.
+      long best = Long.MAX_VALUE;
+      String times = "";
+      for (int t = 0; t < 3 && best >= 100; t++) {
+        Run.Result r = Run.sh("set -e; s=$(date +%s%N); stat -c %s '" + img + "' >/dev/null;"
+            + " m=$(date +%s%N); dd if='" + img + "' of=/dev/null bs=4k count=1 skip=" + (2048 + t * 256)
+            + " status=none; e=$(date +%s%N); echo $(( (m - s) / 1000000 )) $(( (e - m) / 1000000 ))");
+        r.ok();
+        String[] ms = r.out().trim().split(" ");
+        best = Math.min(best, Math.max(Long.parseLong(ms[0]), Long.parseLong(ms[1])));
+        times += " stat " + ms[0] + " ms, read " + ms[1] + " ms;";
+      }
+      assertTrue(best < 100, "while 8 reads waited:" + times);
+      assertArrayEquals(read(disk, 8L << 20, 4096), read(img, 8L << 20, 4096));
+      assertTrue(indexing(v, mnt), "the pass ended before the checks did: " + status(v, mnt));
       for (int i = 0; i < 8; i++) {
         assertFalse(waiting.get(i).isDone(), "reader " + i + " did not wait");
       }

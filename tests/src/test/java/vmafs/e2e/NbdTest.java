@@ -257,7 +257,7 @@ class NbdTest {
         new Case(2, "--tls takes require, on or off", new String[] {"--tls", "maybe", raw.toString()}),
         new Case(5, "no-such-cert.pem", new String[] {"-f", "--tls-cert", certs.toString(), "--tls-key", certs.toString(), raw.toString()}),
         new Case(5, "no such file", new String[] {dir.resolve("absent.vma").toString()}),
-        new Case(4, "refusing to serve an incomplete archive", new String[] {"--no-save-index", truncated.toString()}))) {
+        new Case(4, "refusing to serve an incomplete archive", new String[] {"--wait", "--no-save-index", truncated.toString()}))) {
       List<String> args = new ArrayList<>(List.of("nbd"));
       args.addAll(List.of(c.args()));
       Run.Result r = Run.exec(Run.vmafsCommand(args.toArray(String[]::new)), null, env);
