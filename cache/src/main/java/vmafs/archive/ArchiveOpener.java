@@ -137,6 +137,11 @@ public final class ArchiveOpener {
     IndexLocation save = places.save();
     boolean writes = save != null && (saveIndex || (format != ArchiveFormat.RAW_VMA && !indexOnly));
     try (IndexLock lock = writes ? IndexLock.acquire(save.lock(), path.toString()) : IndexLock.NONE) {
+      if (lock.held()) {
+        // Under the lock no other pass writes them: what is there was left by a killed pass.
+        AtomicFile.removeAbandoned(save.index());
+        AtomicFile.removeAbandoned(save.spill());
+      }
       if (lock.waited() && !reindex) {
         // The pass we waited for has probably saved what we were about to build.
         Archive a = loadSaved(path, format, identity, save, cache);

@@ -101,6 +101,25 @@ class ServerSafetyTest {
     assertEquals("precious", Files.readString(victim));
   }
 
+  /**
+   * Reproduction: the default log (in the cache directory) was opened without O_NOFOLLOW, so a
+   * link planted there made the server append its output to the link's target.
+   */
+  @Test
+  void theDefaultLogFileIsNeverALinkEither() throws IOException {
+    Path mnt = mountpoint("defaultlog");
+    Path victim = Files.writeString(work.resolve("victim"), "precious");
+    Path logDir = Files.createDirectories(work.resolve("xdg/vmafs/log"));
+    Files.setPosixFilePermissions(logDir.getParent(), java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    String name = mnt.toAbsolutePath().normalize().toString().replaceAll("[^A-Za-z0-9._-]", "_");
+    Files.createSymbolicLink(logDir.resolve("mount" + name + ".log"), victim);
+    Run.Result r = vmafs("mount", raw.toString(), mnt.toString());
+    assertEquals(5, r.code(), "stdout: " + r.out() + "\nstderr: " + r.err());
+    assertTrue(r.err().contains("cannot open the log file " + logDir.resolve("mount" + name + ".log")), r.err());
+    assertFalse(Mounted.isMounted(mnt), "nothing is mounted");
+    assertEquals("precious", Files.readString(victim));
+  }
+
   /** The server process of a mount (found by its unique mount point), if running. */
   private static Optional<ProcessHandle> server(Path mnt) {
     String m = mnt.toString();
