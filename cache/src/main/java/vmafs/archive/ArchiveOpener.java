@@ -15,6 +15,7 @@ import vmafs.cache.BlockCache;
 import vmafs.source.ArchiveFormat;
 import vmafs.source.DecodeOptions;
 import vmafs.source.DecodePass;
+import vmafs.source.RandomAccess;
 import vmafs.source.SourceMap;
 import vmafs.source.ZstdFrameMap;
 import vmafs.vma.DeviceInfo;
@@ -24,6 +25,7 @@ import vmafs.vma.index.ArchiveIdentity;
 import vmafs.vma.index.ExtentIndex;
 import vmafs.vma.index.ExtentIndexBuilder;
 import vmafs.vma.index.IndexFile;
+import vmafs.vma.index.IndexSection;
 import vmafs.vma.index.StaleIndexException;
 import vmafs.vma.io.ArchiveSource;
 import vmafs.vma.io.ChannelInputStream;
@@ -37,8 +39,6 @@ import vmafs.vma.io.FileArchiveSource;
 public final class ArchiveOpener {
   private static final Logger log = LoggerFactory.getLogger(ArchiveOpener.class);
   private static final int SCAN_BUFFER = 1 << 20;
-  /** The index section holding a compressed archive's {@link SourceMap}. */
-  static final String SOURCE_MAP_SECTION = "source-map";
 
   private Progress progress = Progress.NONE;
   private Path indexFile;
@@ -47,6 +47,7 @@ public final class ArchiveOpener {
   private boolean saveIndex = true;
   private long cacheBytes = BlockCache.DEFAULT_MAX_BYTES;
   private long spillMax = Long.MAX_VALUE;
+  private boolean forceSpill;
   private boolean indexOnly;
 
   /** How the index was obtained, for messages and {@code info}. */
@@ -95,6 +96,16 @@ public final class ArchiveOpener {
   }
 
   /**
+   * Decode a compressed archive into a spill file even where it could be read at random ({@code
+   * --spill}: the fastest random reads, for disk space the size of the data). A saved index that
+   * reads the archive otherwise is rebuilt.
+   */
+  public ArchiveOpener forceSpill(boolean forceSpill) {
+    this.forceSpill = forceSpill;
+    return this;
+  }
+
+  /**
    * The caller needs the index but no reads of the data ({@code info}): a compressed archive
    * without a saved index is decoded as a plain stream, with no spill file and no block map.
    */
@@ -111,9 +122,10 @@ public final class ArchiveOpener {
     if (!reindex && Files.exists(target)) {
       try {
         IndexFile.Loaded loaded = IndexFile.load(target, identity, ignoreMtime);
-        ArchiveSource source = openSource(format, path, loaded.sections().get(SOURCE_MAP_SECTION), cache);
+        Reads reads = openSource(format, path, loaded.sections(), cache);
         log.info("using saved index {}", target);
-        return new Archive(path, loaded.index(), source, name(format), target, IndexOrigin.LOADED);
+        return new Archive(path, loaded.index(), reads.source(), name(format), target,
+            IndexOrigin.LOADED, reads.access());
       } catch (StaleIndexException e) {
         log.warn("saved index {} is not usable ({}); {}", target, e.getMessage(),
             saveIndex ? "rebuilding it" : "indexing the archive again (run 'vmafs index' to refresh the saved one)");
@@ -155,7 +167,7 @@ public final class ArchiveOpener {
           java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       log.info("using the index embedded in {}", path);
       return new Archive(path, loaded.index(), frames.get().open(path, cache), name(ArchiveFormat.ZSTD),
-          saveIndex ? file : null, IndexOrigin.EMBEDDED);
+          saveIndex ? file : null, IndexOrigin.EMBEDDED, frames.get().randomAccess());
     } catch (StaleIndexException e) {
       log.warn("the index embedded in {} is not usable ({}); decoding the archive instead", path,
           e.getMessage());
@@ -168,23 +180,32 @@ public final class ArchiveOpener {
     }
   }
 
-  private static ArchiveSource openSource(ArchiveFormat format, Path path, ByteBuffer map,
+  /** How an opened archive's stream is read. */
+  private record Reads(ArchiveSource source, RandomAccess access) {}
+
+  private Reads openSource(ArchiveFormat format, Path path, Map<String, IndexSection> sections,
       BlockCache cache) throws IOException {
     if (format == ArchiveFormat.RAW_VMA) {
-      return FileArchiveSource.open(path);
+      return new Reads(FileArchiveSource.open(path), RAW_ACCESS);
     }
-    if (map == null && format == ArchiveFormat.ZSTD) {
+    if (!sections.containsKey(SourceMap.SECTION) && format == ArchiveFormat.ZSTD && !forceSpill) {
       // An index adopted from a seekable archive: its seek table is the map.
       Optional<ZstdFrameMap> frames = ZstdFrameMap.fromSeekTable(path, DecodeOptions.DEFAULT_ZSTD_MAX_FRAME);
       if (frames.isPresent()) {
-        return frames.get().open(path, cache);
+        return new Reads(frames.get().open(path, cache), frames.get().randomAccess());
       }
     }
-    if (map == null) {
+    if (!sections.containsKey(SourceMap.SECTION)) {
       throw new StaleIndexException("it has no map of the compressed archive");
     }
     try {
-      return SourceMap.fromBytes(map).open(path, cache);
+      SourceMap map = SourceMap.fromSections(sections);
+      if (forceSpill && map.isRandomAccessible()) {
+        throw new StaleIndexException("it reads the archive in place and --spill asks for a spill file");
+      }
+      return new Reads(map.open(path, cache), map.randomAccess());
+    } catch (StaleIndexException e) {
+      throw e;
     } catch (IOException e) {
       // e.g. the spill file was deleted: the index alone is not enough, so rebuild both
       throw new StaleIndexException(e.getMessage());
@@ -199,8 +220,8 @@ public final class ArchiveOpener {
       try {
         VmaStreamReader reader =
             VmaStreamReader.open(new ChannelInputStream(source.channel(), 0, SCAN_BUFFER));
-        return indexAndSave(path, format, identity, target, reader, progress,
-            () -> new Opened(source, Map.of()));
+        return indexAndSave(path, identity, target, reader, progress, () -> null, source, cache,
+            name(format));
       } catch (IOException | RuntimeException e) {
         source.close();
         throw e;
@@ -209,6 +230,7 @@ public final class ArchiveOpener {
     // Compressed: one decode pass yields both the VMA index and the map for random access.
     DecodeOptions options = DecodeOptions.defaults()
         .withSpillDir(target.toAbsolutePath().getParent()).withSpillMax(spillMax)
+        .withForceSpill(forceSpill)
         .withProgress((done, total) -> progress.update(done));
     if (indexOnly) {
       try (DecodePass pass = DecodePass.open(path, options.withStreamOnly())) {
@@ -216,16 +238,14 @@ public final class ArchiveOpener {
         ExtentIndex index = ExtentIndexBuilder.build(VmaStreamReader.open(pass.stream()), Progress.NONE);
         pass.stream().transferTo(java.io.OutputStream.nullOutputStream()); // verifies the end
         return new Archive(path, index, new NoReads(path), name(format), null,
-            IndexOrigin.BUILT_IN_MEMORY);
+            IndexOrigin.BUILT_IN_MEMORY, null);
       }
     }
     try (DecodePass pass = DecodePass.open(path, options)) {
       VmaStreamReader reader = VmaStreamReader.open(pass.stream());
       pass.expectUncompressedAtMost(streamBound(reader));
-      return indexAndSave(path, format, identity, target, reader, Progress.NONE, () -> {
-        SourceMap map = pass.finish();
-        return new Opened(map.open(path, cache), Map.of(SOURCE_MAP_SECTION, map.toBytes()));
-      });
+      return indexAndSave(path, identity, target, reader, Progress.NONE, pass::finish, null, cache,
+          name(format));
     }
   }
 
@@ -250,38 +270,84 @@ public final class ArchiveOpener {
     public void close() {}
   }
 
-  /** A random-access source and the index sections that let a later run reopen it. */
-  private record Opened(ArchiveSource source, Map<String, byte[]> sections) {}
-
-  private interface OpenSource {
-    Opened get() throws IOException;
+  /** Ends the pass; the map of a compressed archive, or null for an uncompressed one. */
+  private interface AfterPass {
+    SourceMap finish() throws IOException;
   }
 
-  private Archive indexAndSave(Path path, ArchiveFormat format, ArchiveIdentity identity,
-      Path target, VmaStreamReader reader, Progress passProgress, OpenSource afterPass)
-      throws IOException {
+  /**
+   * Builds the index from {@code reader}, finishes the pass and saves both; reads then go
+   * through the map as saved (so a first mount reads what a remount will), or through the map in
+   * memory if the index could not be saved.
+   *
+   * @param rawSource the source of an uncompressed archive (its map is null)
+   */
+  private Archive indexAndSave(Path path, ArchiveIdentity identity, Path target,
+      VmaStreamReader reader, Progress passProgress, AfterPass afterPass, ArchiveSource rawSource,
+      BlockCache cache, String compression) throws IOException {
     IndexFile.Writer writer = saveIndex ? openWriter(target, reader) : null;
     try {
       ExtentIndex index = writer != null
           ? ExtentIndexBuilder.build(reader, writer.tables(), passProgress)
           : ExtentIndexBuilder.build(reader, passProgress);
-      Opened opened = afterPass.get();
+      SourceMap map = afterPass.finish();
+      RandomAccess access = map == null ? RAW_ACCESS : map.randomAccess();
       if (writer != null) {
         try {
-          writer.commit(index, identity, opened.sections());
+          Map<String, IndexSection> saved =
+              writer.commit(index, identity, map == null ? Map.of() : map.sections());
           log.info("saved index {}", target);
-          return new Archive(path, index, opened.source(), name(format), target,
-              IndexOrigin.BUILT_AND_SAVED);
+          ArchiveSource source = map == null ? rawSource : openSaved(map, saved, path, cache);
+          return new Archive(path, index, source, compression, target, IndexOrigin.BUILT_AND_SAVED,
+              access);
         } catch (IOException ex) {
           log.warn("could not save the index to {} ({}); it is kept in memory only", target,
               ex.getMessage());
         }
       }
-      return new Archive(path, index, opened.source(), name(format), null,
-          IndexOrigin.BUILT_IN_MEMORY);
+      ArchiveSource source = map == null ? rawSource : new ScratchOwner(map.open(path, cache), map);
+      return new Archive(path, index, source, compression, null, IndexOrigin.BUILT_IN_MEMORY,
+          access);
     } finally {
       if (writer != null) {
         writer.close();
+      }
+    }
+  }
+
+  private static final RandomAccess RAW_ACCESS = new RandomAccess(RandomAccess.DIRECT, 0, 0, 0);
+
+  /** The source over the map as saved; the pass's scratch copy of large sections is freed. */
+  private static ArchiveSource openSaved(SourceMap map, Map<String, IndexSection> saved, Path path,
+      BlockCache cache) throws IOException {
+    ArchiveSource source = SourceMap.fromSections(saved).open(path, cache);
+    map.releaseScratch();
+    return source;
+  }
+
+  /** A source over a map that was not saved: closing it frees the map's scratch data too. */
+  private record ScratchOwner(ArchiveSource delegate, SourceMap map) implements ArchiveSource {
+    @Override
+    public void readFully(long position, ByteBuffer dst) throws IOException {
+      delegate.readFully(position, dst);
+    }
+
+    @Override
+    public long size() throws IOException {
+      return delegate.size();
+    }
+
+    @Override
+    public String name() {
+      return delegate.name();
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        delegate.close();
+      } finally {
+        map.releaseScratch();
       }
     }
   }
