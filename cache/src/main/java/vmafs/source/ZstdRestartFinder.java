@@ -48,6 +48,21 @@ final class ZstdRestartFinder implements Runnable {
   private static final int LADDER_START = 16 << 10;
   private static final int DESPERATE_AFTER = 32 << 20;
   private static final int DESPERATE_STEP = 512 << 10;
+  /** Blocks of one size in a row before a shorter one counts as the end of a job. */
+  private static final int SIGNAL_RUN = 4;
+  /**
+   * Failed trials may decode at most this fraction of the stream (plus {@link #WASTE_FLOOR}):
+   * whatever the archive, looking for restart points never makes the pass much slower.
+   */
+  private static final double WASTE_FRACTION = 0.1;
+  private static final long WASTE_FLOOR = 32 << 20;
+  /** How far into a frame restarts are tried for what they teach, whatever the budget. */
+  private static final long LEARN_WITHIN = 64 << 20;
+  /**
+   * Trials go ahead while the estimated stored prefix is up to this much over the allowance
+   * (the estimate is the last measured ratio; what decides is the real one).
+   */
+  private static final double BUDGET_SLACK = 1.25;
   private static final int INPUT_BUFFER = 1 << 20;
   /** VMA data sits at 512-byte steps of the stream, so regions of this size fall inside blocks. */
   private static final int SPARSE_REGION = 512;
@@ -220,9 +235,10 @@ final class ZstdRestartFinder implements Runnable {
     /** Current span: its point's output offset, decoder, and chunk checksums so far. */
     private Span cur;
     private boolean pointAdded;
-    /** Output sizes of the last two blocks D decoded. */
+    /** Output size of the last block D decoded, of the one before, and how many in a row had it. */
     private int last1 = -1;
-    private int last2 = -1;
+    private int runSize = -1;
+    private int run;
     /** The span length restarts verified at (zstd's job size), or -1 until one is known. */
     private long period = -1;
     /** Whether the last two spans had that length (a fixed job size, not --rsyncable). */
@@ -232,6 +248,8 @@ final class ZstdRestartFinder implements Runnable {
     private long lastDesperate;
     /** The longest prefix a point of this frame needed. */
     private int learnedPrefix;
+    /** Stored (compressed) bytes per prefix byte, as last measured; -1 until then. */
+    private double storedPerRaw = -1;
 
     Frame(long offset, ZstdFormat.FrameHeader header) {
       this.offset = offset;
@@ -246,7 +264,7 @@ final class ZstdRestartFinder implements Runnable {
     long run() throws IOException, GiveUpException {
       long first = offset + header.headerSize();
       cur = new Span(first, startU, new ZstdBlockDecoder(ch, name, contexts, first, -1,
-          header.windowDescriptor(), null, in[0]), 0);
+          header.windowDescriptor(), null, in[0]), 0, 0);
       try {
         while (!stopped) {
           if (cur.decoder.finished()) {
@@ -302,7 +320,12 @@ final class ZstdRestartFinder implements Runnable {
         used += ZstdRestartMap.RECORD_BYTES;
         pointAdded = true;
       }
-      last2 = last1;
+      if (last1 == runSize) {
+        run++;
+      } else {
+        runSize = last1;
+        run = 1;
+      }
       last1 = n;
       ring.release(cur.u - window);
     }
@@ -340,8 +363,10 @@ final class ZstdRestartFinder implements Runnable {
       }
       long sinceRestart = u - lastRestartU;
       boolean predicted = period > 0 && sinceRestart % period == 0;
-      boolean shortBlock = last1 >= 0 && last2 >= 0 && last1 < ZstdFormat.BLOCK_MAX_DECOMPRESSED
-          && last1 != last2;
+      // A job's blocks have one size (the block size, or a fixed split of it) except its last:
+      // a shorter block after a run of equal ones probably ended a job. Levels that split
+      // blocks by content have no runs, and no such signal.
+      boolean shortBlock = run >= SIGNAL_RUN && last1 < runSize;
       // While no span length is known, job starts are looked for at whole MiB that are powers
       // of two from the frame start (zstd's job sizes are); afterwards at every MiB, but only
       // once the learned length has failed twice over.
@@ -349,32 +374,52 @@ final class ZstdRestartFinder implements Runnable {
       boolean aligned = fromStart % ALIGN == 0 && (period < 0
           ? Long.bitCount(fromStart / ALIGN) == 1 : sinceRestart > 2 * period);
       boolean desperate = d >= DESPERATE_AFTER && u - lastDesperate >= DESPERATE_STEP;
-      if (!(predicted || shortBlock || aligned || desperate)) {
+      if (!(predicted || shortBlock || aligned || desperate)
+          || wastedBytes > WASTE_FRACTION * u + WASTE_FLOOR) {
         return false;
       }
       if (desperate) {
         lastDesperate = u;
       }
-      // Prefixes from the longest that worked in this frame up to the window: a job start needs
-      // the compressor's overlap, and a shorter one fails at once with an offset out of range.
-      // Weak candidates get only the one that worked. Until a point is found, ordinary
-      // candidates stop at half the window: many blocks inside a job restart with the whole
-      // window (by luck, their first sequences use no earlier state), and a first point found
-      // that way would make every later trial use the whole window.
-      boolean strong = (predicted && periodConfirmed) || desperate || learnedPrefix == 0;
-      long top = learnedPrefix == 0 && !desperate ? Math.max(LADDER_START, window / 2) : window;
-      // Until the span length is known, a restart that verifies is worth learning from even
-      // when the budget cannot keep it: it tells where the next ones will be.
-      boolean learning = period < 0;
+      // Prefixes, short to long: a job start needs the compressor's overlap, and a shorter one
+      // fails at once with an offset out of range. Until a point is found, ordinary candidates
+      // try up to half the window: many blocks inside a job restart with the whole window (by
+      // luck, their first sequences use no earlier state), and a first point found that way
+      // would make every later trial use the whole window. Then strong candidates go from the
+      // longest prefix that worked up to the window, weak ones try only that one, and a long
+      // span tries the whole window.
+      long first;
+      long top;
+      if (desperate) {
+        first = learnedPrefix > 0 ? learnedPrefix : window;
+        top = window;
+      } else if (learnedPrefix == 0) {
+        first = LADDER_START;
+        top = Math.max(LADDER_START, window / 2);
+      } else {
+        first = learnedPrefix;
+        top = predicted && periodConfirmed ? window : learnedPrefix;
+      }
+      // Until the span length is known (in the frame's first MiB), a restart that verifies is
+      // worth learning from even when the budget cannot keep it: it tells where the next are.
+      boolean learning = period < 0 && fromStart <= LEARN_WITHIN && (aligned || desperate);
       double allowance = budget * b - used
           - CHUNK_CRC_BYTES * (double) (cur.u - cur.startU) / ChunkChecksums.DEFAULT_CHUNK;
-      long ratio = Math.max(1, u / Math.max(1, b)); // the stream's compression ratio so far
-      for (long p = learnedPrefix > 0 ? learnedPrefix : LADDER_START; ; p = Math.min(2 * p, top)) {
-        if (p > fromStart || (!learning && ZstdRestartMap.RECORD_BYTES > allowance)) {
+      double perRaw = storedPerRaw > 0 ? storedPerRaw : (double) b / Math.max(1, u);
+      for (long p = first; ; p = Math.min(2 * p, top)) {
+        if (p > fromStart) {
           return false;
         }
-        boolean cheap = p / ratio + ZstdRestartMap.RECORD_BYTES <= allowance;
-        switch (trial(b, u, (int) p, allowance, cheap || learning)) {
+        if (!learning && p * perRaw + ZstdRestartMap.RECORD_BYTES > allowance * BUDGET_SLACK) {
+          return false; // longer prefixes cost more still
+        }
+        Outcome o = trial(b, u, (int) p, allowance);
+        if (log.isTraceEnabled()) {
+          log.trace("{}: trial at uncompressed {} ({}{}{}{}), prefix {}: {}", name, u,
+              predicted ? "predicted " : "", shortBlock ? "short-block " : "",
+              aligned ? "aligned " : "", desperate ? "long-span" : "", p, o);
+        }
+        switch (o) {
           case ACCEPTED:
             return true;
           case TOO_EXPENSIVE:
@@ -382,7 +427,7 @@ final class ZstdRestartFinder implements Runnable {
           case FAILED:
             break;
         }
-        if (!strong || p >= top) {
+        if (p >= top) {
           return false;
         }
       }
@@ -393,48 +438,47 @@ final class ZstdRestartFinder implements Runnable {
 
     /**
      * Tries a restart at block {@code b} (output offset {@code u}) with a {@code p}-byte prefix:
-     * first with its incompressible-looking regions zeroed, then whole. Unless {@code
-     * tryFirst}, each prefix is compressed first to see whether it fits the budget. A restart
-     * that verifies but does not fit is learned from (its span length and prefix) and dropped.
+     * first with its incompressible-looking regions zeroed, then whole. A restart that verifies
+     * but whose prefix does not fit the budget once compressed is learned from (its span length
+     * and prefix) and dropped.
      */
-    private Outcome trial(long b, long u, int p, double allowance, boolean tryFirst)
-        throws IOException {
+    private Outcome trial(long b, long u, int p, double allowance) throws IOException {
       byte[] whole = new byte[p];
       ring.copy(u - p, whole, 0, p);
-      byte[] sparse = sparse(whole);
-      boolean anyAffordable = false;
+      byte[] sparse = sparse(whole, u - p);
       for (byte[] prefix : sparse == null ? List.of(whole) : List.of(sparse, whole)) {
-        byte[] stored = tryFirst ? null : compressor.compress(prefix);
-        if (stored != null && stored.length + ZstdRestartMap.RECORD_BYTES > allowance) {
-          continue;
-        }
-        anyAffordable = true;
         trials++;
         int slot = 1 - cur.slot;
         Span t = verifyTrial(new Span(b, u, new ZstdBlockDecoder(ch, name, contexts, b, -1,
-            header.windowDescriptor(), prefix, in[slot]), slot));
+            header.windowDescriptor(), prefix, in[slot]), slot, prefix.length));
         if (t == null) {
           continue;
         }
-        if (stored == null) {
-          stored = compressor.compress(prefix);
-        }
+        byte[] stored = compressor.compress(prefix);
+        storedPerRaw = (double) stored.length / prefix.length;
         if (stored.length + ZstdRestartMap.RECORD_BYTES > allowance) {
           t.decoder.close();
+          wastedBytes += t.u - t.startU;
           learn(u, p);
           return Outcome.TOO_EXPENSIVE;
         }
         accept(t, prefix.length, stored);
         return Outcome.ACCEPTED;
       }
-      return anyAffordable ? Outcome.FAILED : Outcome.TOO_EXPENSIVE;
+      return Outcome.FAILED;
     }
 
-    /** A restart verified at {@code u} with a {@code p}-byte prefix. */
+    /**
+     * A restart verified at {@code u} with a {@code p}-byte prefix. The span length is the last
+     * gap until two gaps in a row agree; then it is zstd's job size and stays (under --rsyncable
+     * jobs also end early, at content-defined points, which the short-block signal finds).
+     */
     private void learn(long u, int p) {
       long gap = u - lastRestartU;
-      periodConfirmed = gap == period;
-      period = period < 0 ? gap : Math.min(period, gap);
+      if (!periodConfirmed) {
+        periodConfirmed = gap == period;
+        period = gap;
+      }
       lastRestartU = u;
       learnedPrefix = Math.max(learnedPrefix, p);
     }
@@ -453,7 +497,7 @@ final class ZstdRestartFinder implements Runnable {
           }
           o.flip();
           if (!matches(t.u, o)) {
-            wastedBytes += t.u - t.startU + n;
+            wastedBytes += t.u - t.startU + n + t.prefixLength;
             t.decoder.close();
             return null;
           }
@@ -471,7 +515,7 @@ final class ZstdRestartFinder implements Runnable {
       } catch (IOException | RuntimeException e) {
         // libzstd rejects most failed restarts outright: an offset beyond the prefix, a table
         // that does not exist yet. That is an answer, not an error.
-        wastedBytes += t.u - t.startU + ZstdFormat.BLOCK_MAX_DECOMPRESSED;
+        wastedBytes += t.u - t.startU + ZstdFormat.BLOCK_MAX_DECOMPRESSED + t.prefixLength;
         t.decoder.close();
         return null;
       }
@@ -490,25 +534,33 @@ final class ZstdRestartFinder implements Runnable {
           prefixLength, stored.length);
       learn(t.startU, prefixLength);
       cur = t;
+      // The trial's blocks were not watched for the short-block signal: start it afresh.
+      last1 = -1;
+      run = 0;
       ring.release(cur.u - window);
     }
 
     /**
-     * The prefix with its incompressible-looking 4 KiB regions (counted back from its end)
-     * zeroed, or null if it has none. Such regions are rarely referenced by later data and make
-     * up most of a compressed prefix; the trial decides whether leaving them out is right.
+     * The prefix (which starts at uncompressed offset {@code startU}) with its
+     * incompressible-looking regions zeroed, or null if it has none. Such regions are rarely
+     * referenced by later data and make up most of a compressed prefix; the trial decides
+     * whether leaving them out is right. Regions lie on the stream's 512-byte grid, where a VMA
+     * stream's data blocks start, so that a region never mixes a random block with its neighbour.
      */
-    private byte[] sparse(byte[] prefix) {
+    private byte[] sparse(byte[] prefix, long startU) {
       byte[] s = null;
       int[] counts = new int[256];
-      for (int end = prefix.length; end > 0; end -= SPARSE_REGION) {
-        int from = Math.max(0, end - SPARSE_REGION);
-        if (entropy(prefix, from, end, counts) > SPARSE_ENTROPY) {
+      int from = 0;
+      int to = (int) Math.min(prefix.length, SPARSE_REGION - Math.floorMod(startU, SPARSE_REGION));
+      while (from < prefix.length) {
+        if (to - from == SPARSE_REGION && entropy(prefix, from, to, counts) > SPARSE_ENTROPY) {
           if (s == null) {
             s = prefix.clone();
           }
-          java.util.Arrays.fill(s, from, end, (byte) 0);
+          java.util.Arrays.fill(s, from, to, (byte) 0);
         }
+        from = to;
+        to = Math.min(prefix.length, to + SPARSE_REGION);
       }
       return s;
     }
@@ -543,14 +595,16 @@ final class ZstdRestartFinder implements Runnable {
     final long startU;
     final ZstdBlockDecoder decoder;
     final int slot;
+    final int prefixLength;
     final ChunkChecksums.Recorder chunks = new ChunkChecksums.Recorder(ChunkChecksums.DEFAULT_CHUNK);
     long u;
 
-    Span(long cOff, long startU, ZstdBlockDecoder decoder, int slot) {
+    Span(long cOff, long startU, ZstdBlockDecoder decoder, int slot, int prefixLength) {
       this.cOff = cOff;
       this.startU = startU;
       this.decoder = decoder;
       this.slot = slot;
+      this.prefixLength = prefixLength;
       this.u = startU;
     }
   }
