@@ -367,12 +367,13 @@ final class ZstdRestartFinder implements Runnable {
       // a shorter block after a run of equal ones probably ended a job. Levels that split
       // blocks by content have no runs, and no such signal.
       boolean shortBlock = run >= SIGNAL_RUN && last1 < runSize;
-      // While no span length is known, job starts are looked for at whole MiB that are powers
-      // of two from the frame start (zstd's job sizes are); afterwards at every MiB, but only
-      // once the learned length has failed twice over.
+      // Until the job size is known, job starts are looked for at whole MiB that are powers of
+      // two from the last verified restart (zstd's job sizes are; under --rsyncable a job that
+      // found no sync point is that long); once it is, at every MiB, but only after the
+      // predicted places have failed twice over.
       long fromStart = u - startU;
-      boolean aligned = fromStart % ALIGN == 0 && (period < 0
-          ? Long.bitCount(fromStart / ALIGN) == 1 : sinceRestart > 2 * period);
+      boolean aligned = sinceRestart % ALIGN == 0 && (!periodConfirmed
+          ? Long.bitCount(sinceRestart / ALIGN) == 1 : sinceRestart > 2 * period);
       boolean desperate = d >= DESPERATE_AFTER && u - lastDesperate >= DESPERATE_STEP;
       if (!(predicted || shortBlock || aligned || desperate)
           || wastedBytes > WASTE_FRACTION * u + WASTE_FLOOR) {
@@ -402,7 +403,7 @@ final class ZstdRestartFinder implements Runnable {
       }
       // Until the span length is known (in the frame's first MiB), a restart that verifies is
       // worth learning from even when the budget cannot keep it: it tells where the next are.
-      boolean learning = period < 0 && fromStart <= LEARN_WITHIN && (aligned || desperate);
+      boolean learning = period < 0 && fromStart <= LEARN_WITHIN;
       double allowance = budget * b - used
           - CHUNK_CRC_BYTES * (double) (cur.u - cur.startU) / ChunkChecksums.DEFAULT_CHUNK;
       double perRaw = storedPerRaw > 0 ? storedPerRaw : (double) b / Math.max(1, u);
