@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every benchmark (opt-in; not part of mvn verify / CI). Needs root, fio, zstd, lzop, pigz,
-# fuse3, about 8 GiB free under $BENCH_DIR (default /var/tmp/vmafs-bench) and 4 GiB in /dev/shm.
+# fuse3, libnbd-bin and nbdkit (nbd.sh), about 8 GiB free under $BENCH_DIR (default /var/tmp/vmafs-bench) and 4 GiB in /dev/shm.
 # Environment: RUNS (default 3), BENCH_DIR, KEEP=1 (keep generated archives).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -8,7 +8,7 @@ export BENCH_DIR=${BENCH_DIR:-/var/tmp/vmafs-bench}
 export RESULTS=${RESULTS:-$BENCH_DIR/results-$(date +%Y%m%d-%H%M%S).tsv}
 mkdir -p "$BENCH_DIR"
 echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-for s in core mount scale compressed; do
+for s in core mount scale compressed nbd; do
   echo "## $s"
   "$here/$s.sh"
 done

@@ -67,6 +67,14 @@ public final class Archive implements Closeable {
     source.invalidate(reason);
   }
 
+  /**
+   * Throws the reason once {@link #invalidate} was called. For reads that never reach the source:
+   * the zeros of holes and zero blocks come from the index, which no longer describes the file.
+   */
+  public void checkValid() throws IOException {
+    source.check();
+  }
+
   /** "none", "zstd", "lzop", "gzip". */
   public String compression() {
     return compression;

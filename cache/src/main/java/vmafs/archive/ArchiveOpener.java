@@ -4,8 +4,14 @@ import static vmafs.vma.VmaFormat.*;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -20,14 +26,18 @@ import vmafs.source.SourceMap;
 import vmafs.source.ZstdFrameMap;
 import vmafs.vma.DeviceInfo;
 import vmafs.vma.Progress;
+import vmafs.vma.VmaHeader;
 import vmafs.vma.VmaStreamReader;
 import vmafs.vma.index.ArchiveIdentity;
 import vmafs.vma.index.ExtentIndex;
 import vmafs.vma.index.ExtentIndexBuilder;
+import vmafs.vma.index.IndexCheck;
 import vmafs.vma.index.IndexFile;
 import vmafs.vma.index.IndexSection;
 import vmafs.vma.index.StaleIndexException;
 import vmafs.vma.io.ArchiveSource;
+import vmafs.vma.io.AtomicFile;
+import vmafs.vma.io.FileTrust;
 import vmafs.vma.io.ChannelInputStream;
 import vmafs.vma.io.FileArchiveSource;
 
@@ -39,6 +49,14 @@ import vmafs.vma.io.FileArchiveSource;
 public final class ArchiveOpener {
   private static final Logger log = LoggerFactory.getLogger(ArchiveOpener.class);
   private static final int SCAN_BUFFER = 1 << 20;
+  /**
+   * Extents read in order, and stored clusters at random, before an embedded index is believed.
+   * Each costs decoding the frames it reads (a sample reads back to its extent header, ~2 MiB on
+   * average): 8 and 12 keep the check to a few tenths of a second of CPU (docs/benchmarks.md) while
+   * looking at the start of the archive and at random places all over it.
+   */
+  private static final int EMBEDDED_CHECK_EXTENTS = 8;
+  private static final int EMBEDDED_CHECK_SAMPLES = 12;
 
   private Progress progress = Progress.NONE;
   private Path indexFile;
@@ -116,67 +134,176 @@ public final class ArchiveOpener {
 
   public Archive open(Path path) throws IOException {
     ArchiveFormat format = ArchiveFormat.detect(path);
-    Path target = indexFile != null ? indexFile : IndexLocation.forArchive(path);
     ArchiveIdentity identity = ArchiveIdentity.of(path);
     BlockCache cache = new BlockCache(cacheBytes);
-    if (!reindex && Files.exists(target)) {
-      try {
-        IndexFile.Loaded loaded = IndexFile.load(target, identity, ignoreMtime);
-        Reads reads = openSource(format, path, loaded.sections(), cache);
-        log.info("using saved index {}", target);
-        return new Archive(path, loaded.index(), reads.source(), name(format), target,
-            IndexOrigin.LOADED, reads.access());
-      } catch (StaleIndexException e) {
-        log.warn("saved index {} is not usable ({}); {}", target, e.getMessage(),
-            saveIndex ? "rebuilding it" : "indexing the archive again (run 'vmafs index' to refresh the saved one)");
+    Places places = places(path);
+    if (!reindex) {
+      for (IndexLocation loc : places.read()) {
+        Archive a = loadSaved(path, format, identity, loc, cache);
+        if (a != null) {
+          return a;
+        }
       }
     }
-    if (format == ArchiveFormat.ZSTD && !reindex) {
-      Archive a = adoptEmbedded(path, identity, target, cache);
-      if (a != null) {
-        return a;
+    IndexLocation save = places.save();
+    boolean writes = save != null && (saveIndex || (format != ArchiveFormat.RAW_VMA && !indexOnly));
+    try (IndexLock lock = writes ? IndexLock.acquire(save.lock(), path.toString()) : IndexLock.NONE) {
+      if (lock.waited() && !reindex) {
+        // The pass we waited for has probably saved what we were about to build.
+        Archive a = loadSaved(path, format, identity, save, cache);
+        if (a != null) {
+          return a;
+        }
+      }
+      if (format == ArchiveFormat.ZSTD && !reindex) {
+        Archive a = adoptEmbedded(path, identity, save, cache);
+        if (a != null) {
+          return a;
+        }
+      }
+      return build(path, format, identity, save, cache);
+    }
+  }
+
+  /**
+   * Where a saved index may be read from, in order, and where a new one (and a spill) goes (null:
+   * nowhere trusted, so in memory only).
+   */
+  private record Places(List<IndexLocation> read, IndexLocation save) {}
+
+  private Places places(Path archive) throws IOException {
+    if (indexFile != null) {
+      IndexLocation loc = IndexLocation.at(indexFile);
+      Path dir = loc.directory();
+      if (!Files.isDirectory(dir)) {
+        throw new NoSuchFileException(dir.toString(), null,
+            "the directory of --index-file does not exist");
+      }
+      String why = FileTrust.untrustedDirectory(dir);
+      if (why != null) {
+        throw new IOException(indexFile + ": refusing this index file: " + why
+            + " (another user could forge or replace it)");
+      }
+      return new Places(List.of(loc), loc);
+    }
+    IndexLocation beside = IndexLocation.beside(archive);
+    String notBeside = IndexLocation.whyNotBeside(archive);
+    if (notBeside == null) {
+      return new Places(List.of(beside), beside);
+    }
+    List<IndexLocation> read = new ArrayList<>();
+    if (Files.exists(beside.index(), LinkOption.NOFOLLOW_LINKS)) {
+      String untrusted = FileTrust.untrustedDirectory(beside.directory());
+      if (untrusted == null) {
+        read.add(beside); // e.g. made by root in a directory this user cannot write
+      } else {
+        log.warn("ignoring the saved index {}: {}; another user could have forged it",
+            beside.index(), untrusted);
       }
     }
-    return build(path, format, identity, target, cache);
+    Path cacheDir = IndexLocation.cacheDir();
+    IndexLocation cached = cacheDir == null ? null : IndexLocation.inCache(cacheDir, archive);
+    if (cached != null) {
+      read.add(cached);
+    } else if (saveIndex) {
+      log.warn("no trusted directory for the index of {} (set XDG_CACHE_HOME to a directory only"
+          + " you can write to); it is kept in memory only", archive);
+    }
+    return new Places(read, cached);
+  }
+
+  /**
+   * The archive with its saved index at {@code loc}, or null (with a warning where one exists but
+   * may not be used): the index and its spill must pass {@link FileTrust}, describe this very file
+   * (identity and CRCs) and carry the archive's own header.
+   */
+  private Archive loadSaved(Path path, ArchiveFormat format, ArchiveIdentity identity,
+      IndexLocation loc, BlockCache cache) throws IOException {
+    if (!Files.exists(loc.index(), LinkOption.NOFOLLOW_LINKS)) {
+      return null;
+    }
+    String untrusted = FileTrust.untrusted(loc.index());
+    if (untrusted != null) {
+      log.warn("ignoring the saved index {}: {}; {}", loc.index(), untrusted,
+          saveIndex ? "rebuilding it" : "indexing the archive again");
+      return null;
+    }
+    try {
+      IndexFile.Loaded loaded = IndexFile.load(loc.index(), identity, ignoreMtime);
+      String header = IndexCheck.headerMismatch(loaded.index().header(), archiveHeader(path, format));
+      if (header != null) {
+        throw new StaleIndexException(header);
+      }
+      Reads reads = openSource(format, path, loaded.sections(), loc, cache);
+      log.info("using saved index {}", loc.index());
+      return new Archive(path, loaded.index(), reads.source(), name(format), loc.index(),
+          IndexOrigin.LOADED, reads.access());
+    } catch (StaleIndexException e) {
+      log.warn("saved index {} is not usable ({}); {}", loc.index(), e.getMessage(),
+          saveIndex ? "rebuilding it" : "indexing the archive again (run 'vmafs index' to refresh the saved one)");
+      return null;
+    }
+  }
+
+  /** The VMA header at the start of the archive's stream: a few KiB, decoded if need be. */
+  private static VmaHeader archiveHeader(Path path, ArchiveFormat format)
+      throws IOException {
+    if (format == ArchiveFormat.RAW_VMA) {
+      try (FileChannel ch = FileChannel.open(path)) {
+        return VmaStreamReader.open(new ChannelInputStream(ch, 0, 64 << 10)).header();
+      }
+    }
+    try (DecodePass pass = DecodePass.open(path, DecodeOptions.defaults().withStreamOnly())) {
+      return VmaStreamReader.open(pass.stream()).header();
+    }
   }
 
   /**
    * A seekable .vma.zst made by {@code vmafs convert} carries its own index: unpack it beside the
-   * archive, give it this file's identity, and serve reads through the seek table. No decode pass.
+   * archive (or into a private temporary file), give it this file's identity, check it against the
+   * archive ({@link IndexCheck#sample}: the archive's author wrote it), and serve reads through the
+   * seek table. No decode pass.
    *
    * @return null when the archive has no (usable) embedded index
    */
-  private Archive adoptEmbedded(Path path, ArchiveIdentity identity, Path target, BlockCache cache)
-      throws IOException {
+  private Archive adoptEmbedded(Path path, ArchiveIdentity identity, IndexLocation save,
+      BlockCache cache) throws IOException {
     Optional<ZstdFrameMap> frames = ZstdFrameMap.fromSeekTable(path, DecodeOptions.DEFAULT_ZSTD_MAX_FRAME);
     if (frames.isEmpty()) {
       return null;
     }
-    Optional<byte[]> payload = frames.get().skippablePayload(path, EmbeddedIndex.NIBBLE);
+    Optional<ZstdFrameMap.Payload> payload = frames.get().skippablePayload(path, EmbeddedIndex.NIBBLE);
     if (payload.isEmpty()) {
       return null;
     }
-    Path file = saveIndex ? target : Files.createTempFile("vmafs-embedded-", ".vmafs-index");
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp-" + ProcessHandle.current().pid());
-    try {
-      Files.createDirectories(file.toAbsolutePath().getParent());
-      Files.write(tmp, EmbeddedIndex.unpack(payload.get()));
-      IndexFile.adopt(tmp, identity);
-      IndexFile.Loaded loaded = IndexFile.load(tmp, identity, false);
-      Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    boolean keep = saveIndex && save != null;
+    Path file = keep ? save.index()
+        : Path.of(System.getProperty("java.io.tmpdir"), "vmafs-embedded" + IndexLocation.SUFFIX);
+    ArchiveSource source = null;
+    try (AtomicFile f = AtomicFile.create(file, FileTrust.derivedPermissions(path));
+        FileChannel archive = FileChannel.open(path)) {
+      EmbeddedIndex.unpack(archive, payload.get().offset(), payload.get().length(), f.channel());
+      IndexFile.adopt(f.channel(), identity);
+      IndexFile.Loaded loaded = IndexFile.load(f.channel(), identity, false);
+      source = frames.get().open(path, cache);
+      String why = IndexCheck.sample(loaded.index(), source, EMBEDDED_CHECK_EXTENTS,
+          EMBEDDED_CHECK_SAMPLES, new SecureRandom());
+      if (why != null) {
+        throw new StaleIndexException("it does not match the archive: " + why);
+      }
+      if (keep) {
+        f.commit(); // else removed on close: the mappings stay valid after the unlink
+      }
       log.info("using the index embedded in {}", path);
-      return new Archive(path, loaded.index(), frames.get().open(path, cache), name(ArchiveFormat.ZSTD),
-          saveIndex ? file : null, IndexOrigin.EMBEDDED, frames.get().randomAccess());
-    } catch (StaleIndexException e) {
+      return new Archive(path, loaded.index(), source, name(ArchiveFormat.ZSTD),
+          keep ? file : null, IndexOrigin.EMBEDDED, frames.get().randomAccess());
+    } catch (IOException e) {
+      if (source != null) {
+        source.close();
+      }
       log.warn("the index embedded in {} is not usable ({}); decoding the archive instead", path,
           e.getMessage());
       return null;
-    } finally {
-      Files.deleteIfExists(tmp);
-      if (!saveIndex) {
-        Files.deleteIfExists(file); // the mapping stays valid after the unlink
-      }
     }
   }
 
@@ -184,26 +311,33 @@ public final class ArchiveOpener {
   private record Reads(ArchiveSource source, RandomAccess access) {}
 
   private Reads openSource(ArchiveFormat format, Path path, Map<String, IndexSection> sections,
-      BlockCache cache) throws IOException {
+      IndexLocation loc, BlockCache cache) throws IOException {
     if (format == ArchiveFormat.RAW_VMA) {
       return new Reads(FileArchiveSource.open(path), RAW_ACCESS);
     }
-    if (!sections.containsKey(SourceMap.SECTION) && format == ArchiveFormat.ZSTD && !forceSpill) {
+    boolean hasMap = sections.containsKey(SourceMap.SECTION);
+    if (!hasMap && format == ArchiveFormat.ZSTD && !forceSpill) {
       // An index adopted from a seekable archive: its seek table is the map.
       Optional<ZstdFrameMap> frames = ZstdFrameMap.fromSeekTable(path, DecodeOptions.DEFAULT_ZSTD_MAX_FRAME);
       if (frames.isPresent()) {
         return new Reads(frames.get().open(path, cache), frames.get().randomAccess());
       }
     }
-    if (!sections.containsKey(SourceMap.SECTION)) {
+    if (!hasMap) {
       throw new StaleIndexException("it has no map of the compressed archive");
     }
     try {
-      SourceMap map = SourceMap.fromSections(sections);
-      if (forceSpill && map.isRandomAccessible()) {
+      SourceMap m = SourceMap.fromSections(sections, loc.spill());
+      if (forceSpill && m.isRandomAccessible()) {
         throw new StaleIndexException("it reads the archive in place and --spill asks for a spill file");
       }
-      return new Reads(map.open(path, cache), map.randomAccess());
+      if (!m.isRandomAccessible()) {
+        String why = FileTrust.untrusted(loc.spill());
+        if (why != null) {
+          throw new StaleIndexException("its spill file may not be used: " + why);
+        }
+      }
+      return new Reads(m.open(path, cache), m.randomAccess());
     } catch (StaleIndexException e) {
       throw e;
     } catch (IOException e) {
@@ -212,16 +346,16 @@ public final class ArchiveOpener {
     }
   }
 
-  private Archive build(Path path, ArchiveFormat format, ArchiveIdentity identity, Path target,
-      BlockCache cache) throws IOException {
+  private Archive build(Path path, ArchiveFormat format, ArchiveIdentity identity,
+      IndexLocation save, BlockCache cache) throws IOException {
     if (format == ArchiveFormat.RAW_VMA) {
       // Uncompressed: read the extent headers, skip the data.
       FileArchiveSource source = FileArchiveSource.open(path);
       try {
         VmaStreamReader reader =
             VmaStreamReader.open(new ChannelInputStream(source.channel(), 0, SCAN_BUFFER));
-        return indexAndSave(path, identity, target, reader, progress, () -> null, source, cache,
-            name(format));
+        return indexAndSave(path, format, identity, save, reader, progress, () -> null, source,
+            cache);
       } catch (IOException | RuntimeException e) {
         source.close();
         throw e;
@@ -229,7 +363,7 @@ public final class ArchiveOpener {
     }
     // Compressed: one decode pass yields both the VMA index and the map for random access.
     DecodeOptions options = DecodeOptions.defaults()
-        .withSpillDir(target.toAbsolutePath().getParent()).withSpillMax(spillMax)
+        .withSpillFile(save == null ? null : save.spill()).withSpillMax(spillMax)
         .withForceSpill(forceSpill)
         .withProgress((done, total) -> progress.update(done));
     if (indexOnly) {
@@ -244,13 +378,13 @@ public final class ArchiveOpener {
     try (DecodePass pass = DecodePass.open(path, options)) {
       VmaStreamReader reader = VmaStreamReader.open(pass.stream());
       pass.expectUncompressedAtMost(streamBound(reader));
-      return indexAndSave(path, identity, target, reader, Progress.NONE, pass::finish, null, cache,
-          name(format));
+      return indexAndSave(path, format, identity, save, reader, Progress.NONE, pass::finish, null,
+          cache);
     }
   }
 
   /** The source of an archive opened for its index only. */
-  private record NoReads(Path path) implements ArchiveSource {
+  record NoReads(Path path) implements ArchiveSource {
     @Override
     public void readFully(long position, ByteBuffer dst) throws IOException {
       throw new IllegalStateException(path + " was opened for its index only");
@@ -282,10 +416,11 @@ public final class ArchiveOpener {
    *
    * @param rawSource the source of an uncompressed archive (its map is null)
    */
-  private Archive indexAndSave(Path path, ArchiveIdentity identity, Path target,
-      VmaStreamReader reader, Progress passProgress, AfterPass afterPass, ArchiveSource rawSource,
-      BlockCache cache, String compression) throws IOException {
-    IndexFile.Writer writer = saveIndex ? openWriter(target, reader) : null;
+  private Archive indexAndSave(Path path, ArchiveFormat format, ArchiveIdentity identity,
+      IndexLocation save, VmaStreamReader reader, Progress passProgress, AfterPass afterPass,
+      ArchiveSource rawSource, BlockCache cache) throws IOException {
+    Path target = save == null ? null : save.index();
+    IndexFile.Writer writer = saveIndex && target != null ? openWriter(target, reader, path) : null;
     try {
       ExtentIndex index = writer != null
           ? ExtentIndexBuilder.build(reader, writer.tables(), passProgress)
@@ -297,16 +432,16 @@ public final class ArchiveOpener {
           Map<String, IndexSection> saved =
               writer.commit(index, identity, map == null ? Map.of() : map.sections());
           log.info("saved index {}", target);
-          ArchiveSource source = map == null ? rawSource : openSaved(map, saved, path, cache);
-          return new Archive(path, index, source, compression, target, IndexOrigin.BUILT_AND_SAVED,
-              access);
+          ArchiveSource source = map == null ? rawSource : openSaved(map, saved, save, path, cache);
+          return new Archive(path, index, source, name(format), target,
+              IndexOrigin.BUILT_AND_SAVED, access);
         } catch (IOException ex) {
           log.warn("could not save the index to {} ({}); it is kept in memory only", target,
               ex.getMessage());
         }
       }
       ArchiveSource source = map == null ? rawSource : new ScratchOwner(map.open(path, cache), map);
-      return new Archive(path, index, source, compression, null, IndexOrigin.BUILT_IN_MEMORY,
+      return new Archive(path, index, source, name(format), null, IndexOrigin.BUILT_IN_MEMORY,
           access);
     } finally {
       if (writer != null) {
@@ -318,9 +453,9 @@ public final class ArchiveOpener {
   private static final RandomAccess RAW_ACCESS = new RandomAccess(RandomAccess.DIRECT, 0, 0, 0);
 
   /** The source over the map as saved; the pass's scratch copy of large sections is freed. */
-  private static ArchiveSource openSaved(SourceMap map, Map<String, IndexSection> saved, Path path,
-      BlockCache cache) throws IOException {
-    ArchiveSource source = SourceMap.fromSections(saved).open(path, cache);
+  private static ArchiveSource openSaved(SourceMap map, Map<String, IndexSection> saved,
+      IndexLocation save, Path path, BlockCache cache) throws IOException {
+    ArchiveSource source = SourceMap.fromSections(saved, save.spill()).open(path, cache);
     map.releaseScratch();
     return source;
   }
@@ -365,10 +500,10 @@ public final class ArchiveOpener {
     };
   }
 
-  private static IndexFile.Writer openWriter(Path target, VmaStreamReader reader) {
+  private static IndexFile.Writer openWriter(Path target, VmaStreamReader reader, Path archive) {
     try {
       Files.createDirectories(target.toAbsolutePath().getParent());
-      return new IndexFile.Writer(target, reader.header());
+      return new IndexFile.Writer(target, reader.header(), FileTrust.derivedPermissions(archive));
     } catch (IOException e) {
       log.warn("cannot write the index to {} ({}); building it in memory", target, e.getMessage());
       return null;

@@ -34,7 +34,8 @@ public final class GuardedSource implements ArchiveSource {
     check();
   }
 
-  private void check() throws IOException {
+  /** Throws once invalidated. */
+  void check() throws IOException {
     String why = invalidReason;
     if (why != null) {
       throw new IOException(delegate.name() + ": " + why);

@@ -193,27 +193,15 @@ final class ChunkChecksums {
     }
 
     void update(byte[] b, int off, int n) {
-      while (n > 0) {
-        int k = Math.min(n, chunk - inChunk);
-        crc.update(b, off, k);
-        off += k;
-        n -= k;
-        inChunk += k;
-        if (inChunk == chunk) {
-          add((int) crc.getValue());
-          crc.reset();
-          inChunk = 0;
-        }
-      }
+      update(ByteBuffer.wrap(b, off, n));
     }
 
-    /** As {@link #update(byte[], int, int)}, for the bytes from the buffer's position to its limit. */
+    /** Consumes {@code b}'s remaining bytes. */
     void update(ByteBuffer b) {
-      ByteBuffer d = b.duplicate();
-      while (d.hasRemaining()) {
-        int k = Math.min(d.remaining(), chunk - inChunk);
-        crc.update(d.slice(d.position(), k));
-        d.position(d.position() + k);
+      while (b.hasRemaining()) {
+        int k = Math.min(b.remaining(), chunk - inChunk);
+        crc.update(b.slice(b.position(), k));
+        b.position(b.position() + k);
         inChunk += k;
         if (inChunk == chunk) {
           add((int) crc.getValue());

@@ -7,10 +7,11 @@ import java.util.Objects;
  * Knobs of a decode pass. Immutable; start from {@link #defaults()} and use the {@code with…}
  * methods.
  *
- * @param spillDir where a spill file goes when the archive cannot be read at random (a zstd frame
- *     without restart points, gzip without restart points), and where a zstd pass keeps its
- *     restart prefixes until the index is saved; {@code null} makes a needed spill an error (and
- *     keeps prefixes in memory)
+ * @param spillFile the spill file to write when the archive cannot be read at random (a zstd
+ *     frame without restart points, gzip without restart points); {@code null} makes a needed
+ *     spill an error. Its directory must be one nobody else can write to (the saved index's); a
+ *     zstd pass also keeps its restart prefixes there, in an unlinked scratch file, until the
+ *     index is saved (without a spill file, in memory)
  * @param spillMax the most bytes a spill file may hold before the pass fails
  * @param gzipCheckpointSpacing uncompressed bytes between gzip checkpoints (each costs a 32 KiB
  *     window in the map, and a random read inflates up to this much)
@@ -29,7 +30,7 @@ import java.util.Objects;
  * @param zstdMaxSpan the longest stretch of uncompressed stream one zstd restart point may serve;
  *     where no further point verifies within it, the rest of the stream is spilled
  */
-public record DecodeOptions(Path spillDir, long spillMax, int gzipCheckpointSpacing,
+public record DecodeOptions(Path spillFile, long spillMax, int gzipCheckpointSpacing,
     int gzipMaxGap, int zstdMaxFrameSize, ProgressListener progress, boolean streamOnly,
     boolean forceSpill, double zstdRestartBudget, int zstdMaxSpan) {
 
@@ -73,45 +74,45 @@ public record DecodeOptions(Path spillDir, long spillMax, int gzipCheckpointSpac
         DEFAULT_ZSTD_MAX_SPAN);
   }
 
-  public DecodeOptions withSpillDir(Path dir) {
-    return new DecodeOptions(dir, spillMax, gzipCheckpointSpacing, gzipMaxGap, zstdMaxFrameSize,
+  public DecodeOptions withSpillFile(Path file) {
+    return new DecodeOptions(file, spillMax, gzipCheckpointSpacing, gzipMaxGap, zstdMaxFrameSize,
         progress, streamOnly, forceSpill, zstdRestartBudget, zstdMaxSpan);
   }
 
   public DecodeOptions withSpillMax(long max) {
-    return new DecodeOptions(spillDir, max, gzipCheckpointSpacing, gzipMaxGap, zstdMaxFrameSize,
+    return new DecodeOptions(spillFile, max, gzipCheckpointSpacing, gzipMaxGap, zstdMaxFrameSize,
         progress, streamOnly, forceSpill, zstdRestartBudget, zstdMaxSpan);
   }
 
   public DecodeOptions withGzip(int spacing, int maxGap) {
-    return new DecodeOptions(spillDir, spillMax, spacing, maxGap, zstdMaxFrameSize, progress,
+    return new DecodeOptions(spillFile, spillMax, spacing, maxGap, zstdMaxFrameSize, progress,
         streamOnly, forceSpill, zstdRestartBudget, zstdMaxSpan);
   }
 
   public DecodeOptions withZstdMaxFrameSize(int max) {
-    return new DecodeOptions(spillDir, spillMax, gzipCheckpointSpacing, gzipMaxGap, max, progress,
+    return new DecodeOptions(spillFile, spillMax, gzipCheckpointSpacing, gzipMaxGap, max, progress,
         streamOnly, forceSpill, zstdRestartBudget, zstdMaxSpan);
   }
 
   /** For one sequential read of the stream: no spill file, no map. */
   public DecodeOptions withStreamOnly() {
-    return new DecodeOptions(spillDir, spillMax, gzipCheckpointSpacing, gzipMaxGap, zstdMaxFrameSize,
+    return new DecodeOptions(spillFile, spillMax, gzipCheckpointSpacing, gzipMaxGap, zstdMaxFrameSize,
         progress, true, forceSpill, zstdRestartBudget, zstdMaxSpan);
   }
 
   public DecodeOptions withProgress(ProgressListener listener) {
-    return new DecodeOptions(spillDir, spillMax, gzipCheckpointSpacing, gzipMaxGap,
+    return new DecodeOptions(spillFile, spillMax, gzipCheckpointSpacing, gzipMaxGap,
         zstdMaxFrameSize, listener, streamOnly, forceSpill, zstdRestartBudget, zstdMaxSpan);
   }
 
   /** Spill the whole stream although the archive could be read at random ({@code --spill}). */
   public DecodeOptions withForceSpill(boolean force) {
-    return new DecodeOptions(spillDir, spillMax, gzipCheckpointSpacing, gzipMaxGap,
+    return new DecodeOptions(spillFile, spillMax, gzipCheckpointSpacing, gzipMaxGap,
         zstdMaxFrameSize, progress, streamOnly, force, zstdRestartBudget, zstdMaxSpan);
   }
 
   public DecodeOptions withZstdRestart(double budget, int maxSpan) {
-    return new DecodeOptions(spillDir, spillMax, gzipCheckpointSpacing, gzipMaxGap,
+    return new DecodeOptions(spillFile, spillMax, gzipCheckpointSpacing, gzipMaxGap,
         zstdMaxFrameSize, progress, streamOnly, forceSpill, budget, maxSpan);
   }
 }

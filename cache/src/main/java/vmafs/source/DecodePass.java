@@ -13,7 +13,7 @@ import java.nio.file.Path;
  * that decoded cleanly.
  *
  * <pre>{@code
- * try (DecodePass pass = DecodePass.open(archive, DecodeOptions.defaults().withSpillDir(dir))) {
+ * try (DecodePass pass = DecodePass.open(archive, DecodeOptions.defaults().withSpillFile(spill))) {
  *   buildVmaIndex(pass.stream());        // may call pass.expectUncompressedAtMost(bound)
  *   SourceMap map = pass.finish();       // persist map.toBytes() next to the VMA index
  * }

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import vmafs.vma.io.FileTrust;
 
 /**
  * The parts every decode pass shares: the compressed input, counting output, teeing it into a
@@ -63,12 +64,12 @@ abstract class DecodePassBase implements DecodePass {
       spill = SpillWriter.discarding();
       return spill;
     }
-    if (options.spillDir() == null) {
+    if (options.spillFile() == null) {
       throw new IOException(name + " cannot be read at random (" + format()
           + ") and needs a spill file, but no cache directory was given");
     }
-    Path target = options.spillDir().resolve(archive.getFileName() + ".spill");
-    spill = SpillWriter.create(target, options.spillMax(), name);
+    spill = SpillWriter.create(options.spillFile(), options.spillMax(), name,
+        FileTrust.derivedPermissions(archive));
     spillStart = from;
     if (expectedMax >= 0) {
       spill.checkRoom(expectedMax - from);

@@ -278,7 +278,11 @@ final class GzipDecodePass extends DecodePassBase {
     in.skip(GzipFormat.TRAILER_SIZE);
     inflater.end();
     pending = null;
-    if (!isSpilling()) {
+    if (!isSpilling() && memberOut == 0) {
+      // An empty member (cat x.gz empty.gz) adds no bytes: its checkpoint would start a span of
+      // nothing at the offset where the next one starts too.
+      checkpoints.removeLast();
+    } else if (!isSpilling()) {
       checkpoints.closeSpan(deflateEnd, spanCrc.getValue(), spanChunks.finish());
     }
     if (in.atEof()) {

@@ -135,6 +135,11 @@ public final class GzipMap implements SourceMap {
     return tail == null;
   }
 
+  /** The spill file holding the tail, or null. */
+  public Path spillPath() {
+    return tail == null ? null : tail.path();
+  }
+
   @Override
   public RandomAccess randomAccess() {
     long bytes = (long) RECORD_BYTES * cOff.length + windows.limit() + chunkCrcs.remaining();
@@ -240,7 +245,8 @@ public final class GzipMap implements SourceMap {
     });
   }
 
-  static GzipMap readBody(ByteBuffer in, long archiveSize, long size) throws IOException {
+  static GzipMap readBody(ByteBuffer in, long archiveSize, long size, Path spillPath)
+      throws IOException {
     int spacing = in.getInt();
     int n = MapCodec.count(in, in.getInt(), RECORD_BYTES, "gzip checkpoint");
     long[] c = new long[n];
@@ -257,7 +263,7 @@ public final class GzipMap implements SourceMap {
       raw[i] = in.getInt();
       len[i] = in.getInt();
     }
-    SpillFile tail = in.get() != 0 ? SpillFile.read(in) : null;
+    SpillFile tail = in.get() != 0 ? SpillFile.read(in, spillPath) : null;
     int blobLen = in.getInt();
     if (blobLen < 0 || blobLen > in.remaining()) {
       throw new IOException("gzip map: window data is truncated");

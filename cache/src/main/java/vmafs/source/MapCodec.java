@@ -9,6 +9,9 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import vmafs.vma.index.IndexSection;
 
 /**
  * The serialized form of a {@link SourceMap}: big-endian; {@code u32 MAGIC, u16 VERSION, u8 kind,
@@ -17,8 +20,11 @@ import java.nio.charset.StandardCharsets;
  */
 final class MapCodec {
   static final int MAGIC = 0x564d5346; // "VMSF"
-  /** 2: gzip maps carry chunk checksums. Other versions are rebuilt (the index is stale). */
-  static final int VERSION = 2;
+  /**
+   * 2: gzip maps carry chunk checksums. 3: a spill is its length and chunk CRCs, no path. Other
+   * versions are rebuilt (the index is stale).
+   */
+  static final int VERSION = 3;
   static final int KIND_RAW = 1;
   static final int KIND_SPILL = 2;
   static final int KIND_LZOP = 3;
@@ -47,8 +53,11 @@ final class MapCodec {
     out.flush();
   }
 
-  /** @param sections the other sections saved with the map, for maps that keep payloads there */
-  static SourceMap read(ByteBuffer src, java.util.Map<String, vmafs.vma.index.IndexSection> sections)
+  /**
+   * @param spill where the map's spill file is, for maps that have one (the map names none)
+   * @param sections the other sections saved with the map, for maps that keep payloads there
+   */
+  static SourceMap read(ByteBuffer src, Path spill, Map<String, IndexSection> sections)
       throws IOException {
     ByteBuffer in = src.slice().order(ByteOrder.BIG_ENDIAN);
     try {
@@ -65,11 +74,12 @@ final class MapCodec {
       long size = nonNegative(in.getLong(), "uncompressed size");
       return switch (kind) {
         case KIND_RAW -> new RawMap(archiveSize);
-        case KIND_SPILL -> SpillMap.readBody(in, archiveSize, size);
+        case KIND_SPILL -> SpillMap.readBody(in, archiveSize, size, spill);
         case KIND_LZOP -> LzopMap.readBody(in, archiveSize, size);
-        case KIND_GZIP -> GzipMap.readBody(in, archiveSize, size);
+        case KIND_GZIP -> GzipMap.readBody(in, archiveSize, size, spill);
         case KIND_ZSTD_FRAMES -> ZstdFrameMap.readBody(in, archiveSize, size);
-        case KIND_ZSTD_RESTART -> ZstdRestartMap.readBody(in, archiveSize, size, sections);
+        case KIND_ZSTD_RESTART -> ZstdRestartMap.readBody(in, archiveSize, size, spill,
+            sections);
         default -> throw new IOException("unknown source map kind " + kind);
       };
     } catch (BufferUnderflowException | IllegalArgumentException e) {

@@ -155,8 +155,8 @@ final class OutputRing {
     int done = 0;
     while (done < len) {
       ByteBuffer part = segment(position + done, len - done);
-      recorder.update(part);
       done += part.remaining();
+      recorder.update(part);
     }
   }
 

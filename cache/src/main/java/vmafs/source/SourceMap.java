@@ -82,18 +82,33 @@ public sealed interface SourceMap
    * buffer must therefore stay valid and unmodified while the map is in use.
    */
   static SourceMap fromBytes(ByteBuffer in) throws IOException {
-    return MapCodec.read(in, Map.of());
+    return MapCodec.read(in, null, Map.of());
   }
 
   /**
-   * Reads a map saved as {@link #sections()}; as for {@link #fromBytes}, large payloads are read
-   * from the given sections on demand, which must stay valid while the map is in use.
+   * As {@link #fromBytes(ByteBuffer)} for a map whose stream may live (in part) in a spill file:
+   * {@code spill} is where it is. The map itself names no file, so whoever can write a map cannot
+   * point its reader at one.
    */
-  static SourceMap fromSections(Map<String, IndexSection> sections) throws IOException {
+  static SourceMap fromBytes(ByteBuffer in, Path spill) throws IOException {
+    return MapCodec.read(in, spill, Map.of());
+  }
+
+  /**
+   * Reads a map saved as {@link #sections()}, its spill (if any) at {@code spill}; as for {@link
+   * #fromBytes}, large payloads are read from the given sections on demand, which must stay valid
+   * while the map is in use.
+   */
+  static SourceMap fromSections(Map<String, IndexSection> sections, Path spill)
+      throws IOException {
     IndexSection main = sections.get(SECTION);
     if (main == null) {
       throw new IOException("the index has no " + SECTION + " section");
     }
-    return MapCodec.read(main.buffer(), sections);
+    if (main.check() != IndexSection.Check.ON_LOAD) {
+      // The map's own fields (spans, chunk CRCs) are what every later check relies on.
+      throw new IOException("the index's " + SECTION + " section is not checked on load");
+    }
+    return MapCodec.read(main.buffer(), spill, sections);
   }
 }

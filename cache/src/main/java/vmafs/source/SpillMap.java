@@ -47,12 +47,13 @@ public record SpillMap(ArchiveFormat format, long archiveSize, SpillFile spill)
     });
   }
 
-  static SpillMap readBody(ByteBuffer in, long archiveSize, long size) throws IOException {
+  static SpillMap readBody(ByteBuffer in, long archiveSize, long size, Path spillPath)
+      throws IOException {
     int f = in.get() & 0xff;
     if (f >= ArchiveFormat.values().length) {
       throw new IOException("source map: unknown format " + f);
     }
-    SpillFile spill = SpillFile.read(in);
+    SpillFile spill = SpillFile.read(in, spillPath);
     if (spill.length() != size) {
       throw new IOException("source map: spill length " + spill.length() + " != " + size);
     }

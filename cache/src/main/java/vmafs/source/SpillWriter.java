@@ -7,19 +7,22 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import vmafs.vma.io.AtomicFile;
 
 /**
- * Writes the decompressed stream to {@code <target>.partial} and renames it to {@code target} only
- * once the pass has verified the archive and the data is on disk, so a crash or a corrupt archive
- * never leaves a spill file that looks complete.
+ * Writes the decompressed stream to a new file under an unguessable temporary name ({@link
+ * AtomicFile}: nothing planted beside the archive is ever written through) and renames it to
+ * {@code target} only once the pass has verified the archive and the data is on disk, so a crash
+ * or a corrupt archive never leaves a spill file that looks complete. A CRC-32C of every 64 KiB is
+ * recorded as the data passes, for {@link SpillFile} to check on every read.
  *
  * <p>The decode pass is CPU-bound on one core and the spill is a second copy of everything it
  * produces, so the writes run on their own thread: the caller fills 1 MiB direct buffers and hands
@@ -42,10 +45,13 @@ final class SpillWriter implements Closeable {
   private static final ByteBuffer END = ByteBuffer.allocate(0);
 
   private final Path target;
+  private final AtomicFile file;
   private final Path partial;
   private final long spillMax;
   private final String archiveName;
   private final FileChannel channel;
+  /** On the writer thread, which sees every byte in order. */
+  private final ChunkChecksums.Recorder chunks = new ChunkChecksums.Recorder(SpillFile.CHUNK);
   private final BlockingQueue<ByteBuffer> free;
   private final BlockingQueue<ByteBuffer> full;
   private final Thread writer;
@@ -58,13 +64,13 @@ final class SpillWriter implements Closeable {
   private boolean finished;
   private boolean committed;
 
-  private SpillWriter(Path target, Path partial, long spillMax, String archiveName,
-      FileChannel channel) {
+  private SpillWriter(Path target, AtomicFile file, long spillMax, String archiveName) {
     this.target = target;
-    this.partial = partial;
+    this.file = file;
+    this.partial = file == null ? null : file.temporary();
     this.spillMax = spillMax;
     this.archiveName = archiveName;
-    this.channel = channel;
+    this.channel = file == null ? null : file.channel();
     this.nextSpaceCheck = FREE_SPACE_CHECK_INTERVAL;
     if (channel == null) {
       free = full = null;
@@ -81,9 +87,10 @@ final class SpillWriter implements Closeable {
     writer.start();
   }
 
-  static SpillWriter create(Path target, long spillMax, String archiveName) throws IOException {
+  /** @param permissions the spill's mode: the archive's or stricter (it holds the archive's data) */
+  static SpillWriter create(Path target, long spillMax, String archiveName,
+      Set<PosixFilePermission> permissions) throws IOException {
     Files.createDirectories(target.getParent());
-    Path partial = target.resolveSibling(target.getFileName() + ".partial");
     long usable = Files.getFileStore(target.getParent()).getUsableSpace();
     if (usable < MIN_FREE_BYTES) {
       throw new IOException(archiveName + " must be decompressed to a spill file in "
@@ -91,9 +98,8 @@ final class SpillWriter implements Closeable {
     }
     log.info("{}: cannot be read at random; spilling the decompressed stream to {}", archiveName,
         target);
-    FileChannel ch = FileChannel.open(partial, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
-    SpillWriter w = new SpillWriter(target, partial, spillMax, archiveName, ch);
+    SpillWriter w = new SpillWriter(target, AtomicFile.create(target, permissions), spillMax,
+        archiveName);
     if (Files.exists(target)) {
       // A spill from an earlier pass is stale now. Freeing a GiB-sized file takes ext4 ~0.2 s, which
       // the rename in commit() would otherwise spend after the pass; do it on the idle core now.
@@ -112,7 +118,7 @@ final class SpillWriter implements Closeable {
 
   /** A spill that keeps nothing, for stream-only passes (list, verify, extract). */
   static SpillWriter discarding() {
-    return new SpillWriter(null, null, Long.MAX_VALUE, "", null);
+    return new SpillWriter(null, null, Long.MAX_VALUE, "");
   }
 
   /** Fails now rather than hours later if {@code upperBound} more bytes cannot fit. */
@@ -173,15 +179,13 @@ final class SpillWriter implements Closeable {
   /** Waits for the writer, syncs and renames the spill into place. */
   SpillFile commit() throws IOException {
     finish();
-    channel.force(true);
-    channel.close();
     if (oldSpillRemoval != null) {
       join(oldSpillRemoval); // it must not remove the new spill after the rename
     }
-    Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    file.commit(true);
     committed = true;
     log.info("{}: spill file {} complete, {} MiB", archiveName, target, mib(written));
-    return new SpillFile(target, written);
+    return SpillFile.of(target, written, chunks.finish());
   }
 
   /** Hands the last buffer over, stops the writer and reports its failure, if any. */
@@ -251,6 +255,7 @@ final class SpillWriter implements Closeable {
           return;
         }
         b.flip();
+        chunks.update(b.duplicate());
         while (b.hasRemaining()) {
           sinceSync += channel.write(b);
         }
@@ -301,9 +306,8 @@ final class SpillWriter implements Closeable {
           Thread.currentThread().interrupt();
         }
       }
-      channel.close();
     } finally {
-      Files.deleteIfExists(partial);
+      file.close();
     }
   }
 

@@ -48,6 +48,10 @@ final class ZstdDecodePass extends DecodePassBase {
   private boolean inFrame;
   private long frameStart;
   private long frameOut;
+  /** For a frame without its own checksum: the XXH64 its seek-table entry must match, else null. */
+  private XxHash64 frameHash;
+  private long listedChecksum;
+  private boolean frameOwnChecksum;
 
   private ZstdDecodePass(Path archive, DecodeOptions options) throws IOException {
     super(archive, options);
@@ -99,8 +103,8 @@ final class ZstdDecodePass extends DecodePassBase {
   private void startRestartMode() throws IOException {
     ring = new OutputRing(ZstdRestartFinder.RING);
     points = new RestartPoints();
-    prefixes = options.spillDir() == null ? PrefixStore.inMemory()
-        : PrefixStore.scratch(options.spillDir(), name);
+    prefixes = options.spillFile() == null ? PrefixStore.inMemory()
+        : PrefixStore.scratch(options.spillFile().getParent(), name);
     finder = new ZstdRestartFinder(channel, name, in.fileSize(), ring, points, prefixes,
         options.zstdRestartBudget(), options.zstdMaxSpan());
     finder.start();
@@ -202,6 +206,15 @@ final class ZstdDecodePass extends DecodePassBase {
         throw new CorruptArchiveException(name + ": trailing garbage or damage: no zstd frame at compressed offset "
             + offset + " (magic " + Integer.toHexString(magic) + ")");
       }
+      in.require(5);
+      frameOwnChecksum = (in.buffer()[in.position() + 4] & ZstdFormat.FHD_CONTENT_CHECKSUM) != 0;
+      int index = frames.size();
+      listedChecksum = seekTable.filter(t -> index < t.size()).map(t -> t.get(index).checksum())
+          .orElse(-1L);
+      if (!frameOwnChecksum && listedChecksum < 0) {
+        throw ZstdFrameMap.unverifiable(name, index, offset);
+      }
+      frameHash = frameOwnChecksum ? null : new XxHash64();
       ctx.reset();
       inFrame = true;
       frameStart = offset;
@@ -231,13 +244,23 @@ final class ZstdDecodePass extends DecodePassBase {
     in.skip(src.position());
     int produced = out.position() - start;
     frameOut += produced;
+    if (frameHash != null) {
+      byte[] copy = new byte[produced];
+      out.duplicate().position(start).get(copy);
+      frameHash.update(copy, 0, produced);
+    }
     if (frameMode && frameOut > options.zstdMaxFrameSize()) {
       throw new CorruptArchiveException(name + ": zstd frame at compressed offset " + frameStart
           + " decodes to more than its headers allow");
     }
     if (done) {
       inFrame = false;
-      frames.add(new ZstdFrameMap.FrameInfo(in.offset() - frameStart, -1, frameOut));
+      if (frameHash != null && (frameHash.hash() & 0xffffffffL) != listedChecksum) {
+        throw new CorruptArchiveException(name + ": zstd frame #" + frames.size() + " at compressed"
+            + " offset " + frameStart + " does not match the checksum its seek-table entry lists");
+      }
+      frames.add(new ZstdFrameMap.FrameInfo(in.offset() - frameStart, -1, frameOut,
+          frameOwnChecksum, listedChecksum));
     }
     return produced;
   }

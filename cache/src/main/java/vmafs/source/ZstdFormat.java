@@ -36,6 +36,8 @@ final class ZstdFormat {
   static final int SKIPPABLE_HEADER_SIZE = 8;
   static final int BLOCK_HEADER_SIZE = 3;
   static final int CHECKSUM_SIZE = 4;
+  /** Frame_Header_Descriptor bit: the frame ends in the low 32 bits of its content's XXH64. */
+  static final int FHD_CONTENT_CHECKSUM = 0x04;
   /** No block decompresses to more than this (Block_Maximum_Size is at most 128 KiB). */
   static final int BLOCK_MAX_DECOMPRESSED = 128 << 10;
   static final int BLOCK_TYPE_RAW = 0;
@@ -152,8 +154,13 @@ final class ZstdFormat {
     }
   }
 
-  /** One entry of a seek table. */
-  record SeekEntry(long compressedSize, long decompressedSize) {}
+  /**
+   * One entry of a seek table.
+   *
+   * @param checksum the low 32 bits of the frame content's XXH64 (unsigned), or -1 if the table has
+   *     none
+   */
+  record SeekEntry(long compressedSize, long decompressedSize, long checksum) {}
 
   /**
    * Walks frame and block headers from offset 0 without decompressing, stopping (and returning
@@ -291,7 +298,8 @@ final class ZstdFormat {
       if (d > SEEK_MAX_FRAME_SIZE) {
         throw new IOException(where + ": frame #" + i + " claims " + d + " decompressed bytes");
       }
-      entries.add(new SeekEntry(c, d));
+      long checksum = entrySize == SEEK_ENTRY_SIZE_WITH_CHECKSUM ? table.getInt(at + 8) & 0xffffffffL : -1;
+      entries.add(new SeekEntry(c, d, checksum));
       sum += c;
     }
     if (sum != tableStart) {

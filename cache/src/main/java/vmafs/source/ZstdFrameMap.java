@@ -18,20 +18,41 @@ import vmafs.vma.io.ArchiveSource;
 
 /**
  * The frames of a multi-frame {@code .vma.zst} (e.g. the seekable format): a read decodes only the
- * frames it touches; each frame's content checksum is checked by zstd on every decode.
+ * frames it touches, and never serves an unverified byte: a frame's own content checksum is
+ * checked by zstd on every decode; a frame without one (third-party seekable files) is checked
+ * against the XXH64 its seek-table entry lists; a data frame with neither is refused when the map
+ * is made. Where both exist they must agree.
  *
  * <p>Serialized as {@code u32 count}, then per frame {@code u8 kind (0xFF data, else the
- * skippable magic's low nibble), u64 compressed size, u32 decompressed size}; frame offsets are the
- * running sum from 0, and the frames cover the whole file.
+ * skippable magic's low nibble), u64 compressed size, u32 decompressed size, u8 flags (1: the
+ * frame has its own checksum, 2: the seek table lists one), u32 the listed checksum}; frame
+ * offsets are the running sum from 0, and the frames cover the whole file.
  */
 public final class ZstdFrameMap implements SourceMap {
   private static final Logger log = LoggerFactory.getLogger(ZstdFrameMap.class);
-  private static final int RECORD_BYTES = 13;
+  private static final int RECORD_BYTES = 18;
+  private static final int FLAG_OWN_CHECKSUM = 1;
+  private static final int FLAG_LISTED_CHECKSUM = 2;
   private static final int KIND_DATA = 0xFF;
   private static final int POOL_SIZE = 2 * Runtime.getRuntime().availableProcessors();
 
-  /** One frame as recorded; {@code skippableNibble < 0} for data frames. */
-  record FrameInfo(long compressedSize, int skippableNibble, long decompressedSize) {}
+  /**
+   * One frame as recorded; {@code skippableNibble < 0} for data frames.
+   *
+   * @param ownChecksum whether the frame ends in its content checksum (zstd checks it)
+   * @param listedChecksum the seek table's XXH64 (low 32 bits) of the content, or -1
+   */
+  record FrameInfo(long compressedSize, int skippableNibble, long decompressedSize,
+      boolean ownChecksum, long listedChecksum) {
+    /** A skippable frame, or a data frame with its own checksum and none listed. */
+    FrameInfo(long compressedSize, int skippableNibble, long decompressedSize) {
+      this(compressedSize, skippableNibble, decompressedSize, skippableNibble < 0, -1);
+    }
+
+    boolean verifiable() {
+      return skippableNibble >= 0 || ownChecksum || listedChecksum >= 0;
+    }
+  }
 
   private final long archiveSize;
   private final long size;
@@ -57,6 +78,9 @@ public final class ZstdFrameMap implements SourceMap {
           // zstd never expands data by more than a few bytes per 128 KiB block.
           || (f.skippableNibble() < 0 && f.compressedSize() > 2 * f.decompressedSize() + 4096)) {
         throw new IOException("zstd frame map: bad frame #" + i + ": " + f);
+      }
+      if (!f.verifiable()) {
+        throw unverifiable("zstd frame map", i, off);
       }
       offsets[i] = off;
       off += f.compressedSize();
@@ -96,11 +120,12 @@ public final class ZstdFrameMap implements SourceMap {
         if (e.decompressedSize() > maxFrame) {
           return Optional.empty();
         }
-        if (e.compressedSize() < 4) {
+        if (e.compressedSize() < 5) {
           throw new IOException(name + ": seek table lists a " + e.compressedSize()
               + "-byte frame at compressed offset " + off);
         }
-        int magic = ZstdDecodePass.le32(FileReads.read(ch, name, off, 4), 0);
+        byte[] head = FileReads.read(ch, name, off, 5);
+        int magic = ZstdDecodePass.le32(head, 0);
         int nibble = -1;
         if (ZstdFormat.isSkippableMagic(magic)) {
           nibble = magic & ~ZstdFormat.SKIPPABLE_MAGIC_MASK;
@@ -108,7 +133,13 @@ public final class ZstdFrameMap implements SourceMap {
           throw new IOException(name + ": seek table points at compressed offset " + off
               + ", where there is no frame");
         }
-        frames.add(new FrameInfo(e.compressedSize(), nibble, e.decompressedSize()));
+        FrameInfo f = nibble >= 0 ? new FrameInfo(e.compressedSize(), nibble, e.decompressedSize())
+            : new FrameInfo(e.compressedSize(), nibble, e.decompressedSize(),
+                (head[4] & ZstdFormat.FHD_CONTENT_CHECKSUM) != 0, e.checksum());
+        if (!f.verifiable()) {
+          throw unverifiable(name, frames.size(), off);
+        }
+        frames.add(f);
         off += e.compressedSize();
       }
       frames.add(new FrameInfo(ch.size() - off, ZstdFormat.SEEK_TABLE_NIBBLE, 0));
@@ -117,20 +148,28 @@ public final class ZstdFrameMap implements SourceMap {
     }
   }
 
+  /** A data frame neither zstd nor vmafs could check: its bytes are never served. */
+  static CorruptArchiveException unverifiable(String name, int frame, long offset) {
+    return new CorruptArchiveException(name + ": zstd frame #" + frame + " at compressed offset "
+        + offset + " has no content checksum, and no seek table lists one: its data cannot be"
+        + " verified. Recompress it with checksums (zstd --check, as vzdump does), or, taking the"
+        + " risk knowingly, decompress it yourself: zstd -dc FILE | vmafs extract - DIR");
+  }
+
+  /** Where a skippable frame's payload lies in the archive file. */
+  public record Payload(long offset, long length) {}
+
   /**
    * The payload of the first skippable frame whose magic ends in {@code nibble} (0–15, 0xE being
-   * the seek table), e.g. a VMA index embedded by {@link SeekableZstdWriter}.
+   * the seek table), e.g. a VMA index embedded by {@link SeekableZstdWriter}: where it is, for the
+   * caller to stream (it may be large).
    */
-  public Optional<byte[]> skippablePayload(Path archive, int nibble) throws IOException {
+  public Optional<Payload> skippablePayload(Path archive, int nibble) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);
     for (int i = 0; i < frames.size(); i++) {
       FrameInfo f = frames.get(i);
       if (f.skippableNibble() == nibble) {
         long len = f.compressedSize() - ZstdFormat.SKIPPABLE_HEADER_SIZE;
-        if (len > DecodeOptions.MAX_BLOCK_ALLOCATION) {
-          throw new IOException(archive + ": skippable frame at compressed offset " + offsets[i]
-              + " is too large to load (" + len + " bytes)");
-        }
         try (FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ)) {
           byte[] head = FileReads.read(ch, archive.toString(), offsets[i], 8);
           if (ZstdDecodePass.le32(head, 0) != (ZstdFormat.SKIPPABLE_MAGIC_BASE | nibble)
@@ -138,8 +177,7 @@ public final class ZstdFrameMap implements SourceMap {
             throw new IOException(archive + ": no skippable frame at compressed offset "
                 + offsets[i] + " any more; the archive changed");
           }
-          return Optional.of(FileReads.read(ch, archive.toString(),
-              offsets[i] + ZstdFormat.SKIPPABLE_HEADER_SIZE, (int) len));
+          return Optional.of(new Payload(offsets[i] + ZstdFormat.SKIPPABLE_HEADER_SIZE, len));
         }
       }
     }
@@ -254,6 +292,16 @@ public final class ZstdFrameMap implements SourceMap {
       if (n != out.length) {
         throw corrupt(i, "decoded to " + n + " bytes, expected " + out.length, null);
       }
+      long listed = f.listedChecksum();
+      if (listed >= 0) {
+        long actual = f.ownChecksum()
+            ? ZstdDecodePass.le32(src, src.length - ZstdFormat.CHECKSUM_SIZE) & 0xffffffffL
+            : XxHash64.of(out, 0, out.length) & 0xffffffffL; // zstd had nothing to check
+        if (actual != listed) {
+          throw corrupt(i, "does not match the checksum its seek-table entry lists ("
+              + Long.toHexString(actual) + " vs " + Long.toHexString(listed) + ")", null);
+        }
+      }
       return out;
     }
 
@@ -320,6 +368,9 @@ public final class ZstdFrameMap implements SourceMap {
         out.writeByte(f.skippableNibble() < 0 ? KIND_DATA : f.skippableNibble());
         out.writeLong(f.compressedSize());
         out.writeInt((int) f.decompressedSize());
+        out.writeByte((f.ownChecksum() ? FLAG_OWN_CHECKSUM : 0)
+            | (f.listedChecksum() >= 0 ? FLAG_LISTED_CHECKSUM : 0));
+        out.writeInt((int) f.listedChecksum());
       }
     });
   }
@@ -334,7 +385,10 @@ public final class ZstdFrameMap implements SourceMap {
       }
       long c = in.getLong();
       long d = in.getInt() & 0xffffffffL;
-      frames.add(new FrameInfo(c, kind == KIND_DATA ? -1 : kind, d));
+      int flags = in.get() & 0xff;
+      long listed = in.getInt() & 0xffffffffL;
+      frames.add(new FrameInfo(c, kind == KIND_DATA ? -1 : kind, d,
+          (flags & FLAG_OWN_CHECKSUM) != 0, (flags & FLAG_LISTED_CHECKSUM) != 0 ? listed : -1));
     }
     return new ZstdFrameMap(archiveSize, size, frames);
   }

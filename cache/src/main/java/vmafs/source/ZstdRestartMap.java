@@ -104,6 +104,11 @@ public final class ZstdRestartMap implements SourceMap {
     return tail == null ? 0 : tail.length();
   }
 
+  /** The spill file holding the tail, or null. */
+  public Path spillPath() {
+    return tail == null ? null : tail.path();
+  }
+
   /** Uncompressed offsets where the spans start (for tests and stats). */
   long[] blockBoundaries() {
     return points.uOff().clone();
@@ -205,7 +210,7 @@ public final class ZstdRestartMap implements SourceMap {
     prefixes.close();
   }
 
-  static ZstdRestartMap readBody(ByteBuffer in, long archiveSize, long size,
+  static ZstdRestartMap readBody(ByteBuffer in, long archiveSize, long size, Path spillPath,
       Map<String, IndexSection> sections) throws IOException {
     IndexSection stored = sections.get(PREFIX_SECTION);
     if (stored == null) {
@@ -235,7 +240,7 @@ public final class ZstdRestartMap implements SourceMap {
     }
     ByteBuffer crcs = in.slice(in.position(), 4 * chunkCount);
     in.position(in.position() + 4 * chunkCount);
-    SpillFile tail = in.get() != 0 ? SpillFile.read(in) : null;
+    SpillFile tail = in.get() != 0 ? SpillFile.read(in, spillPath) : null;
     long head = size - (tail == null ? 0 : tail.length());
     RestartPoints.Snapshot points = new RestartPoints.Snapshot(cOff, cEnd, uOff, wd, plen, poff,
         pstored, head, null);

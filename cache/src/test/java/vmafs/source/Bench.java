@@ -24,7 +24,7 @@ public final class Bench {
         System.out.println(n + ": missing (run mvn test first)");
         continue;
       }
-      DecodeOptions o = DecodeOptions.defaults().withSpillDir(Files.createTempDirectory("bench"));
+      DecodeOptions o = DecodeOptions.defaults().withSpillFile(Files.createTempDirectory("bench").resolve("bench.spill"));
       SourceMap map = null;
       long best = Long.MAX_VALUE;
       for (int run = 0; run < 4; run++) {

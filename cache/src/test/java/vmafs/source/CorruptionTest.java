@@ -55,7 +55,7 @@ class CorruptionTest {
   }
 
   private DecodeOptions options() {
-    return DecodeOptions.defaults().withSpillDir(tmp.resolve("cache"));
+    return DecodeOptions.defaults().withSpillFile(tmp.resolve("cache").resolve("a.spill"));
   }
 
   @ParameterizedTest(name = "{0}")

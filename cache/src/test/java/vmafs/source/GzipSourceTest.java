@@ -23,6 +23,25 @@ class GzipSourceTest {
         "checkpoints: " + gz.checkpointCount());
   }
 
+  /**
+   * Reproduction: {@code cat x.gz empty.gz} (a member with no data after the last) was refused as
+   * "checkpoint #1 is inconsistent"; an empty member adds nothing and is no checkpoint.
+   */
+  @Test
+  void emptyMembersAreNoCheckpoints() throws Exception {
+    Path trailing = TestArchives.compressed("data.emptytail.vma.gz",
+        "(gzip --rsyncable; gzip -c </dev/null)");
+    SourceMap map = SourceChecks.fullCheck(trailing, DecodeOptions.defaults(), 300);
+    assertTrue(map.isRandomAccessible());
+    Path leading = TestArchives.compressed("data.emptyhead.vma.gz",
+        "(gzip -c </dev/null; gzip --rsyncable; gzip -c </dev/null; gzip -c </dev/null)");
+    SourceMap m = SourceChecks.roundTrip(SourceChecks.decode(leading, DecodeOptions.defaults(),
+        TestArchives.data()));
+    try (var src = m.open(leading, new vmafs.cache.BlockCache(16 << 20))) {
+      SourceChecks.randomReads(src, TestArchives.data(), new long[0], 50);
+    }
+  }
+
   @Test
   void pigzRsyncableHasCheckpoints() throws Exception {
     SourceMap map = SourceChecks.fullCheck(TestArchives.pigz(), DecodeOptions.defaults(), 1200);
@@ -70,7 +89,7 @@ class GzipSourceTest {
   void plainGzipWithoutRestartPointsSpillsEverything() throws Exception {
     Path archive = textOnlyPlainGzip();
     byte[] text = Files.readAllBytes(tmp.resolve("text.bin"));
-    DecodeOptions o = DecodeOptions.defaults().withSpillDir(tmp.resolve("cache"))
+    DecodeOptions o = DecodeOptions.defaults().withSpillFile(tmp.resolve("cache").resolve("a.spill"))
         .withGzip(256 << 10, 1 << 20);
     SourceMap map = SourceChecks.roundTrip(SourceChecks.decode(archive, o, text));
     SpillMap spill = assertInstanceOf(SpillMap.class, map);
@@ -95,7 +114,7 @@ class GzipSourceTest {
     byte[] both = new byte[data.length + t.length];
     System.arraycopy(data, 0, both, 0, data.length);
     System.arraycopy(t, 0, both, data.length, t.length);
-    DecodeOptions o = DecodeOptions.defaults().withSpillDir(tmp.resolve("cache"))
+    DecodeOptions o = DecodeOptions.defaults().withSpillFile(tmp.resolve("cache").resolve("a.spill"))
         .withGzip(1 << 20, 2 << 20);
     SourceMap map = SourceChecks.roundTrip(SourceChecks.decode(archive, o, both));
     GzipMap gz = assertInstanceOf(GzipMap.class, map);

@@ -69,16 +69,23 @@ final class SourceChecks {
       return roundTripSections(map);
     }
     byte[] bytes = map.toBytes();
-    SourceMap heap = SourceMap.fromBytes(ByteBuffer.wrap(bytes));
+    java.nio.file.Path spill = spillOf(map);
+    SourceMap heap = SourceMap.fromBytes(ByteBuffer.wrap(bytes), spill);
     assertArrayEquals(bytes, heap.toBytes());
     // Preceded by junk, as a section inside a larger (mapped) index file would be.
     ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length + 100);
     direct.position(100);
     direct.put(bytes).position(100);
-    SourceMap fromDirect = SourceMap.fromBytes(direct);
+    SourceMap fromDirect = SourceMap.fromBytes(direct, spill);
     assertArrayEquals(bytes, fromDirect.toBytes());
     assertEquals(map.getClass(), fromDirect.getClass());
     return fromDirect;
+  }
+
+  /** Where a map's spill is (the map itself names none), or null. */
+  static java.nio.file.Path spillOf(SourceMap map) {
+    return map instanceof SpillMap s ? s.spillPath() : map instanceof GzipMap g ? g.spillPath()
+        : map instanceof ZstdRestartMap z ? z.spillPath() : null;
   }
 
   /**
@@ -97,9 +104,9 @@ final class SourceChecks {
       ByteBuffer direct = ByteBuffer.allocateDirect(b.length + 100);
       direct.position(100);
       direct.put(b).position(100);
-      loaded.put(e.getKey(), vmafs.vma.index.IndexSection.of(direct));
+      loaded.put(e.getKey(), vmafs.vma.index.IndexSection.of(direct, e.getValue().check()));
     }
-    SourceMap back = SourceMap.fromSections(loaded);
+    SourceMap back = SourceMap.fromSections(loaded, spillOf(map));
     assertEquals(map.getClass(), back.getClass());
     for (var e : back.sections().entrySet()) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();

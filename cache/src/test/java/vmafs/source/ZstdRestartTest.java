@@ -45,7 +45,7 @@ class ZstdRestartTest {
     Path archive = archive(command);
     Path cache = tmp.resolve("cache");
     ZstdRestartMap map = assertInstanceOf(ZstdRestartMap.class,
-        SourceChecks.fullCheck(archive, DecodeOptions.defaults().withSpillDir(cache), 400));
+        SourceChecks.fullCheck(archive, DecodeOptions.defaults().withSpillFile(cache.resolve("a.spill")), 400));
     assertTrue(map.isRandomAccessible());
     assertEquals(0, map.spilledBytes());
     // 24 MiB of stream: zstd's 8 MiB jobs start at 8 and 16 MiB (--rsyncable cuts some jobs
@@ -125,11 +125,11 @@ class ZstdRestartTest {
   void singleThreadFramesAndLongWindows() throws Exception {
     byte[] data = TestArchives.data();
     Path single = archive("--single-thread");
-    SourceMap s = SourceChecks.fullCheck(single, DecodeOptions.defaults().withSpillDir(tmp), 200);
+    SourceMap s = SourceChecks.fullCheck(single, DecodeOptions.defaults().withSpillFile(tmp.resolve("a.spill")), 200);
     assertTrue(s.isRandomAccessible());
     Path cache = tmp.resolve("long");
     SourceMap l = SourceChecks.fullCheck(archive("--long=27 --threads=2"),
-        DecodeOptions.defaults().withSpillDir(cache), 200);
+        DecodeOptions.defaults().withSpillFile(cache.resolve("a.spill")), 200);
     SpillMap spill = assertInstanceOf(SpillMap.class, l);
     assertEquals(data.length, Files.size(spill.spillPath()));
   }
@@ -138,7 +138,7 @@ class ZstdRestartTest {
   @Test
   void aStretchWithoutRestartPointsSpillsFromThere() throws Exception {
     Path cache = tmp.resolve("cache");
-    DecodeOptions o = DecodeOptions.defaults().withSpillDir(cache).withZstdRestart(0, 5 << 20);
+    DecodeOptions o = DecodeOptions.defaults().withSpillFile(cache.resolve("a.spill")).withZstdRestart(0, 5 << 20);
     ZstdRestartMap map = assertInstanceOf(ZstdRestartMap.class,
         SourceChecks.fullCheck(archive("--threads=2"), o, 300));
     assertFalse(map.isRandomAccessible());
@@ -165,7 +165,7 @@ class ZstdRestartTest {
   @Test
   void spillWhenAsked() throws Exception {
     SourceMap map = SourceChecks.decode(archive("--threads=2"),
-        DecodeOptions.defaults().withSpillDir(tmp).withForceSpill(true), TestArchives.data());
+        DecodeOptions.defaults().withSpillFile(tmp.resolve("a.spill")).withForceSpill(true), TestArchives.data());
     assertInstanceOf(SpillMap.class, map);
   }
 
@@ -219,8 +219,8 @@ class ZstdRestartTest {
     ByteBuffer prefixes = copy(sections.get(ZstdRestartMap.PREFIX_SECTION));
     int at = (int) (p.prefixOffset()[2] + p.prefixStored()[2] / 2);
     prefixes.put(at, (byte) (prefixes.get(at) ^ 0x10));
-    sections.put(ZstdRestartMap.PREFIX_SECTION, IndexSection.of(prefixes));
-    ZstdRestartMap damaged = (ZstdRestartMap) SourceMap.fromSections(sections);
+    sections.put(ZstdRestartMap.PREFIX_SECTION, IndexSection.of(prefixes, IndexSection.Check.BY_READER));
+    ZstdRestartMap damaged = (ZstdRestartMap) SourceMap.fromSections(sections, null);
     byte[] data = TestArchives.data();
     try (ArchiveSource src = damaged.open(archive, new BlockCache(4 << 20))) {
       ByteBuffer b = ByteBuffer.allocate(4096);
@@ -245,7 +245,7 @@ class ZstdRestartTest {
     int firstOfSpan1 = (int) ((map.blockBoundaries()[1] + 65535) / 65536);
     main.put(crcAt + 4 * firstOfSpan1, (byte) (main.get(crcAt + 4 * firstOfSpan1) ^ 1));
     sections.put(SourceMap.SECTION, IndexSection.of(main));
-    ZstdRestartMap damaged = (ZstdRestartMap) SourceMap.fromSections(sections);
+    ZstdRestartMap damaged = (ZstdRestartMap) SourceMap.fromSections(sections, null);
     try (ArchiveSource src = damaged.open(archive, new BlockCache(4 << 20))) {
       IOException e = assertThrows(IOException.class,
           () -> src.readFully(map.blockBoundaries()[1], ByteBuffer.allocate(10)));
@@ -326,7 +326,7 @@ class ZstdRestartTest {
     for (var e : map.sections().entrySet()) {
       ByteArrayOutputStream b = new ByteArrayOutputStream();
       e.getValue().content().writeTo(b);
-      out.put(e.getKey(), IndexSection.of(ByteBuffer.wrap(b.toByteArray())));
+      out.put(e.getKey(), IndexSection.of(ByteBuffer.wrap(b.toByteArray()), e.getValue().check()));
     }
     return out;
   }

@@ -27,14 +27,15 @@ class ZstdSourceTest {
    * ZstdRestartTest) unless a spill is asked for ({@code --spill}), which is what these spill
    * tests use.
    */
-  private static DecodeOptions spilling(Path cache) {
-    return DecodeOptions.defaults().withSpillDir(cache).withForceSpill(true);
+  private static DecodeOptions spilling(Path spill) {
+    return DecodeOptions.defaults().withSpillFile(spill).withForceSpill(true);
   }
 
   @Test
   void singleFrameSpillsWhenAsked() throws Exception {
     Path cache = tmp.resolve("cache");
-    SourceMap map = SourceChecks.fullCheck(TestArchives.zstd(), spilling(cache), 1000);
+    SourceMap map =
+        SourceChecks.fullCheck(TestArchives.zstd(), spilling(cache.resolve("a.spill")), 1000);
     SpillMap spill = assertInstanceOf(SpillMap.class, map);
     assertFalse(map.isRandomAccessible());
     assertEquals(TestArchives.data().length, Files.size(spill.spillPath()));
@@ -51,10 +52,10 @@ class ZstdSourceTest {
   void aSecondPassReplacesAStaleSpill() throws Exception {
     Path cache = tmp.resolve("cache");
     Files.createDirectories(cache);
-    Path stale = cache.resolve(TestArchives.zstd().getFileName() + ".spill");
+    Path stale = cache.resolve("a.spill");
     Files.write(stale, new byte[123_457]);
     SpillMap spill = assertInstanceOf(SpillMap.class, SourceChecks.fullCheck(TestArchives.zstd(),
-        spilling(cache), 500));
+        spilling(stale), 500));
     assertEquals(stale, spill.spillPath());
     assertEquals(TestArchives.data().length, Files.size(stale));
     try (var files = Files.list(cache)) {
@@ -67,7 +68,7 @@ class ZstdSourceTest {
   void skippedBytesAreSpilledAndTheStreamStaysInStep() throws Exception {
     byte[] data = TestArchives.data();
     Path cache = tmp.resolve("cache");
-    try (DecodePass pass = DecodePass.open(TestArchives.zstd(), spilling(cache))) {
+    try (DecodePass pass = DecodePass.open(TestArchives.zstd(), spilling(cache.resolve("a.spill")))) {
       var in = pass.stream();
       long at = 0;
       java.util.SplittableRandom r = new java.util.SplittableRandom(3);
@@ -95,7 +96,7 @@ class ZstdSourceTest {
 
   @Test
   void spillLimitStopsThePass() throws Exception {
-    DecodeOptions o = spilling(tmp).withSpillMax(10 << 20);
+    DecodeOptions o = spilling(tmp.resolve("a.spill")).withSpillMax(10 << 20);
     try (DecodePass pass = DecodePass.open(TestArchives.zstd(), o)) {
       assertTrue(pass.isSpilling());
       IOException early = assertThrows(IOException.class, () -> pass.expectUncompressedAtMost(20 << 20));
@@ -147,7 +148,11 @@ class ZstdSourceTest {
 
     // Without a decode pass, straight from the seek table, including the embedded index.
     ZstdFrameMap fromTable = ZstdFrameMap.fromSeekTable(archive, DecodeOptions.DEFAULT_ZSTD_MAX_FRAME).orElseThrow();
-    assertArrayEquals(index, fromTable.skippablePayload(archive, 0).orElseThrow());
+    ZstdFrameMap.Payload at = fromTable.skippablePayload(archive, 0).orElseThrow();
+    assertEquals(index.length, at.length());
+    try (var ch = java.nio.channels.FileChannel.open(archive)) {
+      assertArrayEquals(index, FileReads.read(ch, "a", at.offset(), index.length));
+    }
     assertEquals(Optional.empty(), fromTable.skippablePayload(archive, 3));
     try (ArchiveSource src = SourceChecks.roundTrip(fromTable).open(archive, new BlockCache(8 << 20))) {
       SourceChecks.randomReads(src, data, fromTable.blockBoundaries(), 1500);

@@ -24,7 +24,11 @@ final class ArchiveWatcher implements AutoCloseable {
     this.timer = timer;
   }
 
-  static ArchiveWatcher start(Archive a) throws IOException {
+  /**
+   * @param onInvalid run once the archive was invalidated (e.g. to drop pages the kernel cached
+   *     with {@code --page-cache}, which it would otherwise keep serving without asking)
+   */
+  static ArchiveWatcher start(Archive a, Runnable onInvalid) throws IOException {
     Path p = a.path();
     long size = Files.size(p);
     long mtime = Files.getLastModifiedTime(p).toMillis();
@@ -51,6 +55,7 @@ final class ArchiveWatcher implements AutoCloseable {
       if (why != null) {
         log.error("{}: {}; all reads now fail with EIO. Unmount and mount again.", p, why);
         a.invalidate(why);
+        onInvalid.run();
         throw new IllegalStateException("stop watching"); // cancels the schedule
       }
     }, 1, 1, TimeUnit.SECONDS);

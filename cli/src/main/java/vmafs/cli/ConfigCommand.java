@@ -12,7 +12,12 @@ import vmafs.vma.VmaHeader;
 @Command(
     name = "config",
     mixinStandardHelpOptions = true,
-    description = "Write the raw bytes of a config file stored in the archive to stdout.")
+    header = "Write the raw bytes of a config file stored in the archive to stdout.",
+    description = {"Only the header is read. 'vmafs list' shows which configs there are."},
+    footer = {
+      "  vmafs config vzdump-qemu-100-2026_11_22-12_00_00.vma.zst",
+      "  vmafs config -c qemu-server.fw vzdump-qemu-100-2026_11_22-12_00_00.vma.zst > 100.fw"
+    })
 final class ConfigCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 

@@ -8,7 +8,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -29,16 +28,22 @@ import vmafs.vma.index.ArchiveIdentity;
 import vmafs.vma.index.ExtentIndex;
 import vmafs.vma.index.ExtentIndexBuilder;
 import vmafs.vma.index.IndexFile;
+import vmafs.vma.io.AtomicFile;
+import vmafs.vma.io.FileTrust;
 
 @Command(
     name = "convert",
     mixinStandardHelpOptions = true,
+    header = "Rewrite an archive as a seekable .vma.zst that mounts at once.",
     description = {
-      "Rewrite an archive (.vma, .vma.zst, .vma.lzo, .vma.gz) as a seekable .vma.zst: independent",
-      "zstd frames of about --frame-size of VMA stream each, cut on block boundaries, plus a seek",
-      "table and the archive's index. It mounts with true random access, no spill file and no",
-      "decode pass, and 'zstd -d' (hence Proxmox's own restore) still reads it byte for byte.",
-      "The output is verified before it gets its final name."
+      "The output holds independent zstd frames of about --frame-size of VMA stream each, cut on"
+          + " block boundaries, a seek table and the archive's index. It mounts with true random"
+          + " access, no spill file and no decode pass, and 'zstd -d' (hence Proxmox's own restore)"
+          + " still reads it byte for byte. The output is verified before it gets its final name."
+    },
+    footer = {
+      "  vmafs convert vzdump-qemu-100-2026_11_22-12_00_00.vma.zst --seekable vzdump-qemu-100-2026_11_22-12_00_00-seekable.vma.zst",
+      "  vmafs convert --frame-size=256K vzdump-qemu-100-2026_11_22-12_00_00.vma.lzo --seekable vm100-seekable.vma.zst"
     })
 final class ConvertCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
@@ -64,8 +69,12 @@ final class ConvertCommand implements Callable<Integer> {
   @Option(names = "--force", description = "Replace OUT if it exists.")
   boolean force;
 
+  @Option(names = "--json", description = "Print what was written as JSON (docs/json.md).")
+  boolean json;
+
   @Override
   public Integer call() throws Exception {
+    long started = System.nanoTime();
     Path in = ArchiveArgs.existing(archive);
     long frame = Units.parseSize(frameSize);
     if (frame < BLOCK_SIZE || frame > DecodeOptions.DEFAULT_ZSTD_MAX_FRAME / 2) {
@@ -75,37 +84,47 @@ final class ConvertCommand implements Callable<Integer> {
     if (Files.exists(out) && !force) {
       throw new CliException(ExitCodes.ENVIRONMENT, out + ": already exists (use --force to replace it)");
     }
-    Path dir = out.toAbsolutePath().getParent();
-    String base = "." + out.getFileName() + "." + ProcessHandle.current().pid();
-    Path tmp = dir.resolve(base + ".partial");
-    Path indexTmp = dir.resolve(base + ".index");
-    try {
+    // Both files are created safely (AtomicFile): the index only ever lives in its private
+    // directory, the output is renamed into place once verified.
+    try (AtomicFile output = AtomicFile.create(out, FileTrust.derivedPermissions(in));
+        AtomicFile index = AtomicFile.create(out.resolveSibling(out.getFileName() + ".index"),
+            FileTrust.privatePermissions())) {
       byte[] sourceHash;
       try (ProgressBar bar = new ProgressBar("converting", Files.size(in))) {
-        sourceHash = write(ArchiveArgs.stream(archive, bar), tmp, indexTmp, (int) frame);
+        sourceHash = write(ArchiveArgs.stream(archive, bar), output, index, (int) frame);
       }
-      try (ProgressBar bar = new ProgressBar("verifying", Files.size(tmp))) {
-        verify(tmp, sourceHash, bar);
+      try (ProgressBar bar = new ProgressBar("verifying", output.channel().size())) {
+        verify(output.temporary(), sourceHash, bar);
       }
-      Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-      Files.deleteIfExists(indexTmp);
+      output.commit(true);
     }
-    System.out.println(out + ": " + Units.bytes(Files.size(out)) + " (from " + Units.bytes(Files.size(in)) + ")");
+    if (json) {
+      Map<String, Object> o = Json.object();
+      o.put("archive", in.toAbsolutePath().toString());
+      o.put("output", out.toAbsolutePath().toString());
+      o.put("input_bytes", Files.size(in));
+      o.put("output_bytes", Files.size(out));
+      o.put("frame_size", frame);
+      o.put("level", level);
+      o.put("verified", true);
+      o.put("seconds", Math.round((System.nanoTime() - started) / 1e6) / 1000.0);
+      System.out.print(Json.write(o));
+    } else {
+      System.out.println(out + ": " + Units.bytes(Files.size(out)) + " (from " + Units.bytes(Files.size(in)) + ")");
+    }
     return ExitCodes.OK;
   }
 
   /** Copies the VMA stream into frames; returns the SHA-256 of the stream. */
-  private byte[] write(VmaStreamReader reader, Path tmp, Path indexTmp, int frame) throws IOException {
+  private byte[] write(VmaStreamReader reader, AtomicFile output, AtomicFile indexFile, int frame)
+      throws IOException {
     MessageDigest sha = sha256();
-    try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20);
-        SeekableZstdWriter w = new SeekableZstdWriter(os, level, threads, DecodeOptions.DEFAULT_ZSTD_MAX_FRAME);
-        IndexFile.Writer index = new IndexFile.Writer(indexTmp, reader.header())) {
+    try (OutputStream os = new BufferedOutputStream(output.outputStream(), 1 << 20);
+        SeekableZstdWriter w = new SeekableZstdWriter(os, level, threads, DecodeOptions.DEFAULT_ZSTD_MAX_FRAME)) {
       Frames f = new Frames(w, sha, frame);
       f.put(reader.headerBytes(), 0, reader.headerBytes().length);
       f.cut();
-      ExtentIndexBuilder builder = new ExtentIndexBuilder(reader.header(), index.tables());
+      ExtentIndexBuilder builder = new ExtentIndexBuilder(reader.header());
       byte[] data = new byte[MAX_BLOCKS_PER_EXTENT * BLOCK_SIZE];
       ExtentHeader e;
       while ((e = reader.nextExtent()) != null) {
@@ -124,8 +143,10 @@ final class ConvertCommand implements Callable<Integer> {
       }
       f.cut();
       ExtentIndex built = builder.finish(reader.position(), null);
-      index.commit(built, ArchiveIdentity.EMBEDDED, Map.of());
-      w.writeSkippableFrame(EmbeddedIndex.NIBBLE, EmbeddedIndex.pack(Files.readAllBytes(indexTmp)));
+      IndexFile.write(indexFile.channel(), built, ArchiveIdentity.EMBEDDED, Map.of());
+      // Streamed from the file: an index can exceed 2 GiB (a ~20 TiB disk).
+      w.writeSkippableFrame(EmbeddedIndex.NIBBLE,
+          EmbeddedIndex.pack(indexFile.channel(), indexFile.channel().size()));
     }
     return sha.digest();
   }

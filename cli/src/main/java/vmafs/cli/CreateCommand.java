@@ -10,7 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,16 +24,22 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import vmafs.vma.ConfigBlob;
+import vmafs.vma.io.AtomicFile;
 import vmafs.vma.write.VmaWriter;
 import vmafs.vma.write.VmaWriter.DeviceSpec;
 
 @Command(
     name = "create",
     mixinStandardHelpOptions = true,
+    header = "Write a VMA archive that Proxmox's 'vma' and 'qmrestore' accept.",
     description = {
-      "Write a VMA archive that Proxmox's reader (vma extract, qmrestore) accepts, from raw",
-      "disk images and config files. Zero 4 KiB blocks are not stored; every cluster is listed.",
-      "Example: vmafs create backup.vma -c qemu-server.conf drive-scsi0=disk0.raw"
+      "Reads raw disk images and config files. Zero 4 KiB blocks are not stored and every cluster"
+          + " is listed, as vzdump does. For qmrestore, the config needs a"
+          + " '#qmdump#map:<virtdev>:<devname>:<storage>:<format>:' line per drive."
+    },
+    footer = {
+      "  vmafs create backup.vma -c qemu-server.conf drive-scsi0=disk0.raw drive-efidisk0=efivars.raw",
+      "  vmafs create - drive-scsi0=disk0.raw | zstd --threads=2 > vzdump-qemu-100-2026_11_22-12_00_00.vma.zst"
     })
 final class CreateCommand implements Callable<Integer> {
   /** Clusters per run when --order=shuffled: like QEMU's parallel block-copy workers. */
@@ -74,12 +80,19 @@ final class CreateCommand implements Callable<Integer> {
   @Option(names = "--force", description = "Replace ARCHIVE if it exists.")
   boolean force;
 
+  @Option(names = "--json", description = "Print what was written as JSON (docs/json.md); not with ARCHIVE -.")
+  boolean json;
+
   enum Order { sequential, interleaved, shuffled }
 
   private record Source(int devId, String name, Path image, long size) {}
 
   @Override
   public Integer call() throws Exception {
+    long started = System.nanoTime();
+    if (json && ArchiveArgs.isStdin(archive)) {
+      throw new CliException(ExitCodes.USAGE, "--json prints to stdout, where 'create -' writes the archive");
+    }
     if (slots < 1 || slots > SLOTS_PER_EXTENT) {
       throw new CliException(ExitCodes.USAGE, "--slots must be between 1 and " + SLOTS_PER_EXTENT);
     }
@@ -103,19 +116,49 @@ final class CreateCommand implements Callable<Integer> {
     if (Files.exists(out) && !force) {
       throw new CliException(ExitCodes.ENVIRONMENT, archive + ": already exists (use --force to replace it)");
     }
-    Path dir = out.toAbsolutePath().getParent();
-    // Not createTempFile: that makes the file 0600; the archive should get the usual umask mode.
-    Path tmp = dir.resolve("." + out.getFileName() + "." + ProcessHandle.current().pid() + ".partial");
-    Files.deleteIfExists(tmp);
-    try {
-      try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+    // Created exclusively and renamed into place (never written through a planted link), with the
+    // usual umask mode rather than createTempFile's 0600.
+    try (AtomicFile f = AtomicFile.create(out, PosixFilePermissions.fromString("rw-rw-rw-"))) {
+      try (OutputStream os = new BufferedOutputStream(f.outputStream(), 1 << 20)) {
         write(os, id, time, blobs, specs, sources);
       }
-      Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
+      f.commit();
+    }
+    if (json) {
+      System.out.print(Json.write(summaryJson(out, id, time, blobs, sources, (System.nanoTime() - started) / 1e9)));
+      System.out.flush();
     }
     return ExitCodes.OK;
+  }
+
+  /** What --json prints (docs/json.md). */
+  private static java.util.Map<String, Object> summaryJson(Path out, byte[] id, long time, List<ConfigBlob> blobs,
+      List<Source> sources, double seconds) throws IOException {
+    java.util.Map<String, Object> o = Json.object();
+    o.put("archive", out.toAbsolutePath().toString());
+    o.put("bytes", Files.size(out));
+    ByteBuffer uuid = ByteBuffer.wrap(id);
+    o.put("uuid", new java.util.UUID(uuid.getLong(), uuid.getLong()).toString());
+    o.put("ctime", java.time.Instant.ofEpochSecond(time).toString());
+    List<Object> configs = Json.array();
+    for (ConfigBlob c : blobs) {
+      java.util.Map<String, Object> m = Json.object();
+      m.put("name", c.name());
+      m.put("size", c.size());
+      configs.add(m);
+    }
+    o.put("configs", configs);
+    List<Object> devices = Json.array();
+    for (Source s : sources) {
+      java.util.Map<String, Object> m = Json.object();
+      m.put("name", s.name());
+      m.put("image", s.image().toAbsolutePath().toString());
+      m.put("size", s.size());
+      devices.add(m);
+    }
+    o.put("devices", devices);
+    o.put("seconds", Math.round(seconds * 1000) / 1000.0);
+    return o;
   }
 
   private List<Source> parseDevices() throws IOException {

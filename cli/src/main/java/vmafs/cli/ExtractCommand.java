@@ -7,6 +7,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -20,6 +22,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import vmafs.archive.Archive;
+import vmafs.cli.log.Printable;
 import vmafs.vma.ConfigBlob;
 import vmafs.vma.DeviceInfo;
 import vmafs.vma.ExtentHeader;
@@ -29,14 +32,22 @@ import vmafs.vma.image.DeviceImage;
 import vmafs.vma.index.DeviceIndex;
 import vmafs.vma.index.ExtentIndex;
 import vmafs.vma.index.ExtentIndexBuilder;
+import vmafs.vma.io.FileTrust;
 
 @Command(
     name = "extract",
     mixinStandardHelpOptions = true,
+    header = "Extract the configs and sparse disk images of an archive into a directory.",
     description = {
-      "Extract configs (under their own names) and disks (as disk-<devname>.raw, Proxmox's",
-      "names) into TARGETDIR. Images are sparse: zero blocks become holes, not written zeros.",
-      "Files appear under their final names only when everything succeeded."
+      "Each config is written under its own name and each drive as disk-<devname>.raw, the names"
+          + " Proxmox's 'vma extract' gives. Images are sparse: zero blocks become holes, not"
+          + " written zeros. Files appear under their final names only when everything succeeded;"
+          + " an incomplete archive is refused before anything is written (unless --partial)."
+    },
+    footer = {
+      "  vmafs extract vzdump-qemu-100-2026_11_22-12_00_00.vma.zst /restore/vm100",
+      "  vmafs extract -d drive-scsi0 vzdump-qemu-100-2026_11_22-12_00_00.vma.zst /restore/vm100",
+      "  zstd -dc vzdump-qemu-100-2026_11_22-12_00_00.vma.zst | vmafs extract - /restore/vm100"
     })
 final class ExtractCommand implements Callable<Integer> {
   private static final int COPY_BUFFER = 4 << 20;
@@ -60,6 +71,11 @@ final class ExtractCommand implements Callable<Integer> {
 
   @Option(names = "--partial", description = "Extract even if clusters are missing (they read as zeros) or duplicated (the last copy wins).")
   boolean partial;
+
+  @Option(names = "--json", description = "Print what was written as JSON (docs/json.md) instead of the paths.")
+  boolean json;
+
+  private final long started = System.nanoTime();
 
   @Override
   public Integer call() throws Exception {
@@ -94,10 +110,11 @@ final class ExtractCommand implements Callable<Integer> {
   private int fromArchive(Archive a) throws IOException {
     Set<String> sel = selected(a.header());
     List<DeviceImage> images = a.images().stream().filter(i -> sel.contains(i.info().name())).toList();
+    ExtractTarget.checkNames(a.header(), images.stream().map(DeviceImage::info).toList());
     Completeness.check(images.stream().map(DeviceImage::index).toList(), partial,
         "nothing was written");
     long total = images.stream().mapToLong(DeviceImage::allocatedBytes).sum();
-    try (ExtractTarget t = ExtractTarget.create(target, force);
+    try (ExtractTarget t = ExtractTarget.create(target, force, permissions());
         ProgressBar bar = new ProgressBar("extracting", total)) {
       for (int i = 0; i < a.header().configs().size(); i++) {
         t.writeConfig(a.header(), i, force);
@@ -125,7 +142,9 @@ final class ExtractCommand implements Callable<Integer> {
       }
       t.commit();
     }
-    report(a.images().stream().filter(i -> sel.contains(i.info().name())).map(DeviceImage::info).toList(), a.header());
+    Map<DeviceInfo, Long> written = new java.util.LinkedHashMap<>();
+    images.forEach(i -> written.put(i.info(), i.allocatedBytes()));
+    report(written, a.header());
     return ExitCodes.OK;
   }
 
@@ -133,10 +152,12 @@ final class ExtractCommand implements Callable<Integer> {
   private int fromStream(VmaStreamReader reader, ProgressBar bar) throws IOException {
     VmaHeader h = reader.header();
     Set<String> sel = selected(h);
+    ExtractTarget.checkNames(h, h.devices().stream().filter(d -> sel.contains(d.name())).toList());
     ExtentIndexBuilder builder = new ExtentIndexBuilder(h);
     Map<Integer, FileChannel> outs = new HashMap<>();
     Map<Integer, DeviceInfo> devs = new HashMap<>();
-    try (ExtractTarget t = ExtractTarget.create(target, force)) {
+    Map<DeviceInfo, Long> written = new java.util.LinkedHashMap<>();
+    try (ExtractTarget t = ExtractTarget.create(target, force, permissions())) {
       for (int i = 0; i < h.configs().size(); i++) {
         t.writeConfig(h, i, force);
       }
@@ -153,7 +174,8 @@ final class ExtractCommand implements Callable<Integer> {
         boolean[] rewrite = new boolean[SLOTS_PER_EXTENT];
         for (int slot = 0; slot < SLOTS_PER_EXTENT; slot++) {
           long bi = e.blockInfo(slot);
-          rewrite[slot] = builder.seen(blockDevId(bi), blockCluster(bi));
+          rewrite[slot] = builder.seen(blockDevId(bi), blockCluster(bi))
+              || listedBefore(e, slot); // a copy earlier in this very extent
         }
         builder.accept(e);
         reader.readData(data);
@@ -162,6 +184,7 @@ final class ExtractCommand implements Callable<Integer> {
       ExtentIndex index = builder.finish(reader.position(), null);
       List<DeviceIndex> chosen = index.devices().stream().filter(d -> sel.contains(d.info().name())).toList();
       Completeness.check(chosen, partial, "nothing was written");
+      chosen.forEach(d -> written.put(d.info(), d.storedBytes()));
       for (DeviceIndex d : chosen) {
         if (d.info().isVmstate()) {
           outs.get(d.info().id()).truncate(d.imageSize());
@@ -169,8 +192,29 @@ final class ExtractCommand implements Callable<Integer> {
       }
       t.commit();
     }
-    report(new ArrayList<>(devs.values()), h);
+    report(written, h);
     return ExitCodes.OK;
+  }
+
+  /** Whether an earlier slot of {@code e} lists the same (device, cluster) as {@code slot}. */
+  private static boolean listedBefore(ExtentHeader e, int slot) {
+    long bi = e.blockInfo(slot);
+    if (blockDevId(bi) == 0) {
+      return false;
+    }
+    for (int s = 0; s < slot; s++) {
+      long other = e.blockInfo(s);
+      if (blockDevId(other) == blockDevId(bi) && blockCluster(other) == blockCluster(bi)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Extracted files hold the archive's data: never more readable than the archive itself. */
+  private Set<PosixFilePermission> permissions() throws IOException {
+    return ArchiveArgs.isStdin(archive) ? PosixFilePermissions.fromString("rw-rw-rw-")
+        : FileTrust.derivedPermissions(Path.of(archive));
   }
 
   /**
@@ -214,15 +258,49 @@ final class ExtractCommand implements Callable<Integer> {
     }
   }
 
-  private void report(List<DeviceInfo> devices, VmaHeader h) {
+  /** The paths written, or with --json what was written (docs/json.md). */
+  private void report(Map<DeviceInfo, Long> dataBytes, VmaHeader h) throws IOException {
+    List<DeviceInfo> devices = new ArrayList<>(dataBytes.keySet());
+    if (json) {
+      Map<String, Object> o = Json.object();
+      o.put("archive", archive);
+      o.put("target", target.toAbsolutePath().toString());
+      List<Object> files = Json.array();
+      long total = 0;
+      for (ConfigBlob c : h.configs()) {
+        files.add(file(c.name(), "config", c.size(), c.size()));
+        total += c.size();
+      }
+      for (DeviceInfo d : devices) {
+        long size = d.isVmstate() ? Files.size(target.resolve(d.imageFileName())) : d.size();
+        files.add(file(d.imageFileName(), "disk", size, dataBytes.get(d)));
+        total += dataBytes.get(d);
+      }
+      o.put("files", files);
+      o.put("data_bytes", total);
+      o.put("seconds", Math.round((System.nanoTime() - started) / 1e6) / 1000.0);
+      System.out.print(Json.write(o));
+      System.out.flush();
+      return;
+    }
     StringBuilder sb = new StringBuilder();
     for (ConfigBlob c : h.configs()) {
-      sb.append(target.resolve(c.name())).append('\n');
+      sb.append(Printable.of(target.resolve(c.name()).toString())).append('\n');
     }
     for (DeviceInfo d : devices) {
-      sb.append(target.resolve(d.imageFileName())).append('\n');
+      sb.append(Printable.of(target.resolve(d.imageFileName()).toString())).append('\n');
     }
     System.out.print(sb);
     System.out.flush();
+  }
+
+  private Map<String, Object> file(String name, String kind, long size, long data) {
+    Map<String, Object> m = Json.object();
+    m.put("name", name);
+    m.put("kind", kind);
+    m.put("path", target.toAbsolutePath().resolve(name).toString());
+    m.put("size", size);
+    m.put("data_bytes", data);
+    return m;
   }
 }

@@ -6,93 +6,136 @@ import static vmafs.vma.VmaFormat.OFF_CONFIG_NAMES;
 import static vmafs.vma.VmaFormat.OFF_DEV_INFO;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import vmafs.vma.ConfigBlob;
 import vmafs.vma.DeviceInfo;
 import vmafs.vma.MalformedArchiveException;
 import vmafs.vma.VmaHeader;
+import vmafs.vma.io.AtomicFile;
 import vmafs.vma.write.VmaWriter;
 
 /**
  * The directory an extract writes into. Names from the archive are checked before they touch the
- * file system (a crafted name is an error, never a path outside the target); images are written to
- * {@code tmp-<name>} and renamed only when the whole extract succeeded; on failure everything
- * this extract created is removed again.
+ * file system (a crafted name is an error, never a path outside the target, and two files of one
+ * name are an error before anything is written); every file is created exclusively under a private
+ * temporary name ({@link AtomicFile}: a link planted in the target is never written through) and
+ * renamed only when the whole extract succeeded; on failure everything this extract created is
+ * removed again.
  */
 final class ExtractTarget implements AutoCloseable {
   private final Path dir;
   private final boolean createdDir;
-  private final List<Path> created = new ArrayList<>();
-  private final Map<Path, Path> renames = new LinkedHashMap<>();
-  private final List<FileChannel> open = new ArrayList<>();
+  private final Set<PosixFilePermission> permissions;
+  private final List<AtomicFile> files = new ArrayList<>();
   private boolean committed;
 
-  private ExtractTarget(Path dir, boolean createdDir) {
+  private ExtractTarget(Path dir, boolean createdDir, Set<PosixFilePermission> permissions) {
     this.dir = dir;
     this.createdDir = createdDir;
+    this.permissions = permissions;
   }
 
-  static ExtractTarget create(Path dir, boolean force) throws IOException {
+  /**
+   * @param permissions the mode of every file written: the archive's or stricter, since they hold
+   *     its configs and data
+   */
+  static ExtractTarget create(Path target, boolean force, Set<PosixFilePermission> permissions)
+      throws IOException {
+    Path dir = target.toAbsolutePath().normalize();
     if (Files.exists(dir)) {
       if (!force) {
         throw new CliException(ExitCodes.ENVIRONMENT,
-            dir + ": target directory already exists (use --force to write into it)");
+            target + ": target directory already exists (use --force to write into it)");
       }
       if (!Files.isDirectory(dir)) {
-        throw new CliException(ExitCodes.ENVIRONMENT, dir + ": exists and is not a directory");
+        throw new CliException(ExitCodes.ENVIRONMENT, target + ": exists and is not a directory");
       }
-      return new ExtractTarget(dir, false);
+      return new ExtractTarget(dir, false, permissions);
     }
     Files.createDirectories(dir);
-    return new ExtractTarget(dir, true);
+    return new ExtractTarget(dir, true, permissions);
   }
 
   Path dir() {
     return dir;
   }
 
+  /**
+   * Checks that the files an extract of {@code devices} would write have safe, distinct names:
+   * two configs of one name, two devices of one name, or a config named like a device's image
+   * would otherwise overwrite each other. Reported at the second name's field.
+   */
+  static void checkNames(VmaHeader h, Collection<DeviceInfo> devices) throws MalformedArchiveException {
+    Map<String, String> seen = new HashMap<>();
+    for (int i = 0; i < h.configs().size(); i++) {
+      String name = h.configs().get(i).name();
+      long field = h.configNameFieldOffset(i);
+      String what = configField(field);
+      checkSafe(name, what, field);
+      String before = seen.putIfAbsent(name, what);
+      if (before != null) {
+        throw new MalformedArchiveException(what, field, "'" + name + "' is also the name of "
+            + before + ": two files of one name");
+      }
+    }
+    for (DeviceInfo d : devices) {
+      checkDeviceName(d);
+      String before = seen.putIfAbsent(d.imageFileName(), deviceField(d));
+      if (before != null) {
+        throw new MalformedArchiveException(deviceField(d), deviceFieldOffset(d), "device '"
+            + d.name() + "' would be extracted as " + d.imageFileName() + ", which is also the name of "
+            + before + ": two files of one name");
+      }
+    }
+  }
+
+  private static String configField(long field) {
+    return "config_names[" + (field - OFF_CONFIG_NAMES) / 4 + "]";
+  }
+
   /** Writes config {@code i} of the header under its own (checked) name. */
   void writeConfig(VmaHeader h, int i, boolean force) throws IOException {
     ConfigBlob c = h.configs().get(i);
     long field = h.configNameFieldOffset(i);
-    String what = "config_names[" + (field - OFF_CONFIG_NAMES) / 4 + "]";
-    Path p = resolve(c.name(), what, field);
-    if (Files.exists(p) && !force) {
+    Path p = resolve(c.name(), configField(field), field);
+    if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !force) {
       throw new FileAlreadyExistsException(p.toString());
     }
-    Path tmp = resolve("tmp-" + c.name(), what, field);
-    Files.write(tmp, c.data());
-    created.add(tmp);
-    renames.put(tmp, p);
+    AtomicFile f = newFile(p);
+    ByteBuffer data = ByteBuffer.wrap(c.data());
+    while (data.hasRemaining()) {
+      f.channel().write(data);
+    }
   }
 
   /** Creates the sparse image file for a device: its full size, no blocks allocated yet. */
   FileChannel openImage(DeviceInfo d, long size, boolean force) throws IOException {
     checkDeviceName(d);
     Path p = resolve(d.imageFileName(), deviceField(d), deviceFieldOffset(d));
-    if (Files.exists(p) && !force) {
+    if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !force) {
       throw new FileAlreadyExistsException(p.toString());
     }
-    Path tmp = resolve("tmp-" + d.imageFileName(), deviceField(d), deviceFieldOffset(d));
-    Files.deleteIfExists(tmp);
-    // RandomAccessFile.setLength is ftruncate: the file gets its full size as one hole, and only
-    // data blocks are written afterwards (FileChannel can only shrink a file).
-    RandomAccessFile raf = new RandomAccessFile(tmp.toFile(), "rw");
-    created.add(tmp);
-    FileChannel ch = raf.getChannel();
-    open.add(ch);
-    raf.setLength(size);
-    renames.put(tmp, p);
-    return ch;
+    AtomicFile f = newFile(p);
+    f.extendTo(size); // one hole; only data blocks are written afterwards
+    return f.channel();
+  }
+
+  private AtomicFile newFile(Path p) throws IOException {
+    AtomicFile f = AtomicFile.create(p, permissions);
+    files.add(f);
+    return f;
   }
 
   static void checkDeviceName(DeviceInfo d) throws MalformedArchiveException {
@@ -113,15 +156,19 @@ final class ExtractTarget implements AutoCloseable {
     return OFF_DEV_INFO + (long) d.id() * DEV_INFO_SIZE + DEV_OFF_NAME_PTR;
   }
 
-  private Path resolve(String name, String what, long offset) throws MalformedArchiveException {
+  private static void checkSafe(String name, String what, long offset) throws MalformedArchiveException {
     try {
       VmaWriter.NameRules.checkConfigName(name);
     } catch (IllegalArgumentException e) {
       throw new MalformedArchiveException(what, offset,
           "'" + name + "' is not a safe file name (it would leave the target directory)");
     }
+  }
+
+  private Path resolve(String name, String what, long offset) throws MalformedArchiveException {
+    checkSafe(name, what, offset);
     Path p = dir.resolve(name).normalize();
-    if (!p.getParent().equals(dir.normalize())) {
+    if (!dir.equals(p.getParent())) {
       throw new MalformedArchiveException(what, offset, "'" + name + "' would leave the target directory");
     }
     return p;
@@ -129,32 +176,31 @@ final class ExtractTarget implements AutoCloseable {
 
   /** Moves every file to its final name. */
   void commit() throws IOException {
-    for (FileChannel ch : open) {
-      ch.close();
-    }
-    for (Map.Entry<Path, Path> e : renames.entrySet()) {
-      Files.move(e.getKey(), e.getValue(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    for (AtomicFile f : files) {
+      f.commit();
     }
     committed = true;
   }
 
   @Override
   public void close() throws IOException {
-    for (FileChannel ch : open) {
-      ch.close();
+    IOException failure = null;
+    for (AtomicFile f : files) {
+      try {
+        f.close();
+      } catch (IOException e) {
+        failure = failure == null ? e : failure;
+      }
     }
-    if (committed) {
-      return;
-    }
-    for (Path p : created) {
-      Files.deleteIfExists(p);
-    }
-    if (createdDir) {
+    if (!committed && createdDir) {
       try {
         Files.deleteIfExists(dir);
       } catch (java.nio.file.DirectoryNotEmptyException e) {
         // Someone else put files there meanwhile; leave it.
       }
+    }
+    if (failure != null) {
+      throw failure;
     }
   }
 }

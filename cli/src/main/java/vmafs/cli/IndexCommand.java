@@ -12,9 +12,14 @@ import vmafs.archive.ArchiveOpener.IndexOrigin;
 @Command(
     name = "index",
     mixinStandardHelpOptions = true,
+    header = "Build and save the archive's index now, so that later mounts start at once.",
     description = {
-      "Build and save the archive's index now, so that later mounts start instantly (mount,",
-      "info and extract build it on first use otherwise). Prints the index file's path."
+      "mount builds and saves the index on first use anyway; info and extract use a saved one."
+          + " Prints the index file's path."
+    },
+    footer = {
+      "  vmafs index vzdump-qemu-100-2026_11_22-12_00_00.vma.zst",
+      "  vmafs index --index-file /var/cache/vm100.vmafs-index vzdump-qemu-100-2026_11_22-12_00_00.vma.zst"
     })
 final class IndexCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
@@ -24,7 +29,7 @@ final class IndexCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive file.")
   String archive;
 
-  @Option(names = "--json", description = "Print JSON for scripts.")
+  @Option(names = "--json", description = "Print the result as JSON (docs/json.md).")
   boolean json;
 
   @Override

@@ -13,12 +13,22 @@ import vmafs.vma.ConfigBlob;
 import vmafs.vma.VmaHeader;
 import vmafs.vma.index.DeviceIndex;
 import vmafs.vma.index.DeviceStats;
+import vmafs.cli.log.Printable;
 
 @Command(
     name = "info",
     mixinStandardHelpOptions = true,
-    description = "Show what an archive holds: identity, configs, devices with their stored and"
-        + " zero bytes, extents, and whether it is complete.")
+    header = "Show what an archive holds and whether it is complete.",
+    description = {
+      "Prints the archive's uuid, creation time and version, its configs, and each device with its"
+          + " size, stored and zero bytes and any missing, duplicate or out-of-range clusters. A"
+          + " valid saved index is used; otherwise the archive is indexed in memory and nothing is"
+          + " written beside it."
+    },
+    footer = {
+      "  vmafs info vzdump-qemu-100-2026_11_22-12_00_00.vma.zst",
+      "  vmafs info --json vzdump-qemu-100-2026_11_22-12_00_00.vma.zst | jq '.devices[].stored_bytes'"
+    })
 final class InfoCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
@@ -27,7 +37,7 @@ final class InfoCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive file.")
   String archive;
 
-  @Option(names = "--json", description = "Print JSON for scripts.")
+  @Option(names = "--json", description = "Print the result as JSON (docs/json.md).")
   boolean json;
 
   @Override
@@ -45,7 +55,7 @@ final class InfoCommand implements Callable<Integer> {
     o.put("archive", a.path().toString());
     o.put("compression", a.compression());
     o.put("uuid", h.uuidString());
-    o.put("ctime", h.ctimeInstant().toString());
+    o.put("ctime", ListCommand.isoTime(h.ctime()));
     o.put("version", h.version());
     List<Object> configs = Json.array();
     for (ConfigBlob c : h.configs()) {
@@ -71,8 +81,8 @@ final class InfoCommand implements Callable<Integer> {
     o.put("extents", a.index().extents());
     o.put("index_file", a.indexFile() == null ? null : a.indexFile().toString());
     o.put("stream_bytes", a.index().streamLength());
-    o.put("complete", a.index().isComplete());
     randomAccessJson(a, o);
+    o.put("complete", a.index().isComplete());
     return o;
   }
 
@@ -117,7 +127,7 @@ final class InfoCommand implements Callable<Integer> {
       sb.append("compression: ").append(a.compression()).append('\n');
     }
     sb.append("uuid:        ").append(h.uuidString()).append('\n');
-    sb.append("ctime:       ").append(h.ctimeInstant()).append(" (").append(ListCommand.ctime(h.ctime())).append(")\n");
+    sb.append("ctime:       ").append(ListCommand.isoTime(h.ctime())).append(" (").append(ListCommand.ctime(h.ctime())).append(")\n");
     sb.append("version:     ").append(h.version()).append('\n');
     sb.append("extents:     ").append(a.index().extents()).append('\n');
     sb.append("configs:\n");
@@ -125,7 +135,7 @@ final class InfoCommand implements Callable<Integer> {
       sb.append("  (none)\n");
     }
     for (ConfigBlob c : h.configs()) {
-      sb.append(String.format("  %-24s %10d bytes%n", c.name(), c.size()));
+      sb.append(String.format("  %-24s %10d bytes%n", Printable.of(c.name()), c.size()));
     }
     sb.append("devices:\n");
     if (a.index().devices().isEmpty()) {
@@ -133,7 +143,7 @@ final class InfoCommand implements Callable<Integer> {
     }
     for (DeviceIndex d : a.index().devices()) {
       sb.append(String.format("  %3d %-24s size %s (%d bytes), stored %s, zero %s%n", d.info().id(),
-          d.info().name(), Units.bytes(d.info().size()), d.info().size(), Units.bytes(d.storedBytes()),
+          Printable.of(d.info().name()), Units.bytes(d.info().size()), d.info().size(), Units.bytes(d.storedBytes()),
           Units.bytes(d.zeroBytes())));
       problems(d, sb);
     }

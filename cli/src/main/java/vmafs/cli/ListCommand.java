@@ -1,6 +1,7 @@
 package vmafs.cli;
 
 import java.io.PrintStream;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -12,13 +13,19 @@ import picocli.CommandLine.Parameters;
 import vmafs.vma.ConfigBlob;
 import vmafs.vma.DeviceInfo;
 import vmafs.vma.VmaHeader;
+import vmafs.cli.log.Printable;
 
 @Command(
     name = "list",
     mixinStandardHelpOptions = true,
+    header = "Print the configs and devices exactly as Proxmox's 'vma list' does.",
     description = {
-      "Print the configs and devices in exactly the format of Proxmox's 'vma list',",
-      "so scripts written for vma list / qmrestore keep working. Reads only the header."
+      "The CFG:, DEV: and CTIME: lines are byte for byte those of 'vma list', so scripts written for"
+          + " vma list and qmrestore keep working. Only the header is read."
+    },
+    footer = {
+      "  vmafs list vzdump-qemu-100-2026_11_22-12_00_00.vma",
+      "  zstd -dc vzdump-qemu-100-2026_11_22-12_00_00.vma.zst | vmafs list -"
     })
 final class ListCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
@@ -40,14 +47,14 @@ final class ListCommand implements Callable<Integer> {
   static void print(VmaHeader h, PrintStream out) {
     StringBuilder sb = new StringBuilder();
     for (ConfigBlob c : h.configs()) {
-      sb.append("CFG: size: ").append(c.size()).append(" name: ").append(c.name()).append('\n');
+      sb.append("CFG: size: ").append(c.size()).append(" name: ").append(Printable.of(c.name())).append('\n');
     }
     for (DeviceInfo d : h.devices()) {
       if (d.isVmstate()) {
         sb.append("VMSTATE: dev_id=").append(d.id()).append(" memory: ").append(d.size()).append('\n');
       } else {
         sb.append("DEV: dev_id=").append(d.id()).append(" size: ").append(d.size())
-            .append(" devname: ").append(d.name()).append('\n');
+            .append(" devname: ").append(Printable.of(d.name())).append('\n');
       }
     }
     sb.append("CTIME: ").append(ctime(h.ctime())).append('\n');
@@ -55,7 +62,21 @@ final class ListCommand implements Callable<Integer> {
     out.flush();
   }
 
+  /** C's ctime(3) of the header's time; a time no calendar holds (a crafted 2^62) as the number. */
   static String ctime(long epochSeconds) {
-    return CTIME.format(Instant.ofEpochSecond(epochSeconds).atZone(ZoneId.systemDefault()));
+    try {
+      return CTIME.format(Instant.ofEpochSecond(epochSeconds).atZone(ZoneId.systemDefault()));
+    } catch (DateTimeException e) {
+      return epochSeconds + " (seconds since the epoch, out of range)";
+    }
+  }
+
+  /** The header's time as ISO-8601, or the number when no calendar holds it. */
+  static String isoTime(long epochSeconds) {
+    try {
+      return Instant.ofEpochSecond(epochSeconds).toString();
+    } catch (DateTimeException e) {
+      return Long.toString(epochSeconds);
+    }
   }
 }

@@ -9,6 +9,7 @@ import java.nio.file.NoSuchFileException;
 import java.util.Arrays;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import vmafs.cli.log.Printable;
 import vmafs.vma.IncompleteArchiveException;
 import vmafs.vma.VmaException;
 
@@ -17,9 +18,20 @@ import vmafs.vma.VmaException;
     name = "vmafs",
     mixinStandardHelpOptions = true,
     versionProvider = Version.class,
-    description = "Use Proxmox VMA backups (.vma, .vma.zst, .vma.lzo, .vma.gz) without restoring them:"
-        + " mount them as sparse raw disk images, inspect, verify, extract, create.",
-    synopsisSubcommandLabel = "COMMAND",
+    usageHelpAutoWidth = true,
+    description = {
+      "Use Proxmox VMA backups (.vma, .vma.zst, .vma.lzo, .vma.gz) without restoring them: mount"
+          + " them as sparse raw disk images, inspect, verify, extract, convert and create them.",
+      "",
+      "'vmafs COMMAND --help' explains a command; each has a man page too (man vmafs-mount)."
+          + " The form mount(8) uses, 'vmafs ARCHIVE MOUNTPOINT -o OPTIONS', is 'vmafs mount'."
+    },
+    footer = {
+      "  vmafs info vzdump-qemu-100-2026_11_22-12_00_00.vma.zst",
+      "  vmafs mount vzdump-qemu-100-2026_11_22-12_00_00.vma.zst /mnt/vm",
+      "  vmafs umount /mnt/vm",
+      "  mount -t fuse.vmafs -o ro,allow_other vzdump-qemu-100-2026_11_22-12_00_00.vma.zst /mnt/vm"
+    },
     subcommands = {
       InfoCommand.class,
       ListCommand.class,
@@ -31,6 +43,7 @@ import vmafs.vma.VmaException;
       ConvertCommand.class,
       MountCommand.class,
       UmountCommand.class,
+      NbdCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
@@ -54,12 +67,30 @@ public final class Main implements Runnable {
   /** Runs the command line and returns the exit code; used by tests in-process too. */
   public static int run(String... args) {
     CommandLine cl = commandLine();
-    return cl.execute(args);
+    return cl.execute(mountHelperForm(cl, args));
   }
 
-  static CommandLine commandLine() {
+  /**
+   * mount(8) runs {@code mount.fuse3}, which runs {@code vmafs ARCHIVE MOUNTPOINT -o OPTIONS}: a
+   * first argument that is neither an option nor a command is that form, which is
+   * {@code vmafs mount}.
+   */
+  static String[] mountHelperForm(CommandLine cl, String[] args) {
+    if (args.length == 0 || args[0].startsWith("-") || cl.getSubcommands().containsKey(args[0])) {
+      return args;
+    }
+    String[] out = new String[args.length + 1];
+    out[0] = "mount";
+    System.arraycopy(args, 0, out, 1, args.length);
+    return out;
+  }
+
+  /** The whole command line, as the CLI runs it; also what man pages and completion are made from. */
+  public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
+    cl.setUsageHelpAutoWidth(true);
     addExitCodes(cl);
+    HelpLayout.install(cl);
     cl.setExecutionExceptionHandler(Main::handle);
     cl.setParameterExceptionHandler((ex, a) -> {
       PrintWriter err = ex.getCommandLine().getErr();
@@ -111,7 +142,7 @@ public final class Main implements Runnable {
       code = ExitCodes.INTERNAL;
       message = "internal error: " + ex + " (rerun with --debug for details, and please report it)";
     }
-    err.println("vmafs: error: " + message);
+    err.println("vmafs: error: " + Printable.of(message)); // may quote names the archive chose
     if (Logging.debug()) {
       ex.printStackTrace(err);
     }

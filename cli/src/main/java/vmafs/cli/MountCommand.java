@@ -1,26 +1,23 @@
 package vmafs.cli;
 
-import java.io.BufferedReader;
-import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 import vmafs.archive.Archive;
 import vmafs.archive.IndexLocation;
 import vmafs.image.ImageContent;
@@ -31,41 +28,61 @@ import vmafs.fs.ReadOnlyFs;
 import vmafs.vma.ConfigBlob;
 import vmafs.vma.MalformedArchiveException;
 import vmafs.vma.image.DeviceImage;
-import vmafs.vma.write.VmaWriter;
+import vmafs.cli.log.Printable;
 
 @Command(
     name = "mount",
     mixinStandardHelpOptions = true,
+    header = "Mount an archive read-only, each drive as a sparse raw disk image.",
     description = {
-      "Mount an archive read-only: one sparse raw image per drive (disk-<devname>.raw), each config",
-      "under its own name. Returns once the files are readable, leaving the server running in the",
-      "background (-f keeps it in the foreground). Unmount with 'vmafs umount MOUNTPOINT'.",
+      "The mount point holds one disk-<devname>.raw per drive (the names Proxmox's 'vma extract'"
+          + " gives) and each config under its own name. The command returns once the files are"
+          + " readable and leaves the server running in the background (-f keeps it in the"
+          + " foreground); 'vmafs umount MOUNTPOINT' ends it.",
       "",
-      "Holes (unallocated clusters) are reported through SEEK_DATA/SEEK_HOLE with libfuse3, so cp",
-      "--sparse and qemu-img skip them. On hosts with only libfuse2 (--fuse=2) holes show only in",
-      "st_blocks (du); copies then read the zeros."
+      "Without MOUNTPOINT, a directory named after the archive is made beside it, or under"
+          + " /run/vmafs/ (root) or $XDG_RUNTIME_DIR/vmafs/ when the archive's directory is not"
+          + " writable or others can write it; it is removed again on unmount.",
+      "",
+      "Holes (unallocated clusters) are reported through SEEK_DATA/SEEK_HOLE with libfuse3, so"
+          + " 'cp --sparse=auto' and qemu-img skip them. On hosts with only libfuse2 (--fuse=2)"
+          + " holes show only in st_blocks (du); copies then read the zeros.",
+      "",
+      "mount(8) and /etc/fstab work too (type fuse.vmafs, through mount.fuse3): the generic"
+          + " options ro, nofail, noauto, user, _netdev, x-systemd.*, noexec, nosuid and nodev are"
+          + " accepted, rw is refused."
+    },
+    footer = {
+      "  vmafs mount vzdump-qemu-100-2026_11_22-12_00_00.vma.zst /mnt/vm",
+      "  vmafs mount -o allow_other --loop vzdump-qemu-100-2026_11_22-12_00_00.vma.zst",
+      "  vmafs mount --json --pid-file /run/vm100.pid vzdump-qemu-100-2026_11_22-12_00_00.vma.zst /mnt/vm",
+      "  mount -t fuse.vmafs -o ro,allow_other vzdump-qemu-100-2026_11_22-12_00_00.vma.zst /mnt/vm"
     })
 final class MountCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(MountCommand.class);
-  /**
-   * The line a background server prints on stdout once its files are readable (read by the Java
-   * front-end below, and by the launcher script, which starts the server directly).
-   */
-  static final String READY = "\u0001vmafs-ready";
-
   @Mixin CommonOptions common;
 
   @Mixin IndexOptions indexOptions;
 
+  @Spec CommandSpec spec;
+
   @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive file.")
   String archive;
 
-  @Parameters(index = "1", paramLabel = "MOUNTPOINT", description = "An existing directory.")
+  @Parameters(index = "1", arity = "0..1", paramLabel = "MOUNTPOINT",
+      description = "An existing directory (default: one made beside the archive, see above).")
   Path mountpoint;
 
+  /** The mount point was made for this mount (no MOUNTPOINT given): removed after the unmount. */
+  private volatile boolean madeMountpoint;
+
+  /** Written once the files are readable; removed when the server ends. */
+  private volatile PidFile writtenPidFile;
+
   @Option(names = "-o", split = ",", paramLabel = "OPTION",
-      description = "FUSE mount options, e.g. allow_other (lets other users, e.g. a qemu user, read"
-          + " the files; non-root users need user_allow_other in /etc/fuse.conf).")
+      description = "Mount options, e.g. allow_other (lets other users, e.g. a qemu user, read"
+          + " the files; non-root users need user_allow_other in /etc/fuse.conf). The generic"
+          + " options of mount(8) and fstab are accepted and ignored; rw is refused.")
   List<String> options = new ArrayList<>();
 
   @Option(names = {"-f", "--foreground"}, description = "Stay in the foreground; Ctrl-C unmounts.")
@@ -103,13 +120,22 @@ final class MountCommand implements Callable<Integer> {
           + " (losetup -r -P, partx -a) and print them; 'vmafs umount' detaches them. Needs root.")
   boolean loop;
 
+  @Option(names = "--pid-file", paramLabel = "PATH",
+      description = "Write the server's process id to PATH once the files are readable (for"
+          + " systemd's PIDFile= or scripts); removed when the server ends.")
+  Path pidFile;
+
+  @Option(names = "--json", description = "Print what was mounted as JSON (docs/json.md) instead of text.")
+  boolean json;
+
   @Option(names = "--daemon-child", hidden = true)
   boolean daemonChild;
 
   @Override
   public Integer call() throws Exception {
     ArchiveArgs.existing(archive);
-    if (!Files.isDirectory(mountpoint)) {
+    options = FstabOptions.forLibfuse(options);
+    if (mountpoint != null && !Files.isDirectory(mountpoint)) {
       throw new CliException(ExitCodes.ENVIRONMENT, mountpoint + ": mount point must be an existing directory");
     }
     Units.parseSize(cacheSize); // fail early on a typo, before anything is spawned
@@ -118,7 +144,7 @@ final class MountCommand implements Callable<Integer> {
       throw new CliException(ExitCodes.USAGE, "--loop works only for a background mount (without -f)");
     }
     if (!foreground && !daemonChild) {
-      return spawnServer();
+      return Daemon.spawn(spec);
     }
     return serve();
   }
@@ -135,8 +161,18 @@ final class MountCommand implements Callable<Integer> {
   /** Runs the filesystem in this process until it is unmounted. */
   private int serve() throws IOException, InterruptedException {
     preload();
+    long started = System.nanoTime();
+    // Whatever can fail happens before the server reports ready, or the mount would vanish after
+    // its caller was told it succeeded.
+    // Without a mount point (made beside the archive later) the log is named after the archive.
+    int logFd = daemonChild
+        ? Daemon.openLog(logFile, "mount", mountpoint != null ? mountpoint : Path.of(archive)) : -1;
     Archive a = ArchiveArgs.open(archive, indexOptions, Units.parseSize(cacheSize));
     try {
+      if (mountpoint == null) {
+        mountpoint = AutoMountpoint.create(a.path());
+        madeMountpoint = true;
+      }
       Completeness.check(a.images().stream().map(DeviceImage::index).toList(), partial,
           "refusing to mount an incomplete archive");
       ReadOnlyFs fs = new ReadOnlyFs(files(a), a.header().ctime());
@@ -148,11 +184,16 @@ final class MountCommand implements Callable<Integer> {
       // waits for it and then unmounts, instead of leaving a dead mount behind.
       java.util.concurrent.CompletableFuture<FuseMount> mounted = new java.util.concurrent.CompletableFuture<>();
       Thread hook = new Thread(() -> {
+        FuseMount m;
         try {
-          mounted.get(30, java.util.concurrent.TimeUnit.SECONDS).close();
+          m = mounted.get(30, java.util.concurrent.TimeUnit.SECONDS);
         } catch (Exception e) {
-          // the mount failed or never came up: nothing to unmount
+          return; // the mount failed or never came up: nothing to unmount
         }
+        detachLoops();
+        m.close();
+        // The JVM halts once the hooks are done, maybe before serve()'s finally runs.
+        cleanUpAfterUnmount();
       }, "vmafs-unmount");
       Runtime.getRuntime().addShutdownHook(hook);
       FuseMount mount;
@@ -163,17 +204,28 @@ final class MountCommand implements Callable<Integer> {
         mounted.completeExceptionally(e);
         throw e;
       }
-      ArchiveWatcher watcher = ArchiveWatcher.start(a);
-      printSummary(a, fs, mount, System.out);
+      ArchiveWatcher watcher = ArchiveWatcher.start(a, () -> {
+        if (pageCache) {
+          fs.files().forEach(e -> Posix.dropCachedPages(mountpoint.resolve(e.name())));
+        }
+      });
+      if (!json) {
+        printSummary(a, fs, mount, System.out);
+      }
       if (loop) {
         // The server attaches them itself, before it reports ready: whoever started it (the
         // launcher script or the Java front-end) only waits for that line.
-        LoopDevices.attachOrUnmount(mountpoint, System.out);
+        LoopDevices.attachOrUnmount(mountpoint, json ? new PrintStream(java.io.OutputStream.nullOutputStream()) : System.out);
+      }
+      if (pidFile != null) {
+        writtenPidFile = PidFile.write(pidFile);
+      }
+      if (json) {
+        System.out.print(Json.write(summaryJson(a, fs, mount, (System.nanoTime() - started) / 1e9)));
+        System.out.flush();
       }
       if (daemonChild) {
-        System.out.println(READY);
-        System.out.flush();
-        detach();
+        Daemon.ready(logFd);
       }
       log.info("serving {} on {} with {} ({} threads)", a.path(), mountpoint, mount.backend(), n);
       mount.awaitUnmount();
@@ -187,7 +239,54 @@ final class MountCommand implements Callable<Integer> {
       return ExitCodes.OK;
     } finally {
       a.close();
+      cleanUpAfterUnmount();
     }
+  }
+
+  /** Removes the pid file and a mount point vmafs made; from serve() or the SIGTERM hook. */
+  private void cleanUpAfterUnmount() {
+    PidFile p = writtenPidFile;
+    if (p != null) {
+      p.remove();
+    }
+    if (madeMountpoint) {
+      AutoMountpoint.remove(mountpoint);
+    }
+  }
+
+  /** What {@code --json} prints once the files are readable (docs/json.md). */
+  private Map<String, Object> summaryJson(Archive a, ReadOnlyFs fs, FuseMount mount, double seconds) {
+    Map<String, Object> o = Json.object();
+    o.put("archive", a.path().toAbsolutePath().toString());
+    o.put("mountpoint", mountpoint.toAbsolutePath().toString());
+    o.put("mountpoint_created", madeMountpoint);
+    o.put("backend", mount.backend() == MountOptions.Backend.FUSE3 ? "libfuse3" : "libfuse2");
+    o.put("holes_visible", mount.supportsHoles());
+    o.put("pid", ProcessHandle.current().pid());
+    o.put("index_file", a.indexFile() == null ? null : a.indexFile().toString());
+    List<Object> files = Json.array();
+    for (ReadOnlyFs.Entry e : fs.files()) {
+      Map<String, Object> f = Json.object();
+      f.put("name", e.name());
+      f.put("path", mountpoint.toAbsolutePath().resolve(e.name()).toString());
+      f.put("size", e.content().size());
+      f.put("allocated_bytes", e.content().allocatedBytes());
+      files.add(f);
+    }
+    o.put("files", files);
+    List<Object> loops = Json.array();
+    for (LoopDevices.Loop l : loop ? LoopDevices.under(mountpoint) : List.<LoopDevices.Loop>of()) {
+      Map<String, Object> m = Json.object();
+      m.put("device", l.device());
+      m.put("image", l.backingFile().toString());
+      List<Object> parts = Json.array();
+      l.partitions().forEach(p -> parts.add("/dev/" + p));
+      m.put("partitions", parts);
+      loops.add(m);
+    }
+    o.put("loop_devices", loops);
+    o.put("seconds", Math.round(seconds * 1000) / 1000.0);
+    return o;
   }
 
   /**
@@ -234,24 +333,17 @@ final class MountCommand implements Callable<Integer> {
     t.start();
   }
 
-  /** The files of the mount; names from the archive are checked like extract checks them. */
+  /**
+   * The files of the mount; names from the archive are checked like extract checks them (safe,
+   * and no two files of one name).
+   */
   private static List<ReadOnlyFs.Entry> files(Archive a) throws MalformedArchiveException {
+    ExtractTarget.checkNames(a.header(), a.images().stream().map(DeviceImage::info).toList());
     List<ReadOnlyFs.Entry> out = new ArrayList<>();
-    Set<String> names = new HashSet<>();
     for (DeviceImage img : a.images()) {
-      ExtractTarget.checkDeviceName(img.info());
-      out.add(new ReadOnlyFs.Entry(img.info().imageFileName(), new ImageFile(img)));
-      names.add(img.info().imageFileName());
+      out.add(new ReadOnlyFs.Entry(img.info().imageFileName(), new ImageFile(img, a)));
     }
     for (ConfigBlob c : a.header().configs()) {
-      try {
-        VmaWriter.NameRules.checkConfigName(c.name());
-      } catch (IllegalArgumentException e) {
-        throw new MalformedArchiveException("config name", 0, "'" + c.name() + "' is not a safe file name");
-      }
-      if (!names.add(c.name())) {
-        throw new MalformedArchiveException("config name", 0, "'" + c.name() + "' appears twice");
-      }
       out.add(new ReadOnlyFs.Entry(c.name(), ImageContent.ofBytes(c.data())));
     }
     return out;
@@ -261,7 +353,8 @@ final class MountCommand implements Callable<Integer> {
     StringBuilder sb = new StringBuilder();
     sb.append("mounted ").append(a.path()).append(" on ").append(mountpoint.toAbsolutePath()).append('\n');
     for (ReadOnlyFs.Entry e : fs.files()) {
-      sb.append(String.format("  %-48s %10s  (%s data)%n", mountpoint.toAbsolutePath().resolve(e.name()),
+      sb.append(String.format("  %-48s %10s  (%s data)%n",
+          Printable.of(mountpoint.toAbsolutePath().resolve(e.name()).toString()),
           Units.bytes(e.content().size()), Units.bytes(e.content().allocatedBytes())));
     }
     if (!mount.supportsHoles()) {
@@ -271,125 +364,16 @@ final class MountCommand implements Callable<Integer> {
     out.flush();
   }
 
-  /** A background server stops writing to the terminal: its output goes to the log file. */
-  private void detach() throws IOException {
-    Path logPath = logFile != null ? logFile : defaultLogFile();
-    Files.createDirectories(logPath.toAbsolutePath().getParent());
-    Posix.redirectStdoutAndStderr(logPath.toString());
-    PrintStream ps = new PrintStream(new FileOutputStream(logPath.toFile(), true), true, StandardCharsets.UTF_8);
-    System.setOut(ps);
-    System.setErr(ps);
-    vmafs.cli.log.CliLogging.setOutput(ps);
-    vmafs.cli.log.CliLogging.setTimestamps(true);
-  }
-
-  private Path defaultLogFile() {
-    String mp = mountpoint.toAbsolutePath().normalize().toString().replaceAll("[^A-Za-z0-9._-]", "_");
-    return IndexLocation.cacheDir().resolve("log").resolve("mount" + mp + ".log");
-  }
-
   /**
-   * Starts this command again as a detached server ({@code setsid}), forwards its stderr (progress,
-   * warnings, errors) and stdout until it reports readiness, and returns its verdict.
+   * Loop devices on this mount's images hold its files open: detached first on SIGTERM as {@code
+   * vmafs umount} does, or they would outlive the server. Best effort: one that is in use stays,
+   * with a warning.
    */
-  private int spawnServer() throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add("setsid");
-    cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(Main.class.getName());
-    cmd.addAll(childArgs());
-    Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-    Thread shutdown = new Thread(p::destroy); // Ctrl-C while indexing stops the server too
-    Runtime.getRuntime().addShutdownHook(shutdown);
-    Thread err = forward(p.getErrorStream(), System.err);
-    boolean ready = false;
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = out.readLine()) != null) {
-        if (line.equals(READY)) {
-          ready = true;
-          break;
-        }
-        System.out.println(line);
-      }
+  private void detachLoops() {
+    try {
+      LoopDevices.detachUnder(mountpoint);
+    } catch (RuntimeException e) {
+      log.warn("leaving loop devices attached: {}", e.getMessage());
     }
-    System.out.flush();
-    Runtime.getRuntime().removeShutdownHook(shutdown);
-    if (ready) {
-      err.join(2000);
-      return ExitCodes.OK;
-    }
-    int code = p.waitFor();
-    err.join(2000);
-    return code == 0 ? ExitCodes.INTERNAL : code;
-  }
-
-  private static Thread forward(InputStream in, PrintStream to) {
-    Thread t = new Thread(() -> {
-      byte[] buf = new byte[8192];
-      try {
-        int n;
-        while ((n = in.read(buf)) > 0) {
-          to.write(buf, 0, n);
-          to.flush();
-        }
-      } catch (IOException e) {
-        // the server closed its stderr: nothing more to forward
-      }
-    }, "vmafs-forward-stderr");
-    t.setDaemon(true);
-    t.start();
-    return t;
-  }
-
-  /** This command's arguments for the server process. */
-  private List<String> childArgs() {
-    List<String> a = new ArrayList<>(List.of("mount", "--daemon-child"));
-    if (common.verbose) {
-      a.add("--verbose");
-    }
-    if (common.debug) {
-      a.add("--debug");
-    }
-    if (indexOptions.indexFile != null) {
-      a.add("--index-file=" + indexOptions.indexFile.toAbsolutePath());
-    }
-    if (indexOptions.reindex) {
-      a.add("--reindex");
-    }
-    if (indexOptions.ignoreMtime) {
-      a.add("--ignore-mtime");
-    }
-    if (indexOptions.noSave) {
-      a.add("--no-save-index");
-    }
-    for (String o : options) {
-      a.add("-o");
-      a.add(o);
-    }
-    if (threads != null) {
-      a.add("--threads=" + threads);
-    }
-    a.add("--cache-size=" + cacheSize);
-    if (partial) {
-      a.add("--partial");
-    }
-    if (pageCache) {
-      a.add("--page-cache");
-    }
-    if (loop) {
-      a.add("--loop");
-    }
-    a.add("--fuse=" + fuse);
-    if (logFile != null) {
-      a.add("--log-file=" + logFile.toAbsolutePath());
-    }
-    a.add("--");
-    a.add(Path.of(archive).toAbsolutePath().toString());
-    a.add(mountpoint.toAbsolutePath().toString());
-    return a;
   }
 }

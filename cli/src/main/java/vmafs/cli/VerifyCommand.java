@@ -16,11 +16,18 @@ import vmafs.vma.index.ExtentIndexBuilder;
 @Command(
     name = "verify",
     mixinStandardHelpOptions = true,
+    header = "Check the whole archive, including what Proxmox's 'vma verify' misses.",
     description = {
-      "Check the whole archive: header and extent MD5s, uuids, magics, reserved fields, block",
-      "accounting, dev_ids, clusters past a device's end, duplicates and vmstate order (what",
-      "Proxmox's 'vma verify' checks) plus missing clusters, which 'vma verify' does not catch.",
+      "Checks header and extent MD5s, uuids, magics, reserved fields, block accounting, dev_ids,"
+          + " clusters past a device's end, duplicates and vmstate order (what 'vma verify' checks),"
+          + " plus missing clusters, which 'vma verify' does not catch: an archive cut at an extent"
+          + " boundary passes 'vma verify' and fails at restore time.",
+      "",
       "Exits 0 only when the archive would restore completely."
+    },
+    footer = {
+      "  vmafs verify vzdump-qemu-100-2026_11_22-12_00_00.vma.zst",
+      "  vmafs verify --json vzdump-qemu-100-2026_11_22-12_00_00.vma.lzo"
     })
 final class VerifyCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
@@ -28,11 +35,12 @@ final class VerifyCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive, or - for stdin.")
   String archive;
 
-  @Option(names = "--json", description = "Print the result as JSON.")
+  @Option(names = "--json", description = "Print the result as JSON (docs/json.md).")
   boolean json;
 
   @Override
   public Integer call() throws Exception {
+    long started = System.nanoTime();
     ExtentIndex index;
     long total = ArchiveArgs.isStdin(archive) ? -1 : java.nio.file.Files.size(ArchiveArgs.existing(archive));
     try (ProgressBar bar = new ProgressBar("verifying", total)) {
@@ -59,11 +67,13 @@ final class VerifyCommand implements Callable<Integer> {
         devs.add(m);
       }
       o.put("devices", devs);
+      o.put("stream_bytes", index.streamLength());
+      o.put("seconds", Math.round((System.nanoTime() - started) / 1e6) / 1000.0);
       System.out.print(Json.write(o));
     } else {
       StringBuilder sb = new StringBuilder();
       for (DeviceIndex d : index.devices()) {
-        sb.append(String.format("%-24s %s: %d of %d clusters%n", d.info().name(),
+        sb.append(String.format("%-24s %s: %d of %d clusters%n", vmafs.cli.log.Printable.of(d.info().name()),
             d.stats().isComplete() ? "ok" : "FAILED", d.stats().presentClusters(), d.clusterCount()));
         InfoCommand.problems(d, sb);
       }

@@ -86,6 +86,12 @@ final class Cli {
 
   static Result subprocess(List<String> jvmOptions, Map<String, String> env, Path stdin, String... args)
       throws IOException, InterruptedException {
+    return subprocessIn(null, jvmOptions, env, stdin, args);
+  }
+
+  /** As {@link #subprocess(List, Map, Path, String...)}, started in {@code cwd} (null: ours). */
+  static Result subprocessIn(Path cwd, List<String> jvmOptions, Map<String, String> env, Path stdin,
+      String... args) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmOptions);
@@ -96,6 +102,9 @@ final class Cli {
     cmd.add(Main.class.getName());
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd);
+    if (cwd != null) {
+      pb.directory(cwd.toFile());
+    }
     pb.environment().putAll(env);
     pb.redirectInput(stdin != null ? ProcessBuilder.Redirect.from(stdin.toFile()) : ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     Path errFile = Files.createTempFile("vmafs-err", ".txt");

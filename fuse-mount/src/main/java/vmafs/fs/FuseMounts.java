@@ -62,20 +62,51 @@ public final class FuseMounts {
     Fusermount.unmount(path, false);
   }
 
+  /** The vmafs mounts this process can see, in the kernel's order. */
+  public static java.util.List<MountTable.Mount> vmafsMounts() {
+    String vmafsType = "fuse." + MountArgs.SUBTYPE;
+    return MountTable.all().stream().filter(m -> m.fsType().equals(vmafsType)).toList();
+  }
+
+  /**
+   * {@code mountpoint} as the mount table spells it (absolute, symlinks resolved, a dead mount's
+   * parent resolved).
+   *
+   * @throws FuseException if not even its parent directory can be resolved
+   */
+  public static Path canonicalMountpoint(Path mountpoint) {
+    return canonical(mountpoint);
+  }
+
+  /**
+   * Which FUSE library a mount with {@code requested} would bind, with its version, for bug
+   * reports ({@code vmafs --version}), e.g. {@code "libfuse3.so.3 3.14.0"}.
+   *
+   * @throws FuseException if no usable library is installed
+   */
+  public static String libraryVersion(Backend requested) {
+    return switch (choose(requested)) {
+      case FUSE3 -> Fuse3Session.libraryVersion();
+      case FUSE2 -> Fuse2Session.libraryVersion();
+      case AUTO -> throw new AssertionError("choose() resolves AUTO");
+    };
+  }
+
   private static Backend choose(Backend requested) {
     return switch (requested) {
       case FUSE3, FUSE2 -> requested;
       case AUTO -> {
-        if (Fuse3Session.isUsable()) {
+        String fuse3Unusable = Fuse3Session.unusableReason();
+        if (fuse3Unusable == null) {
           yield Backend.FUSE3;
         }
         if (Fuse2Session.isUsable()) {
-          log.warn("libfuse3 is not usable, falling back to libfuse2: SEEK_DATA/SEEK_HOLE will"
-              + " not see holes");
+          log.warn("libfuse3 is not usable ({}), falling back to libfuse2: SEEK_DATA/SEEK_HOLE"
+              + " will not see holes", fuse3Unusable);
           yield Backend.FUSE2;
         }
         throw new FuseException("neither libfuse3 nor libfuse2 can be used; install fuse3"
-            + " (see the log for why each failed)");
+            + " (libfuse3: " + fuse3Unusable + "; the log says why libfuse2 failed)");
       }
     };
   }

@@ -21,7 +21,7 @@ public record MountOptions(
   /**
    * The extra option that makes reads bypass the page cache and reach the filesystem at the
    * reader's request size (up to 1 MiB): the fastest cold sequential reads through FUSE
-   * (fuse-notes.md §2), but no caching of re-reads and no shared mmap of the files. Both backends
+   * (docs/fuse.md §1), but no caching of re-reads and no shared mmap of the files. Both backends
    * take it, though libfuse3 needs it in {@code cfg->direct_io} rather than as a mount option.
    */
   public static final String DIRECT_IO = "direct_io";

@@ -7,7 +7,7 @@ import vmafs.fs.Errno;
 /**
  * The answer of a callback that threw. An exception must never leave a callback: on a libfuse
  * thread jffi swallows it and the C caller reads garbage, on our own loop threads it unwinds
- * through libfuse and kills the worker (fuse-notes.md §7.2). The reader gets EIO instead.
+ * through libfuse and kills the worker (docs/fuse.md §4). The reader gets EIO instead.
  */
 public final class CallbackErrors {
   private static final Logger log = LoggerFactory.getLogger(CallbackErrors.class);

@@ -11,7 +11,7 @@ import vmafs.fs.FuseException;
 /**
  * Unmounts through the setuid helper rather than umount(2): it works for root and for the user
  * who mounted alike, and it leaves the server's /dev/fuse descriptor alone, so the request
- * threads see ENODEV and wind down on their own (fuse-notes.md §7.3).
+ * threads see ENODEV and wind down on their own (docs/fuse.md §5).
  */
 public final class Fusermount {
   /** fuse3 ships fusermount3; hosts with only libfuse2 have fusermount. Both unmount either. */

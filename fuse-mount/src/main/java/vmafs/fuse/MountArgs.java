@@ -16,7 +16,7 @@ import vmafs.fs.MountOptions;
  *
  * @param options in the order given to libfuse (later ones win)
  * @param maxRead the {@code max_read=} value among the options, 0 if none; libfuse3 also needs it
- *     in {@code conn->max_read} during init (fuse-notes.md §7.4)
+ *     in {@code conn->max_read} during init (docs/fuse.md §6)
  * @param directIo {@code direct_io} was asked for. It is not among {@code options}: libfuse 2.9
  *     takes it as a mount option, libfuse3 rejects that spelling and needs {@code cfg->direct_io}
  */

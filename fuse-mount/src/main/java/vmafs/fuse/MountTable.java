@@ -19,8 +19,9 @@ public final class MountTable {
    * @param device {@code major:minor} of the mounted filesystem; unique among live FUSE mounts
    * @param mountpoint where it is mounted
    * @param fsType {@code fuse}, {@code fuse.vmafs}, {@code ext4}, …
+   * @param source what was mounted: a device, or a FUSE filesystem's fsname (vmafs: the archive)
    */
-  public record Mount(String device, Path mountpoint, String fsType) {
+  public record Mount(String device, Path mountpoint, String fsType, String source) {
     public boolean isFuse() {
       return fsType.equals("fuse") || fsType.startsWith("fuse.");
     }
@@ -78,15 +79,15 @@ public final class MountTable {
 
   /**
    * Parses {@code id parent major:minor root mountpoint options [optional…] - fstype source
-   * superoptions} (proc(5)).
+   * superoptions} (proc(5)). The source is escaped like the mount point.
    */
   static Mount parse(String line) {
     String[] f = line.split(" ");
     int separator = List.of(f).indexOf("-");
-    if (f.length < 5 || separator < 6 || separator + 1 >= f.length) {
+    if (f.length < 5 || separator < 6 || separator + 2 >= f.length) {
       throw new IllegalStateException("unexpected line in " + MOUNTINFO + ": " + line);
     }
-    return new Mount(f[2], Path.of(unescape(f[4])), f[separator + 1]);
+    return new Mount(f[2], Path.of(unescape(f[4])), f[separator + 1], unescape(f[separator + 2]));
   }
 
   /** The kernel writes space, tab, newline and backslash in paths as {@code \ooo}. */

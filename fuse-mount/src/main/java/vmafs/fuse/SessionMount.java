@@ -22,7 +22,7 @@ import vmafs.fs.MountOptions.Backend;
  * the mount with fusermount; the kernel then ends the connection once no file is open, the
  * request threads read ENODEV, and the session thread unmounts and frees everything itself. That
  * keeps close() safe from a shutdown hook: it cannot free memory a request thread still uses
- * (the JVM crash of fuse-notes.md §7.3).
+ * (the JVM crash of docs/fuse.md §5).
  */
 public final class SessionMount implements FuseMount {
   private static final Logger log = LoggerFactory.getLogger(SessionMount.class);

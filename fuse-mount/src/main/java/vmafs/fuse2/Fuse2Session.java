@@ -16,7 +16,7 @@ import vmafs.fuse.MountArgs;
  * A libfuse2 session through jnr-fuse, single-threaded ({@code -s}) on the calling Java thread.
  * libfuse2's multithreaded loop would call into Java from threads it keeps creating and
  * reaping, each paying jffi's attach/detach churn; {@code -s} was the faster of the two for
- * both sequential and random reads (fuse-notes.md §2, §3, §7.1). libfuse2 has no lseek
+ * both sequential and random reads (docs/fuse.md §1, §3). libfuse2 has no lseek
  * operation, so holes show only through {@code st_blocks}.
  */
 public final class Fuse2Session implements FuseSession {
@@ -47,6 +47,26 @@ public final class Fuse2Session implements FuseSession {
       log.info("libfuse2 backend unavailable: {}", missing);
     }
     return missing == null;
+  }
+
+  /** libfuse2's own version call; jnr-fuse's {@link LibFuse} does not bind it. */
+  public interface Version {
+    /** {@code major * 10 + minor}, e.g. 29. */
+    int fuse_version();
+  }
+
+  /**
+   * The loaded library and its version, e.g. {@code "libfuse.so.2 2.9 (through jnr-fuse)"}.
+   *
+   * @throws FuseException if libfuse2 cannot be loaded
+   */
+  public static String libraryVersion() {
+    String missing = unavailability();
+    if (missing != null) {
+      throw new FuseException(missing);
+    }
+    int v = LibraryLoader.create(Version.class).failImmediately().load(SONAME).fuse_version();
+    return SONAME + " " + v / 10 + "." + v % 10 + " (through jnr-fuse)";
   }
 
   private static String unavailability() {

@@ -262,7 +262,7 @@ final class Fuse3Operations {
   private Pointer init(Pointer conn, Pointer config) {
     try {
       if (maxRead > 0) {
-        // libfuse3 refuses INIT if -o max_read and conn->max_read disagree (fuse-notes.md §7.4).
+        // libfuse3 refuses INIT if -o max_read and conn->max_read disagree (docs/fuse.md §6).
         conn.putInt(Layout.CONN_MAX_READ, maxRead);
       }
       // Report ReadOnlyFs's stable inode numbers, not libfuse's per-mount counter. libfuse3 has
@@ -271,6 +271,7 @@ final class Fuse3Operations {
       if (directIo) {
         config.putInt(Layout.CONFIG_DIRECT_IO, 1);
       }
+      lib.abi.declineIoUring(conn);
       connected.run();
     } catch (Throwable t) {
       CallbackErrors.eio("init", t);

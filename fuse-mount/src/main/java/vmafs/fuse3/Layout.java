@@ -2,15 +2,20 @@ package vmafs.fuse3;
 
 /**
  * Byte offsets of every C struct field the binding reads or writes, for glibc on the two
- * supported 64-bit architectures. Checked with offsetof against libfuse 3.14's headers on x86_64;
- * see fuse-notes.md §6. Only {@code struct stat} differs between the architectures: aarch64 uses
- * the asm-generic layout with a 32-bit {@code st_nlink} after {@code st_mode}.
+ * supported 64-bit architectures. Checked with offsetof against the headers of libfuse 3.14,
+ * 3.17.2 and 3.18.2 on x86_64; see docs/fuse.md §7 and §9. Only {@code struct stat} differs
+ * between the architectures: aarch64 uses the asm-generic layout with a 32-bit {@code st_nlink}
+ * after {@code st_mode}.
  *
- * <p>The libfuse structs are part of libfuse3's stable ABI (filesystems compiled against 3.0
- * run on every 3.x), so one table serves every libfuse 3 version.
+ * <p>Each offset here is the same in every libfuse from 3.8 on (3.17 grew some structs only at
+ * their end); what differs between versions is in {@link Fuse3Abi}.
  */
 final class Layout {
-  /** {@code struct fuse_operations} through {@code lseek}: 42 function pointers. */
+  /**
+   * {@code struct fuse_operations} through {@code lseek}: 42 function pointers, the whole table
+   * up to 3.17. libfuse 3.18 appends {@code statx}, which a 336-byte table leaves NULL: libfuse
+   * answers ENOSYS and the kernel falls back to getattr.
+   */
   static final int OPERATIONS_SIZE = 42 * 8;
 
   /** Slot numbers in {@code struct fuse_operations}; byte offset = slot × 8. */
@@ -40,12 +45,14 @@ final class Layout {
   static final int OP_COPY_FILE_RANGE = 40;
   static final int OP_LSEEK = 41;
 
-  /** {@code struct fuse_file_info} (40 bytes). */
+  /** {@code struct fuse_file_info} (40 bytes; 64 from 3.17, which libfuse allocates). */
   static final int FI_FLAGS = 0;
   static final int FI_FH = 16;
 
   /** {@code struct fuse_conn_info} (128 bytes). */
   static final int CONN_MAX_READ = 12;
+  /** The 32-bit capability word; 3.17 adds {@code want_ext} ({@link Fuse3Abi}). */
+  static final int CONN_WANT = 24;
 
   /** {@code struct fuse_config} (128 bytes). */
   static final int CONFIG_USE_INO = 64;
@@ -56,8 +63,10 @@ final class Layout {
   static final int ARGS_ARGC = 0;
   static final int ARGS_ARGV = 8;
 
-  /** {@code struct fuse_buf} (40 bytes); {@code mem} is malloc'ed by libfuse, freed by us. */
-  static final int BUF_SIZE = 40;
+  /**
+   * {@code struct fuse_buf}, whose size is {@link Fuse3Abi#bufSize}; {@code mem} is malloc'ed by
+   * libfuse, freed by us.
+   */
   static final int BUF_MEM = 16;
 
   /** {@code struct statvfs} (112 bytes, all fields 64-bit on both architectures). */

@@ -9,7 +9,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The kernel sizes buffered FUSE reads by the mount's bdi readahead (128 KiB by default), not by
  * libfuse's limit. Raising it to 1 MiB makes sequential reads arrive as 1 MiB requests, 8× fewer
- * callbacks (fuse-notes.md §4). Only root may write the sysfs knob.
+ * callbacks (docs/fuse.md §2). Only root may write the sysfs knob.
  */
 final class ReadAhead {
   private static final Logger log = LoggerFactory.getLogger(ReadAhead.class);

@@ -11,8 +11,8 @@ class MountTableTest {
   @Test
   void parsesAFuseLineWithOptionalFieldsAndAnEscapedPath() {
     MountTable.Mount m = MountTable.parse("57 29 0:39 / /mnt/vm\\040backups rw,nosuid,nodev"
-        + " shared:1 master:2 - fuse.vmafs /backups/a.vma ro,user_id=0,group_id=0");
-    assertEquals(new MountTable.Mount("0:39", Path.of("/mnt/vm backups"), "fuse.vmafs"), m);
+        + " shared:1 master:2 - fuse.vmafs /backups/a\\040b.vma ro,user_id=0,group_id=0");
+    assertEquals(new MountTable.Mount("0:39", Path.of("/mnt/vm backups"), "fuse.vmafs", "/backups/a b.vma"), m);
     assertTrue(m.isFuse());
   }
 

@@ -42,18 +42,25 @@ class BootTest {
 
   @BeforeAll
   static void build() throws IOException {
-    disk = Images.sparse(dir.resolve("disk.raw"), SIZE, 60, 11);
+    archive = bootArchive(dir);
+    disk = dir.resolve("disk.raw");
+    diskSha = Images.sha256(disk);
+    mount = Mounted.mount(archive, dir.resolve("mnt"));
+  }
+
+  /** Builds the boot disk ({@code dir/disk.raw}) and its shuffled archive, which it returns. */
+  static Path bootArchive(Path dir) throws IOException {
+    Path disk = Images.sparse(dir.resolve("disk.raw"), SIZE, 60, 11);
     Run.sh("printf 'label: dos\\nstart=2048, type=83, bootable\\n' | sfdisk -q " + disk).ok();
     byte[] boot = Files.readAllBytes(Qemu.bootSector(dir.resolve("boot.bin"), MARKER_LBA, WRITE_LBA));
     assertEquals(440, boot.length);
     Qemu.poke(disk, 0, boot);
     Qemu.poke(disk, MARKER_LBA * 512, sector(MARKER));
     Qemu.poke(disk, NEAR_LBA * 512, sector("vmafs boot test: near marker"));
-    diskSha = Images.sha256(disk);
-    archive = dir.resolve("vzdump-qemu-101-2026_11_22-12_00_00.vma");
+    Path archive = dir.resolve("vzdump-qemu-101-2026_11_22-12_00_00.vma");
     Run.vmafs("create", "--order", "shuffled", "--seed", "3", archive.toString(),
         "drive-virtio0=" + disk).ok();
-    mount = Mounted.mount(archive, dir.resolve("mnt"));
+    return archive;
   }
 
   @AfterAll

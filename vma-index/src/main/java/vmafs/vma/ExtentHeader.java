@@ -26,6 +26,27 @@ public record ExtentHeader(long offset, int blockCount, long[] blockInfos) {
     return blockInfos[i];
   }
 
+  /**
+   * A used slot and where its stored blocks start in the stream.
+   *
+   * @param dataOffset stream offset of the slot's first stored block (where it would be if none)
+   */
+  public record Slot(int slot, int devId, long cluster, int mask, long dataOffset) {}
+
+  /** The used slots (dev_id not 0) in order, each with its data offset. */
+  public java.util.List<Slot> slots() {
+    java.util.List<Slot> out = new java.util.ArrayList<>();
+    long at = dataOffset();
+    for (int i = 0; i < SLOTS_PER_EXTENT; i++) {
+      long bi = blockInfos[i];
+      if (blockDevId(bi) != 0) {
+        out.add(new Slot(i, blockDevId(bi), blockCluster(bi), blockMask(bi), at));
+        at += (long) Integer.bitCount(blockMask(bi)) * BLOCK_SIZE;
+      }
+    }
+    return out;
+  }
+
   /** Bytes of this extent on the stream: header plus stored blocks. */
   public long length() {
     return EXTENT_HEADER_SIZE + (long) blockCount * BLOCK_SIZE;

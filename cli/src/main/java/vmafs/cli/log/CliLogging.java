@@ -49,7 +49,7 @@ public final class CliLogging {
           .append(logger.substring(logger.lastIndexOf('.') + 1)).append(": ");
       default -> { }
     }
-    sb.append(message);
+    sb.append(Printable.of(message)); // messages quote paths and names an archive may choose
     PrintStream p = out != null ? out : System.err;
     synchronized (CliLogging.class) {
       p.println(sb);

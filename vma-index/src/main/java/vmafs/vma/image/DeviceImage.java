@@ -148,6 +148,13 @@ public final class DeviceImage {
       // Whole summary groups that cannot contain what we look for are skipped unread.
       if (j == 0 && (cluster & (DeviceIndex.GROUP_CLUSTERS - 1)) == 0) {
         long group = cluster >>> DeviceIndex.GROUP_SHIFT;
+        if (wantData) {
+          long listed = index.nextListedGroup(group);
+          if (listed != group) {
+            cluster = listed << DeviceIndex.GROUP_SHIFT; // groups never listed hold no data
+            continue;
+          }
+        }
         int blocks = index.groupStoredBlocks(group);
         boolean skip = wantData ? blocks == 0
             : blocks == DeviceIndex.GROUP_CLUSTERS * BLOCKS_PER_CLUSTER;

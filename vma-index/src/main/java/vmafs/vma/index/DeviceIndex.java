@@ -11,24 +11,24 @@ import vmafs.vma.DeviceInfo;
  * hole searches skip empty stretches of a huge sparse disk without touching their entries.
  */
 public final class DeviceIndex {
-  /** Clusters per summary group: 1024 × 64 KiB = 64 MiB of disk per summary counter. */
-  public static final int GROUP_SHIFT = 10;
+  /**
+   * Clusters per summary group: a page of the table, 256 × 64 KiB = 16 MiB of disk per counter.
+   */
+  public static final int GROUP_SHIFT = ClusterTable.PAGE_SHIFT;
   public static final int GROUP_CLUSTERS = 1 << GROUP_SHIFT;
-  static final int FULL_GROUP_BLOCKS = GROUP_CLUSTERS * BLOCKS_PER_CLUSTER;
+  static final int FULL_GROUP_BLOCKS = ClusterTable.FULL_PAGE_BLOCKS;
 
   private final DeviceInfo info;
   private final ClusterTable table;
-  private final int[] groupBlocks;
   private final DeviceStats stats;
 
-  DeviceIndex(DeviceInfo info, ClusterTable table, int[] groupBlocks, DeviceStats stats) {
+  DeviceIndex(DeviceInfo info, ClusterTable table, DeviceStats stats) {
     if (table.length() != info.clusterCount()) {
       throw new IllegalArgumentException("table length " + table.length() + " != cluster count "
           + info.clusterCount() + " of " + info.name());
     }
     this.info = info;
     this.table = table;
-    this.groupBlocks = groupBlocks;
     this.stats = stats;
   }
 
@@ -53,17 +53,21 @@ public final class DeviceIndex {
     return table;
   }
 
-  int[] groupBlocks() {
-    return groupBlocks;
-  }
-
   /** Stored 4 KiB blocks in the clusters of summary group {@code g}. */
   public int groupStoredBlocks(long g) {
-    return groupBlocks[(int) g];
+    return table.storedBlocks(g);
   }
 
   public long groupCount() {
-    return groupBlocks.length;
+    return table.pageCount();
+  }
+
+  /**
+   * The first group at or after {@code g} with a listed cluster, or {@link #groupCount()}: a hole
+   * search crosses a crafted 256 TiB device that lists nothing in one step, not 16 M.
+   */
+  public long nextListedGroup(long g) {
+    return table.nextTouchedPage(g);
   }
 
   /**
@@ -114,7 +118,12 @@ public final class DeviceIndex {
       }
       long start = c;
       while (c < n && !ClusterTable.isPresent(entry(c))) {
-        c++;
+        long page = c >>> GROUP_SHIFT;
+        if ((c & (GROUP_CLUSTERS - 1)) == 0 && !table.isTouched(page)) {
+          c = Math.min(n, table.nextTouchedPage(page) << GROUP_SHIFT); // pages never listed
+        } else {
+          c++;
+        }
       }
       out.add(new long[] {start, c - 1});
     }

@@ -38,7 +38,6 @@ public final class ExtentIndexBuilder {
   private static final class Device {
     final DeviceInfo info;
     final ClusterTable table;
-    final int[] groupBlocks;
     final long clusters;
     final boolean vmstate;
     long duplicates;
@@ -56,7 +55,6 @@ public final class ExtentIndexBuilder {
       this.table = table;
       this.clusters = info.clusterCount();
       this.vmstate = info.isVmstate();
-      this.groupBlocks = new int[(int) ((clusters + DeviceIndex.GROUP_CLUSTERS - 1) >>> DeviceIndex.GROUP_SHIFT)];
     }
   }
 
@@ -96,8 +94,22 @@ public final class ExtentIndexBuilder {
     return d != null && cluster < d.clusters && d.table.isSeen(cluster);
   }
 
-  /** Records the entries of one extent. */
-  public void accept(ExtentHeader extent) throws MalformedArchiveException {
+  /**
+   * Records the entries of one extent.
+   *
+   * @throws IOException also when the tables cannot get memory for the clusters listed (an
+   *     archive that lists clusters very sparsely over huge devices)
+   */
+  public void accept(ExtentHeader extent) throws IOException {
+    try {
+      record(extent);
+    } catch (ClusterTable.TableMemoryException e) {
+      throw new IOException("not enough memory for the index: " + e.getMessage() + " at extent "
+          + extents + " (archive offset " + extent.offset() + ")", e);
+    }
+  }
+
+  private void record(ExtentHeader extent) throws MalformedArchiveException {
     extents++;
     long offset = extent.dataOffset();
     for (int slot = 0; slot < SLOTS_PER_EXTENT; slot++) {
@@ -144,22 +156,27 @@ public final class ExtentIndexBuilder {
       throw new MalformedArchiveException("extent data", offset,
           "archive stream larger than " + ClusterTable.MAX_OFFSET + " bytes is not supported");
     }
-    int group = (int) (cluster >>> DeviceIndex.GROUP_SHIFT);
     if (d.table.isSeen(cluster)) {
       long old = d.table.get(cluster);
       if (d.duplicates++ == 0) {
         d.firstDuplicate = cluster;
       }
-      int oldBlocks = Integer.bitCount(ClusterTable.mask(old));
-      d.groupBlocks[group] -= oldBlocks;
-      d.storedBlocks -= oldBlocks;
+      d.storedBlocks -= Integer.bitCount(ClusterTable.mask(old));
     } else {
       d.present++;
     }
-    d.table.set(cluster, ClusterTable.entry(kept, offset));
-    int blocks = Integer.bitCount(kept);
-    d.groupBlocks[group] += blocks;
-    d.storedBlocks += blocks;
+    d.table.set(cluster, ClusterTable.entry(kept, offset)); // keeps the page's block count
+    d.storedBlocks += Integer.bitCount(kept);
+  }
+
+  /** The first cluster never listed (a page never listed answers at its first cluster). */
+  private static long firstUnseen(Device d) {
+    for (long c = 0; c < d.clusters; c++) {
+      if (!d.table.isSeen(c)) {
+        return c;
+      }
+    }
+    return -1;
   }
 
   /**
@@ -175,17 +192,14 @@ public final class ExtentIndexBuilder {
       long firstMissing = -1;
       // Only an incomplete device is scanned for its first gap (a complete 1 TiB one is 16 M entries).
       if (present < d.clusters) {
-        for (long c = 0; c < d.clusters && firstMissing < 0; c++) {
-          if (!d.table.isSeen(c)) {
-            firstMissing = c;
-          }
-        }
+        firstMissing = firstUnseen(d);
       }
       long missing = d.vmstate ? 0 : d.clusters - present;
       DeviceStats stats = new DeviceStats(present, missing, missing == 0 ? -1 : firstMissing,
           d.duplicates, d.firstDuplicate, d.beyondEnd, d.firstBeyondEnd, d.tailBits,
           d.storedBlocks, d.outOfOrder);
-      out.add(new DeviceIndex(d.info, d.table, d.groupBlocks, stats));
+      d.table.sealed(); // the page list hole searches use, now that nothing changes
+      out.add(new DeviceIndex(d.info, d.table, stats));
     }
     return new ExtentIndex(header, out, extents, streamLength, resources);
   }

@@ -27,6 +27,7 @@ public final class IndexSection {
   private final ByteBuffer[] pieces;
   private final long pieceSize;
   private final long length;
+  private final Check check;
 
   /** Who verifies a saved section's checksum. */
   public enum Check {
@@ -56,27 +57,41 @@ public final class IndexSection {
     public static ToSave checkedByReader(Content content) {
       return new ToSave(content, Check.BY_READER);
     }
+
+    /** Bytes already in memory (small sections, tests), checked on load. */
+    public static ToSave of(byte[] bytes) {
+      byte[] b = bytes.clone();
+      return checkedOnLoad(out -> out.write(b));
+    }
   }
 
-  private IndexSection(ByteBuffer[] pieces, long pieceSize, long length) {
+  private IndexSection(ByteBuffer[] pieces, long pieceSize, long length, Check check) {
     this.pieces = pieces;
     this.pieceSize = pieceSize;
     this.length = length;
+    this.check = check;
   }
 
   /** A section over bytes already in memory (tests, and maps that were never saved). */
   public static IndexSection of(ByteBuffer bytes) {
+    return of(bytes, Check.ON_LOAD);
+  }
+
+  /** As {@link #of(ByteBuffer)}, saying who is to check the bytes. */
+  public static IndexSection of(ByteBuffer bytes, Check check) {
     ByteBuffer b = bytes.slice();
-    return new IndexSection(new ByteBuffer[] {b}, Math.max(1, b.remaining()), b.remaining());
+    return new IndexSection(new ByteBuffer[] {b}, Math.max(1, b.remaining()), b.remaining(),
+        Objects.requireNonNull(check, "check"));
   }
 
   /** Maps {@code length} bytes at {@code offset} of {@code ch}, read-only. */
-  static IndexSection map(FileChannel ch, long offset, long length) throws IOException {
-    return map(ch, offset, length, MAP_PIECE);
+  static IndexSection map(FileChannel ch, long offset, long length, Check check)
+      throws IOException {
+    return map(ch, offset, length, check, MAP_PIECE);
   }
 
-  /** As {@link #map(FileChannel, long, long)} in pieces of {@code pieceSize} (tests use small ones). */
-  static IndexSection map(FileChannel ch, long offset, long length, long pieceSize)
+  /** As {@link #map(FileChannel, long, long, Check)} in pieces of {@code pieceSize} (tests). */
+  static IndexSection map(FileChannel ch, long offset, long length, Check check, long pieceSize)
       throws IOException {
     int n = (int) ((length + pieceSize - 1) / pieceSize);
     ByteBuffer[] pieces = new ByteBuffer[Math.max(n, 1)];
@@ -86,11 +101,19 @@ public final class IndexSection {
       pieces[i] = ch.map(FileChannel.MapMode.READ_ONLY, offset + from,
           Math.min(pieceSize, length - from));
     }
-    return new IndexSection(pieces, pieceSize, length);
+    return new IndexSection(pieces, pieceSize, length, check);
   }
 
   public long length() {
     return length;
+  }
+
+  /**
+   * Who verified, or is to verify, this section's bytes: a reader that relies on the index file
+   * having checked them refuses a section saved as {@link Check#BY_READER}.
+   */
+  public Check check() {
+    return check;
   }
 
   /**

@@ -12,8 +12,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ClusterTableTest {
-  /** Entries per chunk: a ByteBuffer addresses at most 2 GiB, so tables are split at 2^27 entries. */
-  private static final long CHUNK = 1L << 27;
   /** A header size as the official writer makes them: 12288 + a 512-byte blob table. */
   private static final long BASE = 12_800;
 
@@ -81,48 +79,79 @@ class ClusterTableTest {
   }
 
   @Test
-  void mappedTableIsSevenBytesLittleEndianOnDiskAndSurvivesRemapping() throws IOException {
+  void writtenPagesAreSevenBytesLittleEndianAndMapBack() throws IOException {
     Path f = dir.resolve("index");
     long position = 4096; // a table need not start at the beginning of its file
     long entries = 5000;
     long offset = BASE + 0x1234_5678L * 512;
     long e = ClusterTable.entry(0x00F0, offset);
+    ClusterTable t = ClusterTable.allocate(entries, BASE);
+    t.set(4999, e);
+    t.set(3, ClusterTable.entry(0xFFFF, BASE));
+    int[] pages = t.sealed();
+    assertArrayEquals(new int[] {0, 4999 / 256}, pages, "only the listed pages exist, ascending");
+    assertArrayEquals(new int[] {16, 4}, t.pageBlocksInOrder(), "stored blocks per page");
+    int crc;
     try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-      ClusterTable t = ClusterTable.map(ch, position, entries, BASE, FileChannel.MapMode.READ_WRITE);
-      t.set(4999, e);
-      ClusterTable copy = ClusterTable.allocate(entries, BASE);
-      t.copyTo(copy);
-      assertEquals(e, copy.get(4999));
+      crc = t.writeTo(ch, position);
+      assertEquals(position + 2 * ClusterTable.PAGE_BYTES, ch.size());
     }
     try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
-      assertEquals(position + entries * 7, ch.size());
       long stored = 1L << 55 | 0x00F0L << 39 | 0x1234_5678L;
-      assertEquals(stored, rawEntry(ch, position + 4999 * 7));
-      ClusterTable again = ClusterTable.map(ch, position, entries, BASE, FileChannel.MapMode.READ_ONLY);
+      // Page 19 is the second stored page; cluster 4999 is its entry 4999 % 256.
+      assertEquals(stored, rawEntry(ch, position + ClusterTable.PAGE_BYTES + (4999 % 256) * 7));
+      ByteBuffer all = ByteBuffer.allocate(2 * ClusterTable.PAGE_BYTES);
+      ch.read(all, position);
+      java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+      c.update(all.flip());
+      assertEquals((int) c.getValue(), crc, "the CRC covers exactly what was written");
+      ClusterTable again = ClusterTable.map(ch, position, entries, BASE, pages, t.pageBlocksInOrder());
       assertEquals(e, again.get(4999));
+      assertEquals(ClusterTable.entry(0xFFFF, BASE), again.get(3));
       assertEquals(0, again.get(4998));
+      assertEquals(0, again.get(1000), "a page never listed reads as never seen");
+      assertEquals(4, again.storedBlocks(4999 / 256));
+      assertThrows(IllegalStateException.class, () -> again.set(0, 0), "a loaded table is read-only");
     }
   }
 
-  /** More than 2^27 entries (a 8 TiB disk) spread over two mapped chunks of a sparse file. */
+  /**
+   * A crafted header may declare a 256 TiB disk (2^32 clusters): the table costs what the archive
+   * lists, a few pages, not 28 GiB.
+   */
   @Test
-  void tableLargerThanOneChunkAddressesEveryChunk() throws IOException {
-    Path f = dir.resolve("big-index");
-    long entries = CHUNK + 10;
-    long[] clusters = {0, CHUNK - 1, CHUNK, CHUNK + 9};
-    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-      ClusterTable t = ClusterTable.map(ch, 0, entries, BASE, FileChannel.MapMode.READ_WRITE);
-      assertEquals(entries, t.length());
-      for (int i = 0; i < clusters.length; i++) {
-        t.set(clusters[i], ClusterTable.entry(i + 1, BASE + clusters[i] * 512));
-      }
-      for (int i = 0; i < clusters.length; i++) {
-        assertEquals(ClusterTable.entry(i + 1, BASE + clusters[i] * 512), t.get(clusters[i]));
-        // Each entry lands at cluster × 7 in the file, whichever chunk holds it.
-        assertEquals(1L << 55 | (long) (i + 1) << 39 | clusters[i], rawEntry(ch, clusters[i] * 7));
-      }
-      assertEquals(0, t.get(CHUNK + 1));
-      assertEquals(entries * 7, ch.size());
+  void aHugeDeclaredTableCostsOnlyItsListedPages() {
+    long entries = 1L << 32;
+    ClusterTable t = ClusterTable.allocate(entries, BASE);
+    long[] clusters = {0, 1L << 27, (1L << 32) - 1};
+    for (long c : clusters) {
+      t.set(c, ClusterTable.entry(1, BASE + c * 512));
+    }
+    assertEquals(3, t.touchedPages());
+    assertEquals(3L * ClusterTable.PAGE_BYTES, t.storedBytes());
+    for (long c : clusters) {
+      assertEquals(ClusterTable.entry(1, BASE + c * 512), t.get(c));
+      assertEquals(0, t.get(c ^ 1));
+    }
+    assertEquals(1L << 27 >>> 8, t.nextTouchedPage(1));
+    assertEquals(t.pageCount(), t.nextTouchedPage(((1L << 32) - 1 >>> 8) + 1));
+    assertFalse(t.isTouched(5));
+    assertEquals(0, t.storedBlocks(5));
+  }
+
+  /** Thousands of pages: every memory slab and every growth of the page directory. */
+  @Test
+  void manyPagesKeepTheirEntries() {
+    long entries = 5000L * 256;
+    ClusterTable t = ClusterTable.allocate(entries, BASE);
+    for (long p = 4999; p >= 0; p -= 3) {
+      t.set(p * 256 + (p % 256), ClusterTable.entry((int) (p & 0xFFFF), BASE + p * 4096));
+    }
+    for (long p = 0; p < 5000; p++) {
+      long c = p * 256 + (p % 256);
+      long want = (4999 - p) % 3 == 0 ? ClusterTable.entry((int) (p & 0xFFFF), BASE + p * 4096) : 0;
+      assertEquals(want, t.get(c), "page " + p);
+      assertEquals((4999 - p) % 3 == 0, t.isTouched(p), "page " + p);
     }
   }
 

@@ -150,7 +150,7 @@ class IndexFileTest {
     new java.util.Random(9).nextBytes(b);
     Files.write(f, b);
     try (var ch = java.nio.channels.FileChannel.open(f)) {
-      IndexSection s = IndexSection.map(ch, 100, b.length - 100, 4096);
+      IndexSection s = IndexSection.map(ch, 100, b.length - 100, IndexSection.Check.ON_LOAD, 4096);
       assertThrows(IOException.class, s::buffer);
       for (int from : new int[] {0, 1, 4095, 4096, 5000, 8191}) {
         java.nio.ByteBuffer got = java.nio.ByteBuffer.allocate(b.length - 100 - from);
@@ -236,7 +236,8 @@ class IndexFileTest {
     ExtentIndex idx = fresh();
     long tables = 4096;
     for (DeviceIndex d : idx.devices()) {
-      tables += (d.clusterCount() * 8 + 4095) / 4096 * 4096;
+      long pages = (d.clusterCount() + ClusterTable.PAGE_CLUSTERS - 1) / ClusterTable.PAGE_CLUSTERS;
+      tables += (pages * ClusterTable.PAGE_BYTES + 4095) / 4096 * 4096;
     }
     long at = tables + 50;
     assertTrue(staleAfter(p -> flip(p, at)).getMessage().contains("section"));
@@ -311,8 +312,55 @@ class IndexFileTest {
     save(ArchiveIdentity.EMBEDDED, Map.of());
     assertThrows(StaleIndexException.class,
         () -> IndexFile.load(indexFile, ArchiveIdentity.of(archive), true));
-    IndexFile.adopt(indexFile, ArchiveIdentity.of(archive));
+    try (var ch = java.nio.channels.FileChannel.open(indexFile, java.nio.file.StandardOpenOption.READ,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      IndexFile.adopt(ch, ArchiveIdentity.of(archive));
+    }
     IndexFile.Loaded l = IndexFile.load(indexFile, ArchiveIdentity.of(archive), false);
     assertEquals(fresh().extents(), l.index().extents());
+  }
+
+  /** A FIFO planted where the index should be is refused at once: opening it would hang. */
+  @Test
+  void aFifoInPlaceOfTheIndexIsRefusedWithoutHanging() throws Exception {
+    Process p = new ProcessBuilder("mkfifo", indexFile.toString()).start();
+    assertEquals(0, p.waitFor());
+    StaleIndexException e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(10),
+        () -> assertThrows(StaleIndexException.class,
+            () -> IndexFile.load(indexFile, ArchiveIdentity.of(archive), false)));
+    assertTrue(e.getMessage().contains("not a regular file"), e.getMessage());
+  }
+
+  /** A link planted where the index should be is not followed. */
+  @Test
+  void aSymlinkInPlaceOfTheIndexIsNotFollowed() throws IOException {
+    save(Map.of());
+    Path real = dir.resolve("real-index");
+    Files.move(indexFile, real);
+    Files.createSymbolicLink(indexFile, real);
+    assertThrows(StaleIndexException.class,
+        () -> IndexFile.load(indexFile, ArchiveIdentity.of(archive), false));
+  }
+
+  /**
+   * A 13 KiB archive may declare a 256 TiB disk: its saved index holds the pages the archive lists
+   * (a few KiB), not 28 GiB of table, and loads as quickly.
+   */
+  @Test
+  void aHugeDeclaredDeviceMakesASmallIndexFile() throws IOException {
+    archive = VmaArchiveBuilder.archive().device("drive-scsi0", 1L << 48).build(w -> {
+      w.writeCluster(1, 0, VmaArchiveBuilder.cluster(Sources.mixed(65536, 3), 0));
+      w.writeCluster(1, (1L << 32) - 1, VmaArchiveBuilder.cluster(Sources.mixed(65536, 4), 0));
+    }).writeTo(dir.resolve("huge.vma"));
+    assertTrue(Files.size(archive) < 200_000, "archive: " + Files.size(archive));
+    ExtentIndex built = save(Map.of());
+    assertTrue(Files.size(indexFile) < 64 * 1024, "index file: " + Files.size(indexFile) + " bytes");
+    DeviceIndex d = IndexFile.load(indexFile, ArchiveIdentity.of(archive), false).index().devices().get(0);
+    assertEquals(1L << 32, d.clusterCount());
+    assertEquals(built.devices().get(0).entry(0), d.entry(0));
+    assertEquals(built.devices().get(0).entry((1L << 32) - 1), d.entry((1L << 32) - 1));
+    assertEquals(0, d.entry(1L << 31));
+    assertEquals(2, d.stats().presentClusters());
+    assertArrayEquals(new long[] {1, (1L << 32) - 2}, d.missingRanges(5).get(0));
   }
 }

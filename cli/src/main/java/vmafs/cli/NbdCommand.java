@@ -1,0 +1,297 @@
+package vmafs.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import vmafs.archive.Archive;
+import vmafs.archive.IndexLocation;
+import vmafs.nbd.Export;
+import vmafs.nbd.ListenAddress;
+import vmafs.nbd.NbdServer;
+import vmafs.nbd.ServerLimits;
+import vmafs.nbd.TlsMode;
+import vmafs.nbd.tls.TlsCredentials;
+import vmafs.vma.MalformedArchiveException;
+import vmafs.vma.image.DeviceImage;
+
+@Command(
+    name = "nbd",
+    mixinStandardHelpOptions = true,
+    header = "Serve an archive's drives read-only over NBD, holes included.",
+    description = {
+      "One export per drive, named by its devname (drive-scsi0), holes reported through"
+          + " base:allocation; qemu, qemu-img, nbdcopy and nbdinfo read them, here or from another"
+          + " host. Returns once listening, leaving the server in the background (-f keeps it in the"
+          + " foreground); SIGTERM (kill PID) stops it once the requests in flight are answered.",
+      "",
+      "ADDR is unix:PATH or HOST:PORT ([::1]:10809 for IPv6; port 0 picks one). Default: a Unix"
+          + " socket under $XDG_RUNTIME_DIR/vmafs/ (root: /run/vmafs/). The addresses and each"
+          + " export's URI are printed on start."
+    },
+    footer = {
+      "  vmafs nbd vzdump-qemu-100-2026_11_22-12_00_00.vma.zst",
+      "  vmafs nbd --listen unix:/tmp/vm.sock backup.vma.zst",
+      "  nbdinfo --list 'nbd+unix:///?socket=/tmp/vm.sock'",
+      "  qemu-img convert -O raw 'nbd+unix:///drive-scsi0?socket=/tmp/vm.sock' sda.raw",
+      "  vmafs nbd --listen 0.0.0.0:10809 --tls-cert srv.pem --tls-key srv.key backup.vma.zst"
+    })
+final class NbdCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(NbdCommand.class);
+  /** How long SIGTERM waits for the requests in flight. */
+  private static final Duration DRAIN = Duration.ofSeconds(10);
+
+  @Mixin CommonOptions common;
+
+  @Mixin IndexOptions indexOptions;
+
+  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive file.")
+  String archive;
+
+  @Option(names = "--listen", paramLabel = "ADDR",
+      description = "Where to listen (repeatable): unix:PATH or HOST:PORT. Default: unix:$XDG_RUNTIME_DIR/vmafs/ARCHIVE.sock.")
+  List<String> listen = new ArrayList<>();
+
+  @Option(names = {"-f", "--foreground"}, description = "Stay in the foreground; Ctrl-C stops the server.")
+  boolean foreground;
+
+  @Option(names = "--tls-cert", paramLabel = "PEM", description = "The server's certificate (chain), PEM.")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "PEM",
+      description = "Its private key, PEM, unencrypted (PKCS#8, PKCS#1 or SEC1, as certtool and openssl write them).")
+  Path tlsKey;
+
+  @Option(names = "--tls-ca", paramLabel = "PEM",
+      description = "Require client certificates signed by this CA (PEM).")
+  Path tlsCa;
+
+  @Option(names = "--tls", paramLabel = "require|on|off",
+      description = "require (the default with --tls-cert): every client must use TLS; on: TLS for"
+          + " clients that ask, plain text for the others; off (the default without): no TLS.")
+  String tls;
+
+  @Option(names = "--threads", paramLabel = "N", description = "Threads that read the images (default: 2-8 by CPU count).")
+  Integer threads;
+
+  @Option(names = "--max-connections", paramLabel = "N",
+      description = "Connections served at once; more are closed at once (default: ${DEFAULT-VALUE}).",
+      defaultValue = "1024")
+  int maxConnections;
+
+  @Option(names = "--cache-size", paramLabel = "SIZE", defaultValue = "256M",
+      description = "Block cache for decompressed data, e.g. 512M (default: ${DEFAULT-VALUE}).")
+  String cacheSize;
+
+  @Option(names = "--partial",
+      description = "Serve an incomplete archive: missing clusters read as zeros (and are holes).")
+  boolean partial;
+
+  @Option(names = "--log-file", paramLabel = "PATH",
+      description = "Where a background server logs (default: under $XDG_CACHE_HOME/vmafs/log/).")
+  Path logFile;
+
+  @Option(names = "--daemon-child", hidden = true)
+  boolean daemonChild;
+
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    Path archivePath = ArchiveArgs.existing(archive);
+    long cacheBytes = Units.parseSize(cacheSize);
+    TlsMode mode = tlsMode();
+    List<ListenAddress> addresses = addresses(archivePath); // checked before anything is spawned
+    if (maxConnections < 1 || (threads != null && threads < 1)) {
+      throw new CliException(ExitCodes.USAGE, "--max-connections and --threads take a positive number");
+    }
+    if (!foreground && !daemonChild) {
+      return Daemon.spawn(spec);
+    }
+    return serve(addresses, mode, cacheBytes);
+  }
+
+  private TlsMode tlsMode() {
+    if ((tlsCert == null) != (tlsKey == null)) {
+      throw new CliException(ExitCodes.USAGE, "--tls-cert and --tls-key go together");
+    }
+    TlsMode mode = switch (tls == null ? (tlsCert != null ? "require" : "off") : tls) {
+      case "require" -> TlsMode.REQUIRE;
+      case "on" -> TlsMode.ON;
+      case "off" -> TlsMode.OFF;
+      default -> throw new CliException(ExitCodes.USAGE, "--tls takes require, on or off, not '" + tls + "'");
+    };
+    if (mode != TlsMode.OFF && tlsCert == null) {
+      throw new CliException(ExitCodes.USAGE, "--tls=" + tls + " needs --tls-cert and --tls-key");
+    }
+    if (tlsCa != null && tlsCert == null) {
+      throw new CliException(ExitCodes.USAGE, "--tls-ca needs --tls-cert and --tls-key");
+    }
+    return mode;
+  }
+
+  private List<ListenAddress> addresses(Path archivePath) {
+    List<ListenAddress> out = new ArrayList<>();
+    try {
+      for (String s : listen) {
+        out.add(ListenAddress.parse(s));
+      }
+      if (out.isEmpty()) {
+        out.add(new ListenAddress.Unix(defaultSocket(RuntimeDir.create(), archivePath)));
+      }
+    } catch (IllegalArgumentException e) {
+      throw new CliException(ExitCodes.USAGE, "--listen " + e.getMessage());
+    }
+    return out;
+  }
+
+  /**
+   * {@code DIR/ARCHIVE-NAME.sock}; a name too long for a socket path keeps its start and gets a
+   * hash of the archive's path instead of the rest.
+   */
+  static Path defaultSocket(Path dir, Path archivePath) {
+    String name = archivePath.getFileName() + ".sock";
+    int room = ListenAddress.Unix.MAX_PATH_BYTES - dir.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length - 1;
+    if (name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= room) {
+      return dir.resolve(name);
+    }
+    String hash = Integer.toHexString(archivePath.toAbsolutePath().normalize().toString().hashCode());
+    String stem = archivePath.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_");
+    int keep = room - hash.length() - ".sock".length() - 1;
+    if (keep < 8) {
+      throw new CliException(ExitCodes.USAGE, dir + " is too long a directory for a Unix socket: pass --listen unix:PATH");
+    }
+    return dir.resolve(stem.substring(0, Math.min(stem.length(), keep)) + "-" + hash + ".sock");
+  }
+
+  /** Serves in this process until SIGTERM. */
+  private int serve(List<ListenAddress> addresses, TlsMode mode, long cacheBytes) throws IOException, InterruptedException {
+    TlsCredentials credentials = tlsCert == null ? null : TlsCredentials.load(tlsCert, tlsKey, tlsCa);
+    // Whatever can fail happens before the server reports ready (see MountCommand).
+    int logFd = daemonChild ? Daemon.openLog(logFile, "nbd", Path.of(archive)) : -1;
+    Archive a = ArchiveArgs.open(archive, indexOptions, cacheBytes);
+    try {
+      Completeness.check(a.images().stream().map(DeviceImage::index).toList(), partial,
+          "refusing to serve an incomplete archive");
+      ServerLimits limits = ServerLimits.defaults().withMaxConnections(maxConnections);
+      if (threads != null) {
+        limits = limits.withWorkers(threads);
+      }
+      NbdServer server = new NbdServer(exports(a), limits, mode, credentials);
+      Thread hook = new Thread(() -> server.shutdown(DRAIN), "vmafs-nbd-stop");
+      Runtime.getRuntime().addShutdownHook(hook);
+      List<ListenAddress> bound;
+      try {
+        bound = server.listen(addresses);
+      } catch (IOException e) {
+        Runtime.getRuntime().removeShutdownHook(hook);
+        throw new CliException(ExitCodes.ENVIRONMENT, e.getMessage(), e);
+      }
+      ArchiveWatcher watcher = ArchiveWatcher.start(a, () -> {});
+      printSummary(a, bound, server, mode, credentials, System.out);
+      warnAboutPlainTcp(bound, mode);
+      if (daemonChild) {
+        Daemon.ready(logFd);
+      }
+      server.awaitTermination();
+      watcher.close();
+      return ExitCodes.OK;
+    } finally {
+      a.close();
+    }
+  }
+
+  /** One export per drive; the vmstate stream and the configs are not disks. */
+  private static List<Export> exports(Archive a) throws MalformedArchiveException {
+    List<Export> out = new ArrayList<>();
+    java.util.Set<String> names = new java.util.HashSet<>();
+    String when = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT)
+        .format(Instant.ofEpochSecond(a.header().ctime()).atZone(ZoneId.systemDefault()));
+    for (DeviceImage img : a.images()) {
+      if (img.info().isVmstate()) {
+        continue;
+      }
+      ExtractTarget.checkDeviceName(img.info());
+      if (!names.add(img.info().name())) {
+        throw new MalformedArchiveException("dev_info[" + img.info().id() + "].devname_ptr", 0,
+            "device name '" + img.info().name() + "' appears twice");
+      }
+      String description = img.info().name() + " of " + a.path().getFileName() + " (backup of " + when
+          + ", " + Units.bytes(img.allocatedBytes()) + " of data)";
+      out.add(new Export(img.info().name(), description, new ImageFile(img, a)));
+    }
+    if (out.isEmpty()) {
+      throw new CliException(ExitCodes.USAGE, a.path() + " holds no drive to serve");
+    }
+    return out;
+  }
+
+  private static void printSummary(Archive a, List<ListenAddress> bound, NbdServer server, TlsMode mode,
+      TlsCredentials credentials, PrintStream out) {
+    long pid = ProcessHandle.current().pid();
+    StringBuilder sb = new StringBuilder();
+    sb.append("serving ").append(a.path()).append(" over NBD, read-only (pid ").append(pid)
+        .append("; stop it with: kill ").append(pid).append(")\n");
+    for (ListenAddress l : bound) {
+      sb.append("  listening on ").append(l.display()).append('\n');
+    }
+    if (mode != TlsMode.OFF) {
+      sb.append("  TLS ").append(mode == TlsMode.REQUIRE ? "required" : "offered, not required")
+          .append(" (").append(credentials.subject()).append(')')
+          .append(credentials.verifiesClients() ? "; client certificates required" : "").append('\n');
+    }
+    for (DeviceImage img : a.images()) {
+      if (img.info().isVmstate()) {
+        continue;
+      }
+      String name = img.info().name();
+      String head = String.format("  %-16s %10s  (%s data)  ", name, Units.bytes(img.size()),
+          Units.bytes(img.allocatedBytes()));
+      for (int i = 0; i < bound.size(); i++) {
+        sb.append(i == 0 ? head : " ".repeat(head.length()))
+            .append(reachable(bound.get(i)).uri(name, mode == TlsMode.REQUIRE)).append('\n');
+      }
+    }
+    out.print(sb);
+    out.flush();
+  }
+
+  /** A wildcard address (0.0.0.0, ::) as clients elsewhere reach it: by this host's name. */
+  private static ListenAddress reachable(ListenAddress a) {
+    if (a instanceof ListenAddress.Tcp t && (t.host().equals("0.0.0.0") || t.host().equals("::"))) {
+      try {
+        return new ListenAddress.Tcp(java.net.InetAddress.getLocalHost().getHostName(), t.port());
+      } catch (java.net.UnknownHostException e) {
+        return a;
+      }
+    }
+    return a;
+  }
+
+  /** Plain NBD over the network lets anyone who reaches the port read the backup. */
+  private static void warnAboutPlainTcp(List<ListenAddress> bound, TlsMode mode) {
+    if (mode == TlsMode.REQUIRE) {
+      return;
+    }
+    for (ListenAddress l : bound) {
+      if (l instanceof ListenAddress.Tcp t && !t.isLoopback()) {
+        log.warn("{} is reachable from other hosts and {}: anyone who can connect can read the backup"
+            + " (use --tls-cert/--tls-key, or a loopback or Unix address)", t.display(),
+            mode == TlsMode.ON ? "TLS is optional" : "has no TLS");
+      }
+    }
+  }
+}

@@ -1,0 +1,44 @@
+package vmafs.cli;
+
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/**
+ * The directory for a server's default socket: {@code $XDG_RUNTIME_DIR/vmafs}, or {@code
+ * /run/vmafs} without one (root). Created with mode 0700; an existing one is used only if it is a
+ * real directory (not a link) owned by this user and writable by no one else, since whoever can
+ * write there could put their own socket where clients look for ours.
+ */
+final class RuntimeDir {
+  private static final int GROUP_OR_OTHER_WRITE = 0022;
+
+  private RuntimeDir() {}
+
+  static Path create() {
+    String xdg = System.getenv("XDG_RUNTIME_DIR");
+    Path dir = (xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of("/run")).resolve("vmafs");
+    try {
+      try {
+        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      } catch (FileAlreadyExistsException e) {
+        // checked below like any existing one
+      }
+      int uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+      int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+      int mode = (Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+      if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) || owner != uid || (mode & GROUP_OR_OTHER_WRITE) != 0) {
+        throw new CliException(ExitCodes.ENVIRONMENT, dir + " is not a private directory of this user (owner uid "
+            + owner + ", mode " + Integer.toOctalString(mode & 07777) + "): refusing to put a socket there;"
+            + " pass --listen unix:PATH");
+      }
+      return dir;
+    } catch (IOException e) {
+      throw new CliException(ExitCodes.ENVIRONMENT, "cannot create " + dir + " for the server's socket ("
+          + e.getMessage() + "): set XDG_RUNTIME_DIR or pass --listen unix:PATH", e);
+    }
+  }
+}

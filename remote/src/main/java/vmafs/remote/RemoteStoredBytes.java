@@ -1,0 +1,423 @@
+package vmafs.remote;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import vmafs.vma.io.StoredBytes;
+
+/**
+ * An archive in object storage or behind HTTP, read by range requests in fixed-size pieces.
+ *
+ * <p>Positional reads go through a piece cache bounded by bytes: a read takes the pieces it
+ * overlaps from the cache, and the pieces it lacks are fetched by a pool of
+ * {@link RemoteOptions#parallelism()} threads at once, so a large read becomes parallel range
+ * requests. Readers that ask for the same missing piece share one request. A read that starts where
+ * an earlier read ended is sequential: the next {@link RemoteOptions#readAheadPieces()} pieces are
+ * fetched before they are asked for. {@link #openSequential} is one streaming GET instead, for one
+ * pass over the whole object.
+ *
+ * <p>Every request after the first carries the version seen by the first (If-Match) and checks the
+ * answer's version, so bytes of two versions of the object are never mixed: a changed object fails
+ * the read with {@link RemoteAccessException.Reason#CHANGED}.
+ */
+public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3StoredBytes, HttpStoredBytes {
+  private static final Logger log = LoggerFactory.getLogger(RemoteStoredBytes.class);
+  /** End positions of recent reads; a read starting at one of them is sequential. */
+  private static final int STREAMS_TRACKED = 16;
+  /** Skips up to this size are read through on a sequential stream; longer ones reopen it there. */
+  private static final long SKIP_REOPEN = 16L << 20;
+
+  private final String name;
+  private final long size;
+  private final String versionTag;
+  final RemoteOptions options;
+  final TransferCounters counters;
+  final Retrier retrier;
+  private final int pieceSize;
+  private final long lastPiece;
+  private final Cache<Long, byte[]> pieces;
+  /**
+   * The pieces fetched last, read-ahead included, outside the cache's admission policy: W-TinyLFU
+   * may refuse a new piece in favour of often-read old ones, and a sequential reader would then
+   * fetch each piece again for its next small read, and each read-ahead piece before it is read.
+   */
+  private final java.util.Map<Long, byte[]> recent;
+  /** Pieces being fetched: a reader that needs one waits for the request already under way. */
+  private final ConcurrentHashMap<Long, CompletableFuture<byte[]>> inFlight = new ConcurrentHashMap<>();
+  private final ExecutorService fetchers;
+  private final long[] recentEnds = new long[STREAMS_TRACKED];
+  private int recentNext;
+
+  RemoteStoredBytes(Opened opened, RemoteOptions options, TransferCounters counters, Retrier retrier) {
+    this.name = opened.name();
+    this.size = opened.size();
+    this.versionTag = opened.versionTag();
+    this.options = options;
+    this.counters = counters;
+    this.retrier = retrier;
+    this.pieceSize = options.pieceSize();
+    this.lastPiece = size == 0 ? -1 : (size - 1) / pieceSize;
+    this.fetchers = Executors.newFixedThreadPool(options.parallelism(), daemonThreads());
+    this.pieces = Caffeine.newBuilder()
+        .maximumWeight(options.cacheBytes())
+        .weigher((Long k, byte[] v) -> v.length)
+        .executor(Runnable::run)
+        .build();
+    int keep = options.readAheadPieces() + 2 * options.parallelism() + 2;
+    this.recent = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(2 * keep, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(java.util.Map.Entry<Long, byte[]> eldest) {
+        return size() > keep;
+      }
+    });
+    java.util.Arrays.fill(recentEnds, -1);
+    byte[] first = opened.firstPiece();
+    if (first != null && first.length == pieceLength(0)) {
+      keep(0L, first);
+    }
+  }
+
+  /** What the opening request learnt: the object's size and version, and its first piece if fetched. */
+  record Opened(String name, long size, String versionTag, byte[] firstPiece) {}
+
+  @Override
+  public final String name() {
+    return name;
+  }
+
+  @Override
+  public final long size() {
+    return size;
+  }
+
+  /** The ETag (HTTP: the ETag, else the Last-Modified date) the archive had when opened. */
+  @Override
+  public final String versionTag() {
+    return versionTag;
+  }
+
+  /** Requests, bytes and retries so far. */
+  public final TransferStats stats() {
+    return counters.snapshot();
+  }
+
+  public final int pieceSize() {
+    return pieceSize;
+  }
+
+  @Override
+  public final int read(long position, ByteBuffer dst) throws IOException {
+    if (position < 0) {
+      throw new IllegalArgumentException("negative position " + position);
+    }
+    if (!dst.hasRemaining()) {
+      return 0;
+    }
+    if (position >= size) {
+      return -1;
+    }
+    long end = Math.min(size, position + dst.remaining());
+    long first = position / pieceSize;
+    // Bounded so that one huge read cannot hold more than a few pieces per fetch thread in memory;
+    // readFully asks again for the rest.
+    long last = Math.min((end - 1) / pieceSize, first + 2L * options.parallelism() - 1);
+    end = Math.min(end, (last + 1) * pieceSize);
+    boolean sequential = sequential(position, end);
+
+    CompletableFuture<?>[] wanted = new CompletableFuture<?>[(int) (last - first + 1)];
+    for (long p = first; p <= last; p++) {
+      wanted[(int) (p - first)] = piece(p, true);
+    }
+    if (sequential) {
+      for (long p = last + 1; p <= Math.min(lastPiece, last + options.readAheadPieces()); p++) {
+        piece(p, false);
+      }
+    }
+    int copied = 0;
+    for (long p = first; p <= last; p++) {
+      byte[] data = await(wanted[(int) (p - first)]);
+      long pieceStart = p * pieceSize;
+      int from = (int) (Math.max(position, pieceStart) - pieceStart);
+      int to = (int) (Math.min(end, pieceStart + data.length) - pieceStart);
+      dst.put(data, from, to - from);
+      copied += to - from;
+    }
+    return copied;
+  }
+
+  /**
+   * One streaming GET from {@code position} to the end. A dropped connection is resumed where it
+   * broke (a new ranged GET with If-Match, under the same retry rules); skips are read through.
+   */
+  @Override
+  public final InputStream openSequential(long position) throws IOException {
+    if (position < 0 || position > size) {
+      throw new IllegalArgumentException("position " + position + " outside 0.." + size);
+    }
+    return new SequentialStream(position);
+  }
+
+  /** Whether a read [position, end) continues an earlier one; records its end either way. */
+  private synchronized boolean sequential(long position, long end) {
+    for (int i = 0; i < recentEnds.length; i++) {
+      if (recentEnds[i] == position) {
+        recentEnds[i] = end;
+        return true;
+      }
+    }
+    recentEnds[recentNext] = end;
+    recentNext = (recentNext + 1) % recentEnds.length;
+    return false;
+  }
+
+  private void keep(long index, byte[] data) {
+    pieces.put(index, data);
+    recent.put(index, data);
+  }
+
+  private byte[] cached(long index) {
+    byte[] data = recent.get(index);
+    if (data == null) {
+      data = pieces.getIfPresent(index);
+      if (data != null) {
+        recent.put(index, data);
+      }
+    }
+    return data;
+  }
+
+  private CompletableFuture<byte[]> piece(long index, boolean demanded) {
+    byte[] cached = cached(index);
+    if (cached != null) {
+      if (demanded) {
+        counters.cacheHit();
+      }
+      return CompletableFuture.completedFuture(cached);
+    }
+    CompletableFuture<byte[]> mine = new CompletableFuture<>();
+    CompletableFuture<byte[]> running = inFlight.putIfAbsent(index, mine);
+    if (running != null) {
+      return running;
+    }
+    cached = cached(index); // it may have arrived between the two looks
+    if (cached != null) {
+      inFlight.remove(index, mine);
+      mine.complete(cached);
+      return mine;
+    }
+    try {
+      fetchers.execute(() -> fetchInto(index, mine));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      inFlight.remove(index, mine);
+      mine.completeExceptionally(new PieceFailure(new IOException(name + ": closed")));
+    }
+    return mine;
+  }
+
+  /**
+   * Fetches a piece and hands it to its waiters. Failures are not cached: the next read of the
+   * piece tries again (the retrier already tried before giving up).
+   */
+  private void fetchInto(long index, CompletableFuture<byte[]> result) {
+    long start = index * pieceSize;
+    int len = pieceLength(index);
+    byte[] data = new byte[len];
+    try {
+      retrier.run(name, () -> {
+        fetchRange(start, data, len);
+        return null;
+      });
+      counters.pieceFetched();
+      keep(index, data);
+      inFlight.remove(index, result);
+      result.complete(data);
+    } catch (IOException | RuntimeException e) {
+      inFlight.remove(index, result);
+      result.completeExceptionally(new PieceFailure(e instanceof IOException io ? io
+          : new IOException(name + ": range request failed: " + e, e)));
+    }
+  }
+
+  private int pieceLength(long index) {
+    return (int) Math.min(pieceSize, size - index * pieceSize);
+  }
+
+  private byte[] await(CompletableFuture<?> f) throws IOException {
+    try {
+      return (byte[]) f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException(name + ": interrupted while waiting for a range request");
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof PieceFailure pf) {
+        throw pf.io;
+      }
+      throw new IOException(name + ": range request failed: " + c, c);
+    }
+  }
+
+  /** Carries a fetch's IOException through the CompletableFuture to the reader. */
+  private static final class PieceFailure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final transient IOException io;
+
+    PieceFailure(IOException io) {
+      super(io.getMessage(), io, false, false);
+      this.io = io;
+    }
+  }
+
+  /**
+   * Fetches exactly {@code len} bytes at {@code start} of the version {@link #versionTag()} into
+   * {@code dst}, with one request; throws {@link RemoteAccessException} (retryable or not) otherwise.
+   */
+  abstract void fetchRange(long start, byte[] dst, int len) throws IOException;
+
+  /** One request for the bytes from {@code start} to the end of the version {@link #versionTag()}. */
+  abstract InputStream fetchStream(long start) throws IOException;
+
+  /** Releases the client behind the requests. */
+  abstract void closeTransport() throws IOException;
+
+  /** Logs a finished request: at info, so that {@code -v} shows every request. */
+  final void logRequest(String what, String range, String answer, long bytes, long startNanos) {
+    if (log.isInfoEnabled()) {
+      log.info("{} {} {}: {}, {} bytes, {} ms", what, name, range, answer, bytes,
+          (System.nanoTime() - startNanos) / 1_000_000);
+    }
+  }
+
+  /**
+   * Stops the fetch threads and fails the reads still waiting for a piece (their request may be
+   * blocked in a socket read that an interrupt does not end).
+   */
+  @Override
+  public void close() throws IOException {
+    fetchers.shutdownNow();
+    for (Long index : inFlight.keySet()) {
+      CompletableFuture<byte[]> f = inFlight.remove(index);
+      if (f != null) {
+        f.completeExceptionally(new PieceFailure(new IOException(name + ": closed while reading")));
+      }
+    }
+    pieces.invalidateAll();
+    recent.clear();
+    closeTransport();
+  }
+
+  private static ThreadFactory daemonThreads() {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, "vmafs-remote-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** The streaming GET behind {@link #openSequential}: counts bytes and resumes after a drop. */
+  private final class SequentialStream extends InputStream {
+    private long position;
+    private InputStream body;
+    private boolean closed;
+
+    SequentialStream(long position) throws IOException {
+      this.position = position;
+      if (position < size) {
+        body = retrier.run(name, () -> fetchStream(position));
+      }
+    }
+
+    @Override
+    public int read() throws IOException {
+      return Responses.readByte(this);
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      java.util.Objects.checkFromIndexSize(off, len, b.length);
+      if (closed) {
+        throw new IOException(name + ": stream closed");
+      }
+      if (len == 0) {
+        return 0;
+      }
+      if (position >= size) {
+        return -1;
+      }
+      int want = (int) Math.min(len, size - position);
+      int n = retrier.run(name, () -> readSome(b, off, want));
+      position += n;
+      counters.received(n);
+      return n;
+    }
+
+    /** One read from the body; a failure closes it, so that the retry reopens at {@link #position}. */
+    private int readSome(byte[] b, int off, int len) throws IOException {
+      if (body == null) {
+        body = fetchStream(position);
+      }
+      try {
+        int n = body.read(b, off, len);
+        if (n < 0) {
+          throw new RemoteAccessException(name, RemoteAccessException.Reason.NETWORK,
+              "the connection ended at offset " + position + " of " + size);
+        }
+        return n;
+      } catch (RemoteAccessException e) {
+        dropBody();
+        throw e;
+      } catch (IOException e) {
+        dropBody();
+        throw new RemoteAccessException(name, RemoteAccessException.Reason.NETWORK,
+            "connection lost at offset " + position + " (" + e.getMessage() + ")", e);
+      }
+    }
+
+    private void dropBody() {
+      InputStream b = body;
+      body = null;
+      if (b != null) {
+        try {
+          b.close();
+        } catch (IOException ignored) {
+          // The connection is already broken; a new one will be opened.
+        }
+      }
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      long s = Math.max(0, Math.min(n, size - position));
+      if (s >= SKIP_REOPEN) {
+        dropBody();
+        position += s;
+        return s;
+      }
+      return super.skip(s);
+    }
+
+    @Override
+    public int available() throws IOException {
+      return body == null ? 0 : body.available();
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+      dropBody();
+    }
+  }
+}
