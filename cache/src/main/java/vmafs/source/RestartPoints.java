@@ -8,7 +8,10 @@ import java.util.Arrays;
  * and its chunk checksums known) once the pass has verified it up to there. {@link #count()} and
  * {@link #closedCount()} are published after the data they cover, so a reader may use any point
  * and span below them while the pass is still running (what serving reads during the pass needs);
- * {@link #snapshot()} copies the closed spans for a finished map.
+ * {@link #snapshot()} copies the closed spans, for a finished map or for one over the stream
+ * decoded so far. "Is offset X decodable yet?" is {@code X < decodableEnd()}: every byte below it
+ * lies in a closed span, verified against the pass's output and covered by chunk CRCs, and stays
+ * so (points are never removed once closed).
  */
 final class RestartPoints {
   /** One accepted point, as the finder hands it over. */
@@ -34,8 +37,8 @@ final class RestartPoints {
   private int crcCount;
   private volatile int count;
   private volatile int closed;
-  /** Uncompressed end of the last closed span. */
-  private long end;
+  /** Uncompressed end of the last closed span; written under the lock, read without it. */
+  private volatile long end;
 
   synchronized void add(Point p) {
     if (count != closed || p.uOff() != end) {
@@ -95,7 +98,16 @@ final class RestartPoints {
   }
 
   /** Uncompressed offset where the open span starts, or the end of the closed ones. */
-  synchronized long end() {
+  long end() {
+    return end;
+  }
+
+  /**
+   * The uncompressed offset below which every byte can be read through the closed spans:
+   * published after their records and checksums, so a reader that sees it can take a {@link
+   * #snapshot()} that covers it. Never decreases.
+   */
+  long decodableEnd() {
     return end;
   }
 

@@ -306,6 +306,23 @@ final class ZstdDecodePass extends DecodePassBase {
     return map;
   }
 
+  /**
+   * Restart mode, while the pass runs: a map over the spans verified so far (the stream up to
+   * {@link RestartPoints#decodableEnd()}), or null if none is closed yet. What serving reads
+   * during the pass (issue #12) builds on; the prefixes stay in the pass's store, which may be
+   * read while it grows, so the map is valid until the pass is closed.
+   */
+  ZstdRestartMap mapSoFar() throws IOException {
+    if (points == null) {
+      return null;
+    }
+    RestartPoints.Snapshot s = points.snapshot();
+    if (s.count() == 0) {
+      return null;
+    }
+    return ZstdRestartMap.fromPass(in.fileSize(), s.end(), s, prefixes, null);
+  }
+
   private void checkAgainstSeekTable(List<ZstdFormat.SeekEntry> table) throws IOException {
     // The table's own frame is the last frame of the file and is not listed in the table.
     if (frames.size() != table.size() + 1) {

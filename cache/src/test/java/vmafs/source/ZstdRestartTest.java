@@ -134,6 +134,60 @@ class ZstdRestartTest {
     assertEquals(data.length, Files.size(spill.spillPath()));
   }
 
+  /**
+   * The map grows while the pass runs and can be read meanwhile (what issue #12 serves reads
+   * during the pass with): after part of the stream, the spans verified so far serve exactly the
+   * source's bytes below {@code decodableEnd}, and the end only moves forward.
+   */
+  @Test
+  void theSpansVerifiedSoFarCanBeReadDuringThePass() throws Exception {
+    byte[] data = TestArchives.data();
+    Path archive = archive("--threads=2");
+    BlockCache cache = new BlockCache(64 << 20);
+    try (DecodePass p = DecodePass.open(archive, DecodeOptions.defaults())) {
+      ZstdDecodePass pass = (ZstdDecodePass) p;
+      var in = pass.stream();
+      byte[] buf = new byte[1 << 20];
+      long read = 0;
+      long lastEnd = 0;
+      int grew = 0;
+      // The finder verifies behind the pass, on its own thread: poll while reading on, and
+      // once the pass pauses (the reader stops 4 MiB before the end), until it catches up.
+      for (long deadline = System.nanoTime() + 60_000_000_000L;
+          lastEnd < 16 << 20 && System.nanoTime() < deadline; ) {
+        if (read < data.length - (4 << 20)) {
+          read += in.read(buf, 0, (int) Math.min(buf.length, data.length - (4 << 20) - read));
+        } else {
+          Thread.sleep(20);
+        }
+        ZstdRestartMap soFar = pass.mapSoFar();
+        if (soFar == null) {
+          continue;
+        }
+        long end = soFar.uncompressedSize();
+        assertTrue(end >= lastEnd && end <= read, end + " decodable after " + read + " read");
+        if (end > lastEnd) {
+          grew++;
+          lastEnd = end;
+          try (ArchiveSource src = soFar.open(archive, cache)) {
+            SplittableRandom r = new SplittableRandom(end);
+            for (int i = 0; i < 20; i++) {
+              int len = 1 + r.nextInt(200_000);
+              long at = r.nextLong(Math.max(1, end - len));
+              ByteBuffer got = ByteBuffer.allocate((int) Math.min(len, end - at));
+              src.readFully(at, got);
+              assertEquals(-1, java.util.Arrays.mismatch(got.array(), 0, got.limit(), data,
+                  (int) at, (int) at + got.limit()), "at " + at);
+            }
+          }
+        }
+      }
+      assertTrue(grew >= 2 && lastEnd >= 16 << 20, "decodable up to " + lastEnd + " mid-pass");
+      in.transferTo(java.io.OutputStream.nullOutputStream());
+      assertEquals(data.length, pass.finish().uncompressedSize());
+    }
+  }
+
   /** No point verifies within the longest span allowed: the rest of the stream is spilled. */
   @Test
   void aStretchWithoutRestartPointsSpillsFromThere() throws Exception {
