@@ -212,6 +212,13 @@ class RestartPointsTest {
     String method = string(r.out(), "random_access");
     assertTrue(method.startsWith("zstd-restart-points") || method.equals("spill"), r.out());
     assertTrue(number(r.out(), "random_access_bytes") <= 0.03 * Files.size(a), r.out());
+    if (method.contains("spill")) {
+      // Whatever part is spilled, the warning says why and what to do instead.
+      assertTrue(r.err().contains("spill file") && r.err().contains("vmafs convert"), r.err());
+      assertTrue(number(r.out(), "spill_bytes") > 0, r.out());
+    } else {
+      assertEquals(0, number(r.out(), "spill_bytes"), r.out());
+    }
     try (Mounted m = Mounted.mount(a, dir.resolve("mnt-single"), env())) {
       Path img = m.file("disk-drive-scsi0.raw");
       assertEquals(Images.sha256(disk), Images.sha256(img));
