@@ -112,7 +112,10 @@ class RestartPointsTest {
 
   /**
    * zstd -19 makes 32 MiB jobs that each start with the whole 8 MiB window as prefix: restart
-   * points must still fit the 3 % bound (this is the bigger archive for it).
+   * points must still fit the 3 % bound (this is the bigger archive for it). On ~80 MiB of stream
+   * a job-start point costs more than the bound allows (its prefix compresses to ~3.6 MB, the
+   * bound is ~1.1 MB), so the frame start may be the only point; the stream is still served
+   * exactly and without a spill.
    */
   @Test
   void level19StaysWithinTheSizeBound() throws IOException {
@@ -123,8 +126,9 @@ class RestartPointsTest {
         "drive-scsi0=" + bigDisk)) + " | zstd -q -19 --threads=2 > '" + a + "'"), null, Map.of()).ok();
     Run.Result index = vmafs("index", "--json", a.toString()).ok();
     assertEquals("zstd-restart-points", string(index.out(), "random_access"), index.out() + index.err());
-    assertTrue(number(index.out(), "random_access_points") >= 2, index.out());
+    assertTrue(number(index.out(), "random_access_points") >= 1, index.out());
     assertTrue(number(index.out(), "random_access_bytes") <= 0.03 * Files.size(a), index.out());
+    assertEquals(0, number(index.out(), "spill_bytes"), index.out());
     try (Mounted m = Mounted.mount(a, dir.resolve("mnt-19"), env())) {
       Path img = m.file("disk-drive-scsi0.raw");
       assertEquals(Images.sha256(bigDisk), Images.sha256(img));
