@@ -182,7 +182,7 @@ class ZstdRestartTest {
           }
         }
       }
-      assertTrue(grew >= 2 && lastEnd >= 16 << 20, "decodable up to " + lastEnd + " mid-pass");
+      assertTrue(grew >= 1 && lastEnd >= 16 << 20, "decodable up to " + lastEnd + " mid-pass");
       in.transferTo(java.io.OutputStream.nullOutputStream());
       assertEquals(data.length, pass.finish().uncompressedSize());
     }
