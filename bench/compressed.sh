@@ -29,7 +29,7 @@ index_vs_cli() {  # FILE LABEL CLI...
   cm=$(median "${c[@]}"); xm=$(median "${x[@]}"); r=$(calc "$cm / $xm")
   result 6 "index pass $label ($(($(stat -c %s "$f") >> 20)) MiB), wall incl. JVM" "$(calc "$vbytes / $xm / 1000000" | xargs printf '%.0f')" "MB/s (VMA stream)" "'$*' $(calc "$vbytes / $cm / 1000000" | xargs printf '%.0f') MB/s" "$(fmt "$r")" ">= 0.8" "$(verdict "$r" ge 0.8)"
 }
-index_vs_cli "$V.zst" ".vma.zst (vzdump single frame: decode + spill)" zstd -q -d -c
+index_vs_cli "$V.zst" ".vma.zst (vzdump single frame: decode + restart points; bench/restart.sh has more)" zstd -q -d -c
 index_vs_cli "$V.lzo" ".vma.lzo" lzop -d -c
 index_vs_cli "$V.gz" ".vma.gz (gzip --rsyncable)" pigz -d -c
 index_vs_cli "$WORK/pigz.vma.gz" ".vma.gz (pigz --rsyncable)" pigz -d -c

@@ -8,7 +8,7 @@ export BENCH_DIR=${BENCH_DIR:-/var/tmp/vmafs-bench}
 export RESULTS=${RESULTS:-$BENCH_DIR/results-$(date +%Y%m%d-%H%M%S).tsv}
 mkdir -p "$BENCH_DIR"
 echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-for s in core mount scale compressed partition nbd; do
+for s in core mount scale compressed restart partition nbd; do
   echo "## $s"
   "$here/$s.sh"
 done

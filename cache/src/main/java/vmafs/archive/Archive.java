@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import vmafs.source.RandomAccess;
 import vmafs.vma.VmaHeader;
 import vmafs.vma.image.DeviceImage;
 import vmafs.vma.index.DeviceIndex;
@@ -25,10 +26,12 @@ public final class Archive implements Closeable {
   private final Path indexFile;
   private final ArchiveOpener.IndexOrigin indexOrigin;
   private final boolean hasData;
+  private final RandomAccess randomAccess;
 
   Archive(Path path, ExtentIndex index, ArchiveSource source, String compression, Path indexFile,
-      ArchiveOpener.IndexOrigin indexOrigin) {
+      ArchiveOpener.IndexOrigin indexOrigin, RandomAccess randomAccess) {
     this.path = path;
+    this.randomAccess = randomAccess;
     this.indexFile = indexFile;
     this.indexOrigin = indexOrigin;
     this.index = index;
@@ -94,6 +97,14 @@ public final class Archive implements Closeable {
 
   public ArchiveOpener.IndexOrigin indexOrigin() {
     return indexOrigin;
+  }
+
+  /**
+   * How reads of the stream are served (direct, blocks, frames, restart points, spill), or null
+   * when the archive was opened for its index only and that is not known.
+   */
+  public RandomAccess randomAccess() {
+    return randomAccess;
   }
 
   /** One image per device, in dev_id order. */

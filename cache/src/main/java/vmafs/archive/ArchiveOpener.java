@@ -22,6 +22,7 @@ import vmafs.cache.BlockCache;
 import vmafs.source.ArchiveFormat;
 import vmafs.source.DecodeOptions;
 import vmafs.source.DecodePass;
+import vmafs.source.RandomAccess;
 import vmafs.source.SourceMap;
 import vmafs.source.ZstdFrameMap;
 import vmafs.vma.DeviceInfo;
@@ -33,6 +34,7 @@ import vmafs.vma.index.ExtentIndex;
 import vmafs.vma.index.ExtentIndexBuilder;
 import vmafs.vma.index.IndexCheck;
 import vmafs.vma.index.IndexFile;
+import vmafs.vma.index.IndexSection;
 import vmafs.vma.index.StaleIndexException;
 import vmafs.vma.io.ArchiveSource;
 import vmafs.vma.io.AtomicFile;
@@ -56,8 +58,6 @@ public final class ArchiveOpener {
    */
   private static final int EMBEDDED_CHECK_EXTENTS = 8;
   private static final int EMBEDDED_CHECK_SAMPLES = 12;
-  /** The index section holding a compressed archive's {@link SourceMap}. */
-  static final String SOURCE_MAP_SECTION = "source-map";
 
   private Progress progress = Progress.NONE;
   private Path indexFile;
@@ -66,6 +66,7 @@ public final class ArchiveOpener {
   private boolean saveIndex = true;
   private long cacheBytes = BlockCache.DEFAULT_MAX_BYTES;
   private long spillMax = Long.MAX_VALUE;
+  private boolean forceSpill;
   private boolean indexOnly;
 
   /** How the index was obtained, for messages and {@code info}. */
@@ -110,6 +111,16 @@ public final class ArchiveOpener {
   /** The most a spill file (single-frame zstd, gzip without restart points) may hold. */
   public ArchiveOpener spillMax(long spillMax) {
     this.spillMax = spillMax;
+    return this;
+  }
+
+  /**
+   * Decode a compressed archive into a spill file even where it could be read at random ({@code
+   * --spill}: the fastest random reads, for disk space the size of the data). A saved index that
+   * reads the archive otherwise is rebuilt.
+   */
+  public ArchiveOpener forceSpill(boolean forceSpill) {
+    this.forceSpill = forceSpill;
     return this;
   }
 
@@ -159,6 +170,11 @@ public final class ArchiveOpener {
    */
   private Archive savedMeanwhileOrEmbedded(Path path, ArchiveFormat format, ArchiveIdentity identity,
       IndexLocation save, BlockCache cache, IndexLock lock) throws IOException {
+    if (lock.held()) {
+      // Under the lock no other pass writes them: what is there was left by a killed pass.
+      AtomicFile.removeAbandoned(save.index());
+      AtomicFile.removeAbandoned(save.spill());
+    }
     if (lock.waited() && !reindex) {
       // The pass we waited for has probably saved what we were about to build.
       Archive a = loadSaved(path, format, identity, save, cache);
@@ -219,7 +235,8 @@ public final class ArchiveOpener {
     Closeable resources;
     VmaStreamReader reader;
     ArchiveSource liveSource;
-    OpenSource afterPass;
+    ArchiveSource rawSource;
+    AfterPass afterPass;
     if (format == ArchiveFormat.RAW_VMA) {
       FileArchiveSource source = FileArchiveSource.open(path);
       resources = () -> {};
@@ -230,24 +247,21 @@ public final class ArchiveOpener {
         throw e;
       }
       liveSource = source; // the data is there already: only the listing is awaited
-      afterPass = () -> new Opened(source, Map.of());
+      rawSource = source;
+      afterPass = () -> null;
     } else {
       DecodeOptions options = DecodeOptions.defaults()
           .withSpillFile(save == null ? null : save.spill()).withSpillMax(spillMax)
+          .withForceSpill(forceSpill)
           .withProgress((done, total) -> passProgress.update(done));
       DecodePass pass = DecodePass.open(path, options);
       resources = pass;
+      rawSource = null;
       try {
-        vmafs.source.LiveSource live = pass.live(cache);
-        liveSource = live;
+        liveSource = pass.live(cache);
         reader = VmaStreamReader.open(pass.stream());
         pass.expectUncompressedAtMost(streamBound(reader));
-        afterPass = () -> {
-          SourceMap map = pass.finish();
-          Opened o = new Opened(map.open(path, cache), Map.of(SOURCE_MAP_SECTION, map.toBytes()));
-          live.finish(o.source());
-          return o;
-        };
+        afterPass = pass::finish;
       } catch (IOException | RuntimeException e) {
         pass.close();
         throw e;
@@ -266,15 +280,19 @@ public final class ArchiveOpener {
     live.start(() -> {
       try (lock; resources; IndexFile.Writer w = writer) {
         ExtentIndex built = index.run(r, format == ArchiveFormat.RAW_VMA ? passProgress : Progress.NONE);
-        Opened opened = afterPass.get();
+        SourceMap map = afterPass.finish();
+        RandomAccess access = map == null ? RAW_ACCESS : map.randomAccess();
         passProgress.update(passProgress.total());
         Archive a = null;
+        ArchiveSource source = null;
         if (w != null) {
           try {
-            w.commit(built, identity, opened.sections());
+            Map<String, IndexSection> saved =
+                w.commit(built, identity, map == null ? Map.of() : map.sections());
             log.info("saved index {}", target);
-            a = new Archive(path, built, opened.source(), name(format), target,
-                IndexOrigin.BUILT_AND_SAVED);
+            source = map == null ? rawSource : openSaved(map, saved, save, path, cache);
+            a = new Archive(path, built, source, name(format), target,
+                IndexOrigin.BUILT_AND_SAVED, access);
           } catch (IOException ex) {
             if (live.closing()) {
               throw ex; // stopped while saving: nothing to say, nothing saved
@@ -284,8 +302,12 @@ public final class ArchiveOpener {
           }
         }
         if (a == null) {
-          a = new Archive(path, built, opened.source(), name(format), null,
-              IndexOrigin.BUILT_IN_MEMORY);
+          source = map == null ? rawSource : new ScratchOwner(map.open(path, cache), map);
+          a = new Archive(path, built, source, name(format), null, IndexOrigin.BUILT_IN_MEMORY,
+              access);
+        }
+        if (liveSource instanceof vmafs.source.LiveSource ls) {
+          ls.finish(source);
         }
         passProgress.end();
         index.complete(built);
@@ -378,10 +400,10 @@ public final class ArchiveOpener {
       if (header != null) {
         throw new StaleIndexException(header);
       }
-      ArchiveSource source = openSource(format, path, loaded.sections().get(SOURCE_MAP_SECTION),
-          loc, cache);
+      Reads reads = openSource(format, path, loaded.sections(), loc, cache);
       log.info("using saved index {}", loc.index());
-      return new Archive(path, loaded.index(), source, name(format), loc.index(), IndexOrigin.LOADED);
+      return new Archive(path, loaded.index(), reads.source(), name(format), loc.index(),
+          IndexOrigin.LOADED, reads.access());
     } catch (StaleIndexException e) {
       log.warn("saved index {} is not usable ({}); {}", loc.index(), e.getMessage(),
           saveIndex ? "rebuilding it" : "indexing the archive again (run 'vmafs index' to refresh the saved one)");
@@ -440,7 +462,7 @@ public final class ArchiveOpener {
       }
       log.info("using the index embedded in {}", path);
       return new Archive(path, loaded.index(), source, name(ArchiveFormat.ZSTD),
-          keep ? file : null, IndexOrigin.EMBEDDED);
+          keep ? file : null, IndexOrigin.EMBEDDED, frames.get().randomAccess());
     } catch (IOException e) {
       if (source != null) {
         source.close();
@@ -451,30 +473,37 @@ public final class ArchiveOpener {
     }
   }
 
-  private static ArchiveSource openSource(ArchiveFormat format, Path path, ByteBuffer map,
+  /** How an opened archive's stream is read. */
+  private record Reads(ArchiveSource source, RandomAccess access) {}
+
+  private Reads openSource(ArchiveFormat format, Path path, Map<String, IndexSection> sections,
       IndexLocation loc, BlockCache cache) throws IOException {
     if (format == ArchiveFormat.RAW_VMA) {
-      return FileArchiveSource.open(path);
+      return new Reads(FileArchiveSource.open(path), RAW_ACCESS);
     }
-    if (map == null && format == ArchiveFormat.ZSTD) {
+    boolean hasMap = sections.containsKey(SourceMap.SECTION);
+    if (!hasMap && format == ArchiveFormat.ZSTD && !forceSpill) {
       // An index adopted from a seekable archive: its seek table is the map.
       Optional<ZstdFrameMap> frames = ZstdFrameMap.fromSeekTable(path, DecodeOptions.DEFAULT_ZSTD_MAX_FRAME);
       if (frames.isPresent()) {
-        return frames.get().open(path, cache);
+        return new Reads(frames.get().open(path, cache), frames.get().randomAccess());
       }
     }
-    if (map == null) {
+    if (!hasMap) {
       throw new StaleIndexException("it has no map of the compressed archive");
     }
     try {
-      SourceMap m = SourceMap.fromBytes(map, loc.spill());
+      SourceMap m = SourceMap.fromSections(sections, loc.spill());
+      if (forceSpill && m.isRandomAccessible()) {
+        throw new StaleIndexException("it reads the archive in place and --spill asks for a spill file");
+      }
       if (!m.isRandomAccessible()) {
         String why = FileTrust.untrusted(loc.spill());
         if (why != null) {
           throw new StaleIndexException("its spill file may not be used: " + why);
         }
       }
-      return m.open(path, cache);
+      return new Reads(m.open(path, cache), m.randomAccess());
     } catch (StaleIndexException e) {
       throw e;
     } catch (IOException e) {
@@ -491,8 +520,8 @@ public final class ArchiveOpener {
       try {
         VmaStreamReader reader =
             VmaStreamReader.open(new ChannelInputStream(source.channel(), 0, SCAN_BUFFER));
-        return indexAndSave(path, format, identity, save, reader, progress,
-            () -> new Opened(source, Map.of()));
+        return indexAndSave(path, format, identity, save, reader, progress, () -> null, source,
+            cache);
       } catch (IOException | RuntimeException e) {
         source.close();
         throw e;
@@ -501,6 +530,7 @@ public final class ArchiveOpener {
     // Compressed: one decode pass yields both the VMA index and the map for random access.
     DecodeOptions options = DecodeOptions.defaults()
         .withSpillFile(save == null ? null : save.spill()).withSpillMax(spillMax)
+        .withForceSpill(forceSpill)
         .withProgress((done, total) -> progress.update(done));
     if (indexOnly) {
       try (DecodePass pass = DecodePass.open(path, options.withStreamOnly())) {
@@ -508,16 +538,14 @@ public final class ArchiveOpener {
         ExtentIndex index = ExtentIndexBuilder.build(VmaStreamReader.open(pass.stream()), Progress.NONE);
         pass.stream().transferTo(java.io.OutputStream.nullOutputStream()); // verifies the end
         return new Archive(path, index, new NoReads(path), name(format), null,
-            IndexOrigin.BUILT_IN_MEMORY);
+            IndexOrigin.BUILT_IN_MEMORY, null);
       }
     }
     try (DecodePass pass = DecodePass.open(path, options)) {
       VmaStreamReader reader = VmaStreamReader.open(pass.stream());
       pass.expectUncompressedAtMost(streamBound(reader));
-      return indexAndSave(path, format, identity, save, reader, Progress.NONE, () -> {
-        SourceMap map = pass.finish();
-        return new Opened(map.open(path, cache), Map.of(SOURCE_MAP_SECTION, map.toBytes()));
-      });
+      return indexAndSave(path, format, identity, save, reader, Progress.NONE, pass::finish, null,
+          cache);
     }
   }
 
@@ -542,39 +570,85 @@ public final class ArchiveOpener {
     public void close() {}
   }
 
-  /** A random-access source and the index sections that let a later run reopen it. */
-  private record Opened(ArchiveSource source, Map<String, byte[]> sections) {}
-
-  private interface OpenSource {
-    Opened get() throws IOException;
+  /** Ends the pass; the map of a compressed archive, or null for an uncompressed one. */
+  private interface AfterPass {
+    SourceMap finish() throws IOException;
   }
 
+  /**
+   * Builds the index from {@code reader}, finishes the pass and saves both; reads then go
+   * through the map as saved (so a first mount reads what a remount will), or through the map in
+   * memory if the index could not be saved.
+   *
+   * @param rawSource the source of an uncompressed archive (its map is null)
+   */
   private Archive indexAndSave(Path path, ArchiveFormat format, ArchiveIdentity identity,
-      IndexLocation save, VmaStreamReader reader, Progress passProgress, OpenSource afterPass)
-      throws IOException {
+      IndexLocation save, VmaStreamReader reader, Progress passProgress, AfterPass afterPass,
+      ArchiveSource rawSource, BlockCache cache) throws IOException {
     Path target = save == null ? null : save.index();
     IndexFile.Writer writer = saveIndex && target != null ? openWriter(target, reader, path) : null;
     try {
       ExtentIndex index = writer != null
           ? ExtentIndexBuilder.build(reader, writer.tables(), passProgress)
           : ExtentIndexBuilder.build(reader, passProgress);
-      Opened opened = afterPass.get();
+      SourceMap map = afterPass.finish();
+      RandomAccess access = map == null ? RAW_ACCESS : map.randomAccess();
       if (writer != null) {
         try {
-          writer.commit(index, identity, opened.sections());
+          Map<String, IndexSection> saved =
+              writer.commit(index, identity, map == null ? Map.of() : map.sections());
           log.info("saved index {}", target);
-          return new Archive(path, index, opened.source(), name(format), target,
-              IndexOrigin.BUILT_AND_SAVED);
+          ArchiveSource source = map == null ? rawSource : openSaved(map, saved, save, path, cache);
+          return new Archive(path, index, source, name(format), target,
+              IndexOrigin.BUILT_AND_SAVED, access);
         } catch (IOException ex) {
           log.warn("could not save the index to {} ({}); it is kept in memory only", target,
               ex.getMessage());
         }
       }
-      return new Archive(path, index, opened.source(), name(format), null,
-          IndexOrigin.BUILT_IN_MEMORY);
+      ArchiveSource source = map == null ? rawSource : new ScratchOwner(map.open(path, cache), map);
+      return new Archive(path, index, source, name(format), null, IndexOrigin.BUILT_IN_MEMORY,
+          access);
     } finally {
       if (writer != null) {
         writer.close();
+      }
+    }
+  }
+
+  private static final RandomAccess RAW_ACCESS = new RandomAccess(RandomAccess.DIRECT, 0, 0, 0);
+
+  /** The source over the map as saved; the pass's scratch copy of large sections is freed. */
+  private static ArchiveSource openSaved(SourceMap map, Map<String, IndexSection> saved,
+      IndexLocation save, Path path, BlockCache cache) throws IOException {
+    ArchiveSource source = SourceMap.fromSections(saved, save.spill()).open(path, cache);
+    map.releaseScratch();
+    return source;
+  }
+
+  /** A source over a map that was not saved: closing it frees the map's scratch data too. */
+  private record ScratchOwner(ArchiveSource delegate, SourceMap map) implements ArchiveSource {
+    @Override
+    public void readFully(long position, ByteBuffer dst) throws IOException {
+      delegate.readFully(position, dst);
+    }
+
+    @Override
+    public long size() throws IOException {
+      return delegate.size();
+    }
+
+    @Override
+    public String name() {
+      return delegate.name();
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        delegate.close();
+      } finally {
+        map.releaseScratch();
       }
     }
   }

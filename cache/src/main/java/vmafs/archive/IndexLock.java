@@ -79,6 +79,14 @@ final class IndexLock implements Closeable {
     }
   }
 
+  /**
+   * Whether this process holds the lock, so that no other pass of this index is running anywhere
+   * (not while the lock is missing, nor when another thread of this JVM holds it).
+   */
+  boolean held() {
+    return lock != null;
+  }
+
   /** Whether another process held the lock first (and so may have built the index meanwhile). */
   boolean waited() {
     return waited;

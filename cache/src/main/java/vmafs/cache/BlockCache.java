@@ -101,6 +101,19 @@ public final class BlockCache {
     }
   }
 
+  /** The cached block, or null (counted as a hit or a miss like {@link #get(Key, Loader)}). */
+  public byte[] getIfPresent(Key key) {
+    return cache.getIfPresent(key);
+  }
+
+  /**
+   * Caches a block its source decoded on the way to another one (a zstd restart span decodes
+   * from its start up to the piece a read needs). Must never be given unverified data.
+   */
+  public void put(Key key, byte[] block) {
+    cache.put(key, block);
+  }
+
   /** Caffeine's loaders cannot throw checked exceptions; the callers unwrap this again. */
   private static byte[] load(Loader loader) {
     try {

@@ -144,6 +144,31 @@ final class ChunkChecksums {
   }
 
   /**
+   * Whether {@code data} (from its position to its limit) matches block {@code index}'s chunks
+   * from byte {@code from} of the block on; {@code from} must be a multiple of the chunk size and
+   * the data must end on a chunk boundary or at the block's end. A span read piece by piece is
+   * checked this way, one piece at a time.
+   */
+  boolean matchesAt(int index, long from, ByteBuffer data) {
+    if ((from & (chunk - 1)) != 0) {
+      throw new IllegalArgumentException("not on a chunk boundary: " + from);
+    }
+    CRC32C c = new CRC32C();
+    long first = base[index] + (from >>> chunkShift);
+    ByteBuffer d = data.duplicate();
+    for (long i = first; d.hasRemaining(); i++) {
+      int n = Math.min(chunk, d.remaining());
+      c.reset();
+      c.update(d.slice(d.position(), n));
+      d.position(d.position() + n);
+      if (i >= crcs.limit() || (int) c.getValue() != crcs.get((int) i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
    * Computes a block's chunk checksums as its bytes stream past, for a pass that learns where a
    * block ends only after it has seen bytes beyond that point ({@link #mark}).
    */

@@ -61,6 +61,9 @@ final class GzipDecodePass extends DecodePassBase {
     super(archive, options);
     checkpoints = new GzipMap.Builder(options.gzipCheckpointSpacing());
     try {
+      if (options.forceSpill()) {
+        startSpill(0);
+      }
       startMember();
     } catch (IOException | RuntimeException e) {
       close();

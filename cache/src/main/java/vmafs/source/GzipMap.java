@@ -141,6 +141,13 @@ public final class GzipMap implements SourceMap {
   }
 
   @Override
+  public RandomAccess randomAccess() {
+    long bytes = (long) RECORD_BYTES * cOff.length + windows.limit() + chunkCrcs.remaining();
+    return new RandomAccess(tail == null ? RandomAccess.GZIP_CHECKPOINTS
+        : RandomAccess.GZIP_CHECKPOINTS_AND_SPILL, cOff.length, bytes, spilledBytes());
+  }
+
+  @Override
   public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);
     return openUnchecked(archive, cache);
@@ -211,8 +218,8 @@ public final class GzipMap implements SourceMap {
   }
 
   @Override
-  public byte[] toBytes() {
-    return MapCodec.write(MapCodec.KIND_GZIP, archiveSize, size, out -> {
+  public void writeTo(java.io.OutputStream os) throws IOException {
+    MapCodec.write(os, MapCodec.KIND_GZIP, archiveSize, size, out -> {
       out.writeInt(spacing);
       out.writeInt(cOff.length);
       for (int i = 0; i < cOff.length; i++) {

@@ -50,8 +50,16 @@ final class LzopDecodePass extends DecodePassBase {
 
   LzopDecodePass(Path archive, DecodeOptions options) throws IOException {
     super(archive, options);
-    this.header = LzopFormat.readHeader(in);
-    this.blocks = new LzopMap.Builder(header);
+    try {
+      this.header = LzopFormat.readHeader(in);
+      this.blocks = new LzopMap.Builder(header);
+      if (options.forceSpill()) {
+        startSpill(0);
+      }
+    } catch (IOException | RuntimeException e) {
+      close();
+      throw e;
+    }
   }
 
   @Override
@@ -214,6 +222,9 @@ final class LzopDecodePass extends DecodePassBase {
 
   @Override
   protected SourceMap buildMap(long size, SpillFile spill, long spillStart) {
+    if (spill != null) {
+      return new SpillMap(ArchiveFormat.LZOP, in.fileSize(), spill);
+    }
     return blocks.build(in.fileSize(), size);
   }
 }

@@ -110,6 +110,11 @@ public final class LzopMap implements SourceMap {
   }
 
   @Override
+  public RandomAccess randomAccess() {
+    return new RandomAccess(RandomAccess.LZOP_BLOCKS, csize.length, 0, 0);
+  }
+
+  @Override
   public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);
     return openUnchecked(archive, cache);
@@ -143,8 +148,8 @@ public final class LzopMap implements SourceMap {
   }
 
   @Override
-  public byte[] toBytes() {
-    return MapCodec.write(MapCodec.KIND_LZOP, archiveSize, size, out -> {
+  public void writeTo(java.io.OutputStream os) throws IOException {
+    MapCodec.write(os, MapCodec.KIND_LZOP, archiveSize, size, out -> {
       out.writeShort(version);
       out.writeByte(method);
       out.writeInt(flags);

@@ -1,14 +1,17 @@
 package vmafs.source;
 
-import java.io.ByteArrayOutputStream;
+import java.io.BufferedOutputStream;
 import java.io.DataOutput;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.io.OutputStream;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import vmafs.vma.index.IndexSection;
 
 /**
  * The serialized form of a {@link SourceMap}: big-endian; {@code u32 MAGIC, u16 VERSION, u8 kind,
@@ -27,6 +30,7 @@ final class MapCodec {
   static final int KIND_LZOP = 3;
   static final int KIND_GZIP = 4;
   static final int KIND_ZSTD_FRAMES = 5;
+  static final int KIND_ZSTD_RESTART = 6;
   private static final int MAX_STRING = 1 << 16;
 
   private MapCodec() {}
@@ -36,24 +40,25 @@ final class MapCodec {
     void write(DataOutput out) throws IOException;
   }
 
-  static byte[] write(int kind, long archiveSize, long uncompressedSize, Body body) {
-    try {
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-      DataOutputStream out = new DataOutputStream(bytes);
-      out.writeInt(MAGIC);
-      out.writeShort(VERSION);
-      out.writeByte(kind);
-      out.writeLong(archiveSize);
-      out.writeLong(uncompressedSize);
-      body.write(out);
-      out.flush();
-      return bytes.toByteArray();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
-    }
+  /** Streams a map into {@code os} (flushed, not closed). */
+  static void write(OutputStream os, int kind, long archiveSize, long uncompressedSize, Body body)
+      throws IOException {
+    DataOutputStream out = new DataOutputStream(new BufferedOutputStream(os, 1 << 16));
+    out.writeInt(MAGIC);
+    out.writeShort(VERSION);
+    out.writeByte(kind);
+    out.writeLong(archiveSize);
+    out.writeLong(uncompressedSize);
+    body.write(out);
+    out.flush();
   }
 
-  static SourceMap read(ByteBuffer src, java.nio.file.Path spill) throws IOException {
+  /**
+   * @param spill where the map's spill file is, for maps that have one (the map names none)
+   * @param sections the other sections saved with the map, for maps that keep payloads there
+   */
+  static SourceMap read(ByteBuffer src, Path spill, Map<String, IndexSection> sections)
+      throws IOException {
     ByteBuffer in = src.slice().order(ByteOrder.BIG_ENDIAN);
     try {
       if (in.getInt() != MAGIC) {
@@ -73,6 +78,8 @@ final class MapCodec {
         case KIND_LZOP -> LzopMap.readBody(in, archiveSize, size);
         case KIND_GZIP -> GzipMap.readBody(in, archiveSize, size, spill);
         case KIND_ZSTD_FRAMES -> ZstdFrameMap.readBody(in, archiveSize, size);
+        case KIND_ZSTD_RESTART -> ZstdRestartMap.readBody(in, archiveSize, size, spill,
+            sections);
         default -> throw new IOException("unknown source map kind " + kind);
       };
     } catch (BufferUnderflowException | IllegalArgumentException e) {

@@ -19,13 +19,18 @@ public record RawMap(long archiveSize) implements SourceMap {
   }
 
   @Override
+  public RandomAccess randomAccess() {
+    return new RandomAccess(RandomAccess.DIRECT, 0, 0, 0);
+  }
+
+  @Override
   public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);
     return new RangeCheckedSource(FileArchiveSource.open(archive));
   }
 
   @Override
-  public byte[] toBytes() {
-    return MapCodec.write(MapCodec.KIND_RAW, archiveSize, archiveSize, out -> {});
+  public void writeTo(java.io.OutputStream os) throws IOException {
+    MapCodec.write(os, MapCodec.KIND_RAW, archiveSize, archiveSize, out -> {});
   }
 }

@@ -23,6 +23,11 @@ public record SpillMap(ArchiveFormat format, long archiveSize, SpillFile spill)
     return false;
   }
 
+  @Override
+  public RandomAccess randomAccess() {
+    return new RandomAccess(RandomAccess.SPILL, 0, 0, spill.length());
+  }
+
   /** The spill file the source reads; it must still exist when the map is opened. */
   public Path spillPath() {
     return spill.path();
@@ -35,8 +40,8 @@ public record SpillMap(ArchiveFormat format, long archiveSize, SpillFile spill)
   }
 
   @Override
-  public byte[] toBytes() {
-    return MapCodec.write(MapCodec.KIND_SPILL, archiveSize, spill.length(), out -> {
+  public void writeTo(java.io.OutputStream os) throws IOException {
+    MapCodec.write(os, MapCodec.KIND_SPILL, archiveSize, spill.length(), out -> {
       out.writeByte(format.ordinal());
       spill.write(out);
     });

@@ -43,8 +43,103 @@ final class ZstdFormat {
   static final int BLOCK_TYPE_RAW = 0;
   static final int BLOCK_TYPE_RLE = 1;
   static final int BLOCK_TYPE_RESERVED = 3;
+  static final int BLOCK_TYPE_COMPRESSED = 2;
   /** Magic + Frame_Header_Descriptor + Window_Descriptor + Dictionary_ID(4) + FCS(8). */
   static final int FRAME_HEADER_MAX = 4 + 1 + 1 + 4 + 8;
+  /** Frame_Header_Descriptor bits (RFC 8878 3.1.1.1.1). */
+  static final int FHD_SINGLE_SEGMENT = 0x20;
+  static final int FHD_CHECKSUM = 0x04;
+  /** Window_Descriptor: exponent in bits 7-3 (window = 2^(10 + exponent)), mantissa in 2-0. */
+  static final int WINDOW_LOG_MIN = 10;
+  /**
+   * A frame header with no content size, no checksum, no dictionary and a window descriptor
+   * (magic, descriptor 0x00, then the window byte): what a restart at a block inside a frame is
+   * fed first, so that libzstd decodes the original blocks from there on.
+   */
+  static final int RESTART_HEADER_SIZE = 6;
+
+  /**
+   * What a data frame's header says: its size, the window the decoder needs, and the Window
+   * Descriptor byte that names it (for single-segment frames, which have none, the smallest one
+   * whose window covers the content).
+   */
+  record FrameHeader(int headerSize, long windowSize, int windowDescriptor, boolean checksum,
+      long dictionaryId, long contentSize) {}
+
+  /**
+   * Parses the data frame header at the start of {@code b} (little-endian, at least {@link
+   * #FRAME_HEADER_MAX} bytes or up to the end of the file).
+   */
+  static FrameHeader frameHeader(ByteBuffer b, String name, long offset) throws IOException {
+    if (b.remaining() < 5 || b.getInt(b.position()) != FRAME_MAGIC) {
+      throw new CorruptArchiveException(name + ": no zstd frame header at compressed offset " + offset);
+    }
+    int at = b.position();
+    int fhd = b.get(at + 4) & 0xff;
+    boolean singleSegment = (fhd & FHD_SINGLE_SEGMENT) != 0;
+    int didSize = new int[] {0, 1, 2, 4}[fhd & 3];
+    int fcsSize = new int[] {singleSegment ? 1 : 0, 2, 4, 8}[fhd >>> 6];
+    int size = 5 + (singleSegment ? 0 : 1) + didSize + fcsSize;
+    if ((fhd & 0x08) != 0 || b.remaining() < size) {
+      throw new CorruptArchiveException(name + ": bad zstd frame header at compressed offset " + offset);
+    }
+    long dictId = 0;
+    for (int i = 0; i < didSize; i++) {
+      dictId |= (b.get(at + 5 + (singleSegment ? 0 : 1) + i) & 0xffL) << (8 * i);
+    }
+    long contentSize = -1;
+    int fcsAt = at + size - fcsSize;
+    switch (fcsSize) {
+      case 1 -> contentSize = b.get(fcsAt) & 0xffL;
+      case 2 -> contentSize = (b.getShort(fcsAt) & 0xffffL) + 256;
+      case 4 -> contentSize = b.getInt(fcsAt) & 0xffffffffL;
+      case 8 -> contentSize = b.getLong(fcsAt);
+      default -> { }
+    }
+    int descriptor;
+    long window;
+    if (singleSegment) {
+      long needed = Math.max(contentSize, 1L << WINDOW_LOG_MIN);
+      int log = 64 - Long.numberOfLeadingZeros(needed - 1);
+      descriptor = (log - WINDOW_LOG_MIN) << 3;
+      window = 1L << log;
+    } else {
+      descriptor = b.get(at + 5) & 0xff;
+      window = windowSize(descriptor);
+    }
+    return new FrameHeader(size, window, descriptor, (fhd & FHD_CHECKSUM) != 0, dictId, contentSize);
+  }
+
+  /**
+   * The window of the first data frame (after any skippable frames), or 0 if the file has none;
+   * what decides whether restart points can be made for it.
+   */
+  static long firstWindow(FileChannel ch, String name) throws IOException {
+    long size = ch.size();
+    long pos = 0;
+    ByteBuffer b = ByteBuffer.allocate(FRAME_HEADER_MAX).order(ByteOrder.LITTLE_ENDIAN);
+    while (pos + 8 <= size) {
+      read(ch, name, pos, b, Math.min(FRAME_HEADER_MAX, size - pos), 8);
+      int magic = b.getInt(0);
+      if (!isSkippableMagic(magic)) {
+        b.limit((int) Math.min(FRAME_HEADER_MAX, size - pos));
+        return frameHeader(b, name, pos).windowSize();
+      }
+      pos += SKIPPABLE_HEADER_SIZE + (b.getInt(4) & 0xffffffffL);
+    }
+    return 0;
+  }
+
+  /** The window a Window_Descriptor byte names (RFC 8878 3.1.1.1.2). */
+  static long windowSize(int descriptor) {
+    long base = 1L << (WINDOW_LOG_MIN + (descriptor >>> 3));
+    return base + base / 8 * (descriptor & 7);
+  }
+
+  /** The header a restart is fed first (see {@link #RESTART_HEADER_SIZE}). */
+  static byte[] restartHeader(int windowDescriptor) {
+    return new byte[] {0x28, (byte) 0xB5, 0x2F, (byte) 0xFD, 0, (byte) windowDescriptor};
+  }
 
   private ZstdFormat() {}
 

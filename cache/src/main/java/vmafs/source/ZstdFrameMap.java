@@ -209,6 +209,11 @@ public final class ZstdFrameMap implements SourceMap {
   }
 
   @Override
+  public RandomAccess randomAccess() {
+    return new RandomAccess(RandomAccess.ZSTD_FRAMES, blockFrame.length, 0, 0);
+  }
+
+  @Override
   public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);
     return openUnchecked(archive, cache);
@@ -361,8 +366,8 @@ public final class ZstdFrameMap implements SourceMap {
   }
 
   @Override
-  public byte[] toBytes() {
-    return MapCodec.write(MapCodec.KIND_ZSTD_FRAMES, archiveSize, size, out -> {
+  public void writeTo(java.io.OutputStream os) throws IOException {
+    MapCodec.write(os, MapCodec.KIND_ZSTD_FRAMES, archiveSize, size, out -> {
       out.writeInt(frames.size());
       for (FrameInfo f : frames) {
         out.writeByte(f.skippableNibble() < 0 ? KIND_DATA : f.skippableNibble());

@@ -51,12 +51,17 @@ class CompressedFuzzSeedsTest {
         + work.resolve("named.vma") + " > " + gzip.resolve("with-file-name"));
 
     Path zstd = dir(root, "ZstdPassFuzzTestInputs/fuzz");
-    compress(text, "zstd -q --threads=2", zstd.resolve("text-single-frame-spills"));
+    compress(text, "zstd -q --threads=2", zstd.resolve("text-single-frame"));
     compress(small, "zstd -q --no-check", zstd.resolve("two-devices-no-checksum"));
     compress(small, "zstd -q -19", zstd.resolve("two-devices-level19"));
     TestArchives.run("(zstd -q < " + small + "; zstd -q < " + small + ") > " + zstd.resolve("two-frames"));
     Files.write(zstd.resolve("seekable"), seekable(Files.readAllBytes(text)));
     Files.write(zstd.resolve("seekable-small"), seekable(Files.readAllBytes(small)));
+    // Small zstd jobs (-B; zstd 1.5.4 makes them 2 MiB, the window) over 2.5 MiB: a frame with
+    // a job start, i.e. a restart point with a prefix, and a short last span.
+    Path longText = work.resolve("long-text.vma");
+    Files.write(longText, text(5 << 19).bytes());
+    compress(longText, "zstd -q --threads=2 -B512KiB", zstd.resolve("text-restart-points"));
 
     // The fixed archives the map targets open, and the maps their passes make.
     Path fixed = dir(root, "fuzz");
@@ -64,15 +69,29 @@ class CompressedFuzzSeedsTest {
     Files.copy(gzip.resolve("words-rsyncable"), fixed.resolve("words.vma.gz"), REPLACE);
     Files.copy(zstd.resolve("seekable"), fixed.resolve("seekable.vma.zst"), REPLACE);
     Files.copy(small, fixed.resolve("two-devices.vma"), REPLACE);
+    Files.copy(zstd.resolve("text-restart-points"), fixed.resolve("restart.vma.zst"), REPLACE);
     Files.write(dir(root, "LzopMapFuzzTestInputs/fuzz").resolve("text"), mapOf(fixed.resolve("text.vma.lzo"), work));
     Files.write(dir(root, "GzipMapFuzzTestInputs/fuzz").resolve("words"), mapOf(fixed.resolve("words.vma.gz"), work));
     Path frames = dir(root, "ZstdFrameMapFuzzTestInputs/fuzz");
     Files.write(frames.resolve("seekable"), mapOf(fixed.resolve("seekable.vma.zst"), work));
     Files.write(frames.resolve("seek-table"), ZstdFrameMap.fromSeekTable(fixed.resolve("seekable.vma.zst"),
         DecodeFuzzing.OPTIONS.zstdMaxFrameSize()).orElseThrow().toBytes());
+    try (DecodePass pass = DecodePass.open(fixed.resolve("restart.vma.zst"), DecodeFuzzing.OPTIONS)) {
+      pass.stream().transferTo(java.io.OutputStream.nullOutputStream());
+      ZstdRestartMap map = (ZstdRestartMap) pass.finish();
+      if (map.pointCount() < 2) {
+        throw new AssertionError("restart seed has only " + map.pointCount() + " points");
+      }
+      Files.write(dir(root, "ZstdRestartMapFuzzTestInputs/fuzz").resolve("restart"),
+          DecodeFuzzing.packSections(map));
+    }
     Path other = dir(root, "SpillAndRawMapFuzzTestInputs/fuzz");
     Files.write(other.resolve("raw"), mapOf(fixed.resolve("two-devices.vma"), work));
-    Files.write(other.resolve("spill"), mapOf(zstd.resolve("text-single-frame-spills"), work));
+    try (DecodePass pass = DecodePass.open(zstd.resolve("text-single-frame"),
+        DecodeFuzzing.OPTIONS.withForceSpill(true).withSpillFile(work.resolve("text.spill")))) {
+      pass.stream().transferTo(java.io.OutputStream.nullOutputStream());
+      Files.write(other.resolve("spill"), pass.finish().toBytes());
+    }
   }
 
   /**
@@ -81,11 +100,16 @@ class CompressedFuzzSeedsTest {
    * gzip restart points and zstd frames, yet only ~45-85 KiB compressed, so the fuzzer stays fast.
    */
   static vmafs.vma.testing.ArchiveBytes text() throws IOException {
+    return text(300 << 10);
+  }
+
+  /** As {@link #text()}, with a disk of {@code size} bytes. */
+  static vmafs.vma.testing.ArchiveBytes text(int size) throws IOException {
     java.util.SplittableRandom r = new java.util.SplittableRandom(5);
     String[] words = {"alpha", "beta", "gamma", "delta", "disk", "block", "cluster", "extent",
         "backup", "proxmox", "qemu", "vma", "zero", "data", "hole", "seek"};
     ByteArrayOutputStream disk = new ByteArrayOutputStream();
-    for (long i = 0; disk.size() < 300 << 10; i++) {
+    for (long i = 0; disk.size() < size; i++) {
       if (i % 16 == 0) {
         StringBuilder line = new StringBuilder();
         for (int k = 3 + r.nextInt(10); k > 0; k--) {
@@ -96,7 +120,7 @@ class CompressedFuzzSeedsTest {
       disk.writeBytes(java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(i).array());
     }
     return vmafs.vma.testing.VmaArchiveBuilder.archive().config("qemu-server.conf", "name: text\n")
-        .device("drive-scsi0", java.util.Arrays.copyOf(disk.toByteArray(), 300 << 10)).build();
+        .device("drive-scsi0", java.util.Arrays.copyOf(disk.toByteArray(), size)).build();
   }
 
   /**

@@ -7,7 +7,10 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import vmafs.cache.BlockCache;
+import vmafs.vma.index.IndexSection;
 import vmafs.vma.io.ArchiveSource;
 import vmafs.vma.testing.Fuzzing;
 
@@ -26,9 +29,13 @@ import vmafs.vma.testing.Fuzzing;
  */
 final class DecodeFuzzing {
   static final int MAX_OUTPUT = 4 << 20;
-  /** Small limits, so that small inputs reach spills, frame limits and gzip checkpoints. */
+  /**
+   * Small limits, so that small inputs reach spills, frame limits, gzip checkpoints and zstd
+   * restart points (with a budget that keeps every point that verifies, and spans of at most 4
+   * MiB, beyond which the stream is spilled).
+   */
   static final DecodeOptions OPTIONS = DecodeOptions.defaults().withSpillMax(16 << 20)
-      .withGzip(64 << 10, 1 << 20).withZstdMaxFrameSize(256 << 10);
+      .withGzip(64 << 10, 1 << 20).withZstdMaxFrameSize(256 << 10).withZstdRestart(1.0, 4 << 20);
   private static final BlockCache CACHE = new BlockCache(8 << 20);
 
   private DecodeFuzzing() {}
@@ -57,8 +64,12 @@ final class DecodeFuzzing {
     });
     byte[] stream = out.toByteArray();
     if (map[0] != null) {
-      Fuzzing.check(file.length + stream.length, Fuzzing.Budget.DECODER,
-          () -> readBack(archive, map[0], stream, spillOf(archive)));
+      try {
+        Fuzzing.check(file.length + stream.length, Fuzzing.Budget.DECODER,
+            () -> readBack(archive, map[0], stream, spillOf(archive)));
+      } finally {
+        map[0].releaseScratch();
+      }
     }
     if (ArchiveFormat.detect(file) == ArchiveFormat.ZSTD) {
       Fuzzing.check(file.length, Fuzzing.Budget.DECODER, () -> {
@@ -89,9 +100,12 @@ final class DecodeFuzzing {
   /** A map the pass made must round-trip and serve exactly the pass's bytes. */
   private static void readBack(Path archive, SourceMap map, byte[] stream, Path spill) {
     try {
-      byte[] bytes = map.toBytes();
-      SourceMap again = SourceMap.fromBytes(ByteBuffer.wrap(bytes), spill);
-      if (!Arrays.equals(bytes, again.toBytes()) || again.uncompressedSize() != stream.length) {
+      Map<String, byte[]> bytes = sectionBytes(map);
+      SourceMap again = SourceMap.fromSections(sections(bytes, map), spill);
+      Map<String, byte[]> back = sectionBytes(again);
+      boolean same = bytes.keySet().equals(back.keySet())
+          && bytes.keySet().stream().allMatch(k -> Arrays.equals(bytes.get(k), back.get(k)));
+      if (!same || again.uncompressedSize() != stream.length) {
         throw new AssertionError("finding: the " + map.format() + " map does not round-trip");
       }
       try (ArchiveSource src = again.open(archive, CACHE)) {
@@ -112,6 +126,78 @@ final class DecodeFuzzing {
     } catch (IOException | RuntimeException e) {
       throw new AssertionError("finding: an archive its decode pass verified fails a random read: " + e, e);
     }
+  }
+
+  /** What the index would save of {@code map}, section by section. */
+  static Map<String, byte[]> sectionBytes(SourceMap map) throws IOException {
+    Map<String, byte[]> out = new LinkedHashMap<>();
+    for (Map.Entry<String, IndexSection.ToSave> e : map.sections().entrySet()) {
+      ByteArrayOutputStream b = new ByteArrayOutputStream();
+      e.getValue().content().writeTo(b);
+      out.put(e.getKey(), b.toByteArray());
+    }
+    return out;
+  }
+
+  /** {@code bytes} as a loaded index would hand them over, each with the check {@code map} asks. */
+  private static Map<String, IndexSection> sections(Map<String, byte[]> bytes, SourceMap map) {
+    Map<String, IndexSection> out = new LinkedHashMap<>();
+    Map<String, IndexSection.ToSave> asked = map.sections();
+    bytes.forEach((k, v) -> out.put(k, IndexSection.of(ByteBuffer.wrap(v), asked.get(k).check())));
+    return out;
+  }
+
+  /**
+   * A map's sections as one input of the restart-map target: {@code u32 n}, then per section
+   * {@code u32 length} and its bytes, in {@link SourceMap#sections()} order (map, prefixes).
+   */
+  static byte[] packSections(SourceMap map) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    java.io.DataOutputStream d = new java.io.DataOutputStream(out);
+    Map<String, byte[]> sections = sectionBytes(map);
+    d.writeInt(sections.size());
+    for (byte[] b : sections.values()) {
+      d.writeInt(b.length);
+      d.write(b);
+    }
+    return out.toByteArray();
+  }
+
+  /**
+   * The restart-map target body: {@code input} unpacked as {@link #packSections} packs (missing
+   * sections empty, the map's kind byte forced), parsed with the prefix section checked by its
+   * reader as a loaded index hands it over, opened on {@code archive} and read.
+   */
+  static void restartMap(Path archive, byte[] input) {
+    ByteBuffer in = ByteBuffer.wrap(input);
+    byte[][] parts = new byte[2][];
+    int at = Math.min(4, input.length); // the count: always two sections here; lengths clamped
+    for (int i = 0; i < parts.length; i++) {
+      int len = at + 4 <= input.length ? in.getInt(at) : 0;
+      at = Math.min(input.length, at + 4);
+      len = (int) Math.max(0, Math.min(len & 0xffffffffL, input.length - at));
+      parts[i] = Arrays.copyOfRange(input, at, at + len);
+      at += len;
+    }
+    if (parts[0].length > 6) {
+      parts[0][6] = (byte) MapCodec.KIND_ZSTD_RESTART;
+    }
+    Map<String, IndexSection> sections = new LinkedHashMap<>();
+    sections.put(SourceMap.SECTION, IndexSection.of(ByteBuffer.wrap(parts[0])));
+    sections.put(ZstdRestartMap.PREFIX_SECTION,
+        IndexSection.of(ByteBuffer.wrap(parts[1]), IndexSection.Check.BY_READER));
+    long archiveSize = archive.toFile().length();
+    Fuzzing.check(input.length + archiveSize, Fuzzing.Budget.DECODER, () -> {
+      SourceMap m = SourceMap.fromSections(sections, spillOf(archive));
+      Map<String, byte[]> again = sectionBytes(m);
+      if (!Arrays.equals(again.get(SourceMap.SECTION), sectionBytes(SourceMap.fromSections(
+          sections(again, m), spillOf(archive))).get(SourceMap.SECTION))) {
+        throw new AssertionError("finding: a restart map that parsed does not round-trip");
+      }
+      if ((Arrays.hashCode(input) & 3) == 0) {
+        reads(archive, m);
+      }
+    });
   }
 
   /** Reads through a source of unknown truth: only the documented errors may come out. */

@@ -21,9 +21,10 @@ import vmafs.vma.io.ArchiveSource;
 class SpillSafetyTest {
   @TempDir Path tmp;
 
+  /** A single-frame .vma.zst spilled as {@code --spill} asks (it has restart points otherwise). */
   private SpillMap spill(Path archive, Path spill) throws IOException {
-    return assertInstanceOf(SpillMap.class,
-        SourceChecks.decode(archive, DecodeOptions.defaults().withSpillFile(spill), TestArchives.data()));
+    return assertInstanceOf(SpillMap.class, SourceChecks.decode(archive,
+        DecodeOptions.defaults().withSpillFile(spill).withForceSpill(true), TestArchives.data()));
   }
 
   /** Reproduction: bytes changed in the spill (TAMPERED at offset 13312) were served as disk data. */

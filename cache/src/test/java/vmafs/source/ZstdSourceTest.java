@@ -22,12 +22,20 @@ import vmafs.vma.io.ArchiveSource;
 class ZstdSourceTest {
   @TempDir Path tmp;
 
-  /** What vzdump writes: one frame, no content size. It can only be spilled. */
+  /**
+   * What vzdump writes: one frame, no content size. It is read through restart points (see
+   * ZstdRestartTest) unless a spill is asked for ({@code --spill}), which is what these spill
+   * tests use.
+   */
+  private static DecodeOptions spilling(Path spill) {
+    return DecodeOptions.defaults().withSpillFile(spill).withForceSpill(true);
+  }
+
   @Test
-  void singleFrameSpills() throws Exception {
+  void singleFrameSpillsWhenAsked() throws Exception {
     Path cache = tmp.resolve("cache");
-    SourceMap map = SourceChecks.fullCheck(TestArchives.zstd(),
-        DecodeOptions.defaults().withSpillFile(cache.resolve("a.spill")), 1000);
+    SourceMap map =
+        SourceChecks.fullCheck(TestArchives.zstd(), spilling(cache.resolve("a.spill")), 1000);
     SpillMap spill = assertInstanceOf(SpillMap.class, map);
     assertFalse(map.isRandomAccessible());
     assertEquals(TestArchives.data().length, Files.size(spill.spillPath()));
@@ -47,7 +55,7 @@ class ZstdSourceTest {
     Path stale = cache.resolve("a.spill");
     Files.write(stale, new byte[123_457]);
     SpillMap spill = assertInstanceOf(SpillMap.class, SourceChecks.fullCheck(TestArchives.zstd(),
-        DecodeOptions.defaults().withSpillFile(stale), 500));
+        spilling(stale), 500));
     assertEquals(stale, spill.spillPath());
     assertEquals(TestArchives.data().length, Files.size(stale));
     try (var files = Files.list(cache)) {
@@ -60,8 +68,7 @@ class ZstdSourceTest {
   void skippedBytesAreSpilledAndTheStreamStaysInStep() throws Exception {
     byte[] data = TestArchives.data();
     Path cache = tmp.resolve("cache");
-    try (DecodePass pass = DecodePass.open(TestArchives.zstd(),
-        DecodeOptions.defaults().withSpillFile(cache.resolve("a.spill")))) {
+    try (DecodePass pass = DecodePass.open(TestArchives.zstd(), spilling(cache.resolve("a.spill")))) {
       var in = pass.stream();
       long at = 0;
       java.util.SplittableRandom r = new java.util.SplittableRandom(3);
@@ -81,15 +88,15 @@ class ZstdSourceTest {
   }
 
   @Test
-  void singleFrameWithoutCacheDirIsAClearError() throws Exception {
+  void aSpillWithoutCacheDirIsAClearError() throws Exception {
     IOException e = assertThrows(IOException.class,
-        () -> DecodePass.open(TestArchives.zstd(), DecodeOptions.defaults()));
+        () -> DecodePass.open(TestArchives.zstd(), DecodeOptions.defaults().withForceSpill(true)));
     assertTrue(e.getMessage().contains("no cache directory"), e.getMessage());
   }
 
   @Test
   void spillLimitStopsThePass() throws Exception {
-    DecodeOptions o = DecodeOptions.defaults().withSpillFile(tmp.resolve("a.spill")).withSpillMax(10 << 20);
+    DecodeOptions o = spilling(tmp.resolve("a.spill")).withSpillMax(10 << 20);
     try (DecodePass pass = DecodePass.open(TestArchives.zstd(), o)) {
       assertTrue(pass.isSpilling());
       IOException early = assertThrows(IOException.class, () -> pass.expectUncompressedAtMost(20 << 20));

@@ -171,15 +171,16 @@ final class ExtractCommand implements Callable<Integer> {
       byte[] data = new byte[MAX_BLOCKS_PER_EXTENT * BLOCK_SIZE];
       ExtentHeader e;
       while ((e = reader.nextExtent()) != null) {
-        boolean[] rewrite = new boolean[SLOTS_PER_EXTENT];
-        for (int slot = 0; slot < SLOTS_PER_EXTENT; slot++) {
-          long bi = e.blockInfo(slot);
-          rewrite[slot] = builder.seen(blockDevId(bi), blockCluster(bi))
-              || listedBefore(e, slot); // a copy earlier in this very extent
+        List<ExtentHeader.Slot> slots = e.slots();
+        boolean[] rewrite = new boolean[slots.size()];
+        for (int i = 0; i < slots.size(); i++) {
+          ExtentHeader.Slot s = slots.get(i);
+          rewrite[i] = builder.seen(s.devId(), s.cluster())
+              || listedBefore(slots, i); // a copy earlier in this very extent
         }
         builder.accept(e);
         reader.readData(data);
-        writeExtent(e, data, rewrite, outs, devs);
+        writeExtent(slots, data, rewrite, outs, devs);
       }
       ExtentIndex index = builder.finish(reader.position(), null);
       List<DeviceIndex> chosen = index.devices().stream().filter(d -> sel.contains(d.info().name())).toList();
@@ -196,15 +197,10 @@ final class ExtractCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
-  /** Whether an earlier slot of {@code e} lists the same (device, cluster) as {@code slot}. */
-  private static boolean listedBefore(ExtentHeader e, int slot) {
-    long bi = e.blockInfo(slot);
-    if (blockDevId(bi) == 0) {
-      return false;
-    }
-    for (int s = 0; s < slot; s++) {
-      long other = e.blockInfo(s);
-      if (blockDevId(other) == blockDevId(bi) && blockCluster(other) == blockCluster(bi)) {
+  /** Whether an earlier slot of the extent lists the same (device, cluster) as slot {@code i}. */
+  private static boolean listedBefore(List<ExtentHeader.Slot> slots, int i) {
+    for (int s = 0; s < i; s++) {
+      if (slots.get(s).sameCluster(slots.get(i))) {
         return true;
       }
     }
@@ -223,38 +219,27 @@ final class ExtractCommand implements Callable<Integer> {
    * @param rewrite per slot: the cluster was written before (a duplicate; with --partial the last
    *     copy wins, so its zero blocks must overwrite the earlier copy's data)
    */
-  private static void writeExtent(ExtentHeader e, byte[] data, boolean[] rewrite,
+  private static void writeExtent(List<ExtentHeader.Slot> slots, byte[] data, boolean[] rewrite,
       Map<Integer, FileChannel> outs, Map<Integer, DeviceInfo> devs) throws IOException {
-    int at = 0; // next stored block in data
-    for (int slot = 0; slot < SLOTS_PER_EXTENT; slot++) {
-      long bi = e.blockInfo(slot);
-      int devId = blockDevId(bi);
-      if (devId == 0) {
-        continue;
+    for (int i = 0; i < slots.size(); i++) {
+      ExtentHeader.Slot s = slots.get(i);
+      FileChannel out = outs.get(s.devId());
+      DeviceInfo d = devs.get(s.devId());
+      if (out == null || s.cluster() >= d.clusterCount()) {
+        continue; // not extracted, or past the device's end (ignored, as vma does)
       }
-      int mask = blockMask(bi);
-      FileChannel out = outs.get(devId);
-      long cluster = blockCluster(bi);
-      DeviceInfo d = devs.get(devId);
-      if (out != null && cluster < d.clusterCount()) {
-        int valid = validMask(d.size(), cluster);
-        int b = at;
-        for (int j = 0; j < BLOCKS_PER_CLUSTER; j++) {
-          boolean stored = (mask >>> j & 1) != 0;
-          if ((valid >>> j & 1) != 0 && (stored || rewrite[slot])) {
-            long pos = (cluster << CLUSTER_SHIFT) + ((long) j << BLOCK_SHIFT);
-            int len = (int) Math.min(BLOCK_SIZE, d.size() - pos);
-            ByteBuffer src = stored ? ByteBuffer.wrap(data, b * BLOCK_SIZE, len) : ByteBuffer.allocate(len);
-            while (src.hasRemaining()) {
-              out.write(src, pos + src.position() - (stored ? b * BLOCK_SIZE : 0));
-            }
-          }
-          if (stored) {
-            b++;
-          }
+      for (int j = 0; j < BLOCKS_PER_CLUSTER; j++) {
+        long pos = s.imageOffset(j);
+        if (pos >= d.size() || !s.stored(j) && !rewrite[i]) {
+          continue;
+        }
+        int len = (int) Math.min(BLOCK_SIZE, d.size() - pos);
+        ByteBuffer src = s.stored(j) ? ByteBuffer.wrap(data, s.dataBlock(j) * BLOCK_SIZE, len) : ByteBuffer.allocate(len);
+        int start = src.position();
+        while (src.hasRemaining()) {
+          out.write(src, pos + src.position() - start);
         }
       }
-      at += Integer.bitCount(mask);
     }
   }
 

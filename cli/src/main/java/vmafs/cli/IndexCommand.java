@@ -48,6 +48,8 @@ final class IndexCommand implements Callable<Integer> {
         o.put("index_file", a.indexFile().toString());
         o.put("built", built);
         o.put("extents", a.index().extents());
+        o.put("compression", a.compression());
+        InfoCommand.randomAccessJson(a, o);
         System.out.print(Json.write(o));
       } else {
         System.out.println(a.indexFile() + (built ? "" : " (already up to date)"));

@@ -27,9 +27,15 @@ final class IndexOptions {
 
   @Option(names = "--spill-max", paramLabel = "SIZE",
       description = "Largest spill file allowed for archives that cannot be read at random"
-          + " (single-frame .vma.zst as vzdump writes, .vma.gz without restart points), e.g. 200G."
-          + " Default: no limit beyond the free disk space.")
+          + " (a .vma.zst frame without restart points, .vma.gz without restart points), e.g."
+          + " 200G. Default: no limit beyond the free disk space.")
   String spillMax;
+
+  @Option(names = "--spill",
+      description = "Decode a compressed archive once into a spill file beside the index and read"
+          + " from there, even where it can be read in place: the fastest random reads, for disk"
+          + " space about the size of the VM's data. A saved index that reads in place is rebuilt.")
+  boolean spill;
 
   /** For info and extract: a valid saved index is used, none is written. */
   static IndexOptions readOnly() {
@@ -39,7 +45,8 @@ final class IndexOptions {
   }
 
   ArchiveOpener apply(ArchiveOpener o) {
-    o.indexFile(indexFile).reindex(reindex).ignoreMtime(ignoreMtime).saveIndex(saveByDefault && !noSave);
+    o.indexFile(indexFile).reindex(reindex).ignoreMtime(ignoreMtime).saveIndex(saveByDefault && !noSave)
+        .forceSpill(spill);
     if (spillMax != null) {
       o.spillMax(Units.parseSize(spillMax));
     }

@@ -8,6 +8,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import vmafs.archive.Archive;
+import vmafs.source.RandomAccess;
 import vmafs.vma.ConfigBlob;
 import vmafs.vma.VmaHeader;
 import vmafs.vma.index.DeviceIndex;
@@ -82,8 +83,42 @@ final class InfoCommand implements Callable<Integer> {
     o.put("extents", a.index().extents());
     o.put("index_file", a.indexFile() == null ? null : a.indexFile().toString());
     o.put("stream_bytes", a.index().streamLength());
+    randomAccessJson(a, o);
     o.put("complete", a.index().isComplete());
     return o;
+  }
+
+  /**
+   * How reads are served, shared by info --json and index --json: {@code random_access} (null
+   * when not known: a compressed archive without a saved index, which info does not decode for
+   * it), {@code random_access_points}, {@code random_access_bytes} (what the index stores for
+   * random access: restart prefixes, windows, checksums), {@code spill_bytes}.
+   */
+  static void randomAccessJson(Archive a, Map<String, Object> o) {
+    RandomAccess r = a.randomAccess();
+    o.put("random_access", r == null ? null : r.method());
+    o.put("random_access_points", r == null ? null : r.points());
+    o.put("random_access_bytes", r == null ? null : r.pointBytes());
+    o.put("spill_bytes", r == null ? null : r.spilledBytes());
+  }
+
+  /** One line for humans, e.g. "zstd-restart-points (65 points, 7.6 MiB in the index)". */
+  static String randomAccessText(RandomAccess r) {
+    if (r == null) {
+      return "not known until the archive is indexed ('vmafs index')";
+    }
+    StringBuilder sb = new StringBuilder(r.method());
+    if (r.points() > 0) {
+      sb.append(" (").append(r.points()).append(" points");
+      if (r.pointBytes() > 0) {
+        sb.append(", ").append(Units.bytes(r.pointBytes())).append(" in the index");
+      }
+      sb.append(')');
+    }
+    if (r.spilledBytes() > 0) {
+      sb.append(", spill file ").append(Units.bytes(r.spilledBytes()));
+    }
+    return sb.toString();
   }
 
   static String text(Archive a) {
@@ -124,6 +159,9 @@ final class InfoCommand implements Callable<Integer> {
           case BUILT_IN_MEMORY -> " (built now)";
         }).append('\n');
     sb.append("complete:    ").append(a.index().isComplete() ? "yes" : "NO (see 'vmafs verify')").append('\n');
+    if (!a.compression().equals("none")) {
+      sb.append("reads:       ").append(randomAccessText(a.randomAccess())).append('\n');
+    }
     return sb.toString();
   }
 

@@ -14,6 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import vmafs.archive.Archive;
+import vmafs.archive.ArchiveOpener;
 import vmafs.vma.testing.ArchiveBytes;
 import vmafs.vma.testing.Sources;
 import vmafs.vma.testing.VmaArchiveBuilder;
@@ -73,6 +75,30 @@ class FileCreationSafetyTest {
     assertEquals("rw-r-----", PosixFilePermissions.toString(
         Files.getPosixFilePermissions(dir.resolve("out.vma.zst"))), "the archive's mode");
     Cli.Result x = Cli.run("extract", dir.resolve("out.vma.zst").toString(), dir.resolve("x").toString());
+    assertEquals(ExitCodes.OK, x.code(), x.err());
+    assertArrayEquals(disk, Files.readAllBytes(dir.resolve("x/disk-drive-scsi0.raw")));
+  }
+
+  /**
+   * Reproduction: opening a seekable .vma.zst unpacked its embedded index through a link planted at
+   * ARCHIVE.vmafs-index.tmp-PID, overwriting the link's target with bytes the archive chose.
+   */
+  @Test
+  void anEmbeddedIndexIsNeverWrittenThroughPlantedLinks() throws IOException {
+    Path seekable = dir.resolve("s.vma.zst");
+    Cli.Result c = Cli.run("convert", archive.toString(), "--seekable", seekable.toString());
+    assertEquals(ExitCodes.OK, c.code(), c.err());
+    long pid = ProcessHandle.current().pid();
+    Path index = dir.resolve("s.vma.zst.vmafs-index");
+    Files.createSymbolicLink(dir.resolve("s.vma.zst.vmafs-index.tmp-" + pid), victim);
+    Files.createSymbolicLink(index, victim);
+    try (Archive a = new ArchiveOpener().open(seekable)) {
+      assertEquals(ArchiveOpener.IndexOrigin.EMBEDDED, a.indexOrigin(), "the embedded index was adopted");
+      assertEquals(index, a.indexFile());
+    }
+    assertVictimUntouched();
+    assertTrue(Files.isRegularFile(index, java.nio.file.LinkOption.NOFOLLOW_LINKS), "the link was replaced");
+    Cli.Result x = Cli.run("extract", seekable.toString(), dir.resolve("x").toString());
     assertEquals(ExitCodes.OK, x.code(), x.err());
     assertArrayEquals(disk, Files.readAllBytes(dir.resolve("x/disk-drive-scsi0.raw")));
   }

@@ -105,6 +105,45 @@ class SavedIndexTrustTest {
     assertArrayEquals(disk, extracted(x, dir.resolve("out")));
   }
 
+  /**
+   * Two archives of one name in two shared directories both keep their index and spill in the
+   * cache. The spill is named after the index, which starts with a hash of the archive's path, so
+   * neither pass truncates the other's spill (both used to be NAME.spill there).
+   */
+  @Test
+  void spillsOfTwoArchivesOfOneNameInTheCacheAreKeptApart() throws Exception {
+    Path cache = Files.createDirectory(home.resolve("xdg"),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Map<String, String> env = Map.of("XDG_CACHE_HOME", cache.toString());
+    List<String> jvm = List.of("-Duser.home=" + home);
+    Path[] raws = new Path[2];
+    Path[] archives = new Path[2];
+    Path[] spills = new Path[2];
+    for (int i = 0; i < 2; i++) {
+      Path d = Files.createDirectory(dir.resolve("shared" + i));
+      Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxrwxrwx"));
+      // One frame that spills (--spill: it would otherwise be read through restart points).
+      raws[i] = VmaArchiveBuilder.archive().device("drive-scsi0", Sources.mixed(32 << 20, 40 + i)).build()
+          .writeTo(dir.resolve("raw" + i + ".vma"));
+      archives[i] = d.resolve("a.vma.zst");
+      assertEquals(0, new ProcessBuilder("zstd", "-q", "-1", raws[i].toString(), "-o",
+          archives[i].toString()).inheritIO().start().waitFor());
+      Cli.Result r = Cli.subprocess(jvm, env, null, "index", "--spill", archives[i].toString());
+      assertEquals(ExitCodes.OK, r.code(), r.err());
+      String index = r.stdout().trim();
+      assertTrue(index.startsWith(cache.resolve("vmafs").toString()) && index.endsWith(".vmafs-index"), index);
+      spills[i] = Path.of(index.substring(0, index.length() - ".vmafs-index".length()) + ".spill");
+    }
+    assertNotEquals(spills[0], spills[1]);
+    for (int i = 0; i < 2; i++) {
+      assertTrue(spills[i].getFileName().toString().matches("[0-9a-f]{16}-a\\.vma\\.zst\\.spill"),
+          spills[i].toString());
+      assertEquals(-1, Files.mismatch(raws[i], spills[i]), "spill " + i + " holds its own archive's stream");
+      Cli.Result again = Cli.subprocess(jvm, env, null, "index", archives[i].toString());
+      assertTrue(again.stdout().contains("already up to date"), again.stdout() + again.err());
+    }
+  }
+
   /** Under sudo -E, $XDG_CACHE_HOME is another user's: skipped for the invoking user's own home. */
   @Test
   void aCacheDirectoryOfAnotherUserIsNotUsed() throws Exception {

@@ -106,7 +106,8 @@ class DiskFullTest {
   @ValueSource(strings = {"1m", "16m", "80m"})
   void aSpillThatDoesNotFitIsACleanError(String size) throws IOException {
     Path m = tmpfs(size);
-    Run.Result r = vmafs("index", "--index-file", m.resolve("b.vmafs-index").toString(), zst.toString());
+    Run.Result r = vmafs("index", "--spill", "--index-file", m.resolve("b.vmafs-index").toString(),
+        zst.toString());
     assertCleanError(r);
     assertTrue(r.err().contains("spill"), r.err());
     assertTrue(List.of(List.of(), List.of("b.vmafs-index.lock")).contains(left(m)), left(m).toString());
@@ -121,7 +122,8 @@ class DiskFullTest {
     Path m = tmpfs("120m");
     java.util.concurrent.ExecutorService starter = java.util.concurrent.Executors.newSingleThreadExecutor();
     CompletableFuture<Run.Result> pass = CompletableFuture.supplyAsync(() ->
-        vmafs("index", "--index-file", m.resolve("b.vmafs-index").toString(), zst.toString()), starter);
+        vmafs("index", "--spill", "--index-file", m.resolve("b.vmafs-index").toString(),
+        zst.toString()), starter);
     starter.shutdown();
     Path filler = m.resolve("filler");
     byte[] chunk = new byte[1 << 20];
@@ -136,7 +138,8 @@ class DiskFullTest {
     Run.Result r = pass.get();
     Files.delete(filler);
     if (r.code() == 0) {
-      assertTrue(vmafs("index", "--index-file", m.resolve("b.vmafs-index").toString(), zst.toString())
+      assertTrue(vmafs("index", "--spill", "--index-file", m.resolve("b.vmafs-index").toString(),
+        zst.toString())
           .ok().out().contains("already up to date"), "what was saved is whole");
     } else {
       assertCleanError(r);

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Stress (issue #13): the server SIGKILLed in the middle of its decode pass, on a mount point
  * that already holds a dead mount of an earlier killed server. The next mount must detach the dead
  * mount, ignore whatever the killed pass left half-written, rebuild the index and serve the right
- * bytes; and nothing half-written may sit under a final name (the index and the spill are renamed
- * into place only when complete).
+ * bytes; nothing half-written may sit under a final name (the index and the spill are renamed
+ * into place only when complete), and the temporaries the killed pass left are removed.
  */
 class KilledDuringPassTest {
   @TempDir Path dir;
@@ -67,7 +67,12 @@ class KilledDuringPassTest {
       try (Mounted.Cleanup m = vmafs.mount(gz, mnt)) {
         assertEquals(Images.sha256(disk), Images.sha256(mnt.resolve("disk-drive-scsi0.raw")));
       }
-      System.out.println("after the remounts: " + files(List.of(archives, vmafs.cacheDir()), gz));
+      List<String> after = files(List.of(archives, vmafs.cacheDir()), gz);
+      System.out.println("after the remounts: " + after);
+      assertTrue(leftovers.stream().anyMatch(f -> f.startsWith(".killed.vma.gz.")),
+          "the killed pass left its temporaries: " + leftovers);
+      // The pass that rebuilt the index (under the lock, so no other pass was writing) removed them.
+      assertTrue(after.stream().noneMatch(f -> f.startsWith(".")), "temporaries of the killed pass: " + after);
     }
   }
 

@@ -15,6 +15,7 @@ import java.util.List;
 public final class Mounted implements AutoCloseable {
   private final Path mountpoint;
   private String output = "";
+  private String errors = "";
 
   private Mounted(Path mountpoint) {
     this.mountpoint = mountpoint;
@@ -22,6 +23,12 @@ public final class Mounted implements AutoCloseable {
 
   /** Mounts in the background (the normal user path) and returns once the command returned 0. */
   public static Mounted mount(Path archive, Path mountpoint, String... options) throws IOException {
+    return mount(archive, mountpoint, java.util.Map.of(), options);
+  }
+
+  /** As {@link #mount(Path, Path, String...)} with extra environment (e.g. XDG_CACHE_HOME). */
+  public static Mounted mount(Path archive, Path mountpoint, java.util.Map<String, String> env,
+      String... options) throws IOException {
     try {
       Files.createDirectories(mountpoint);
     } catch (java.nio.file.FileAlreadyExistsException e) {
@@ -34,7 +41,9 @@ public final class Mounted implements AutoCloseable {
     args.add(mountpoint.toString());
     Mounted m = new Mounted(mountpoint);
     try {
-      m.output = Run.vmafs(args.toArray(String[]::new)).ok().out();
+      Run.Result r = Run.exec(Run.vmafsCommand(args.toArray(String[]::new)), null, env).ok();
+      m.output = r.out();
+      m.errors = r.err();
     } catch (AssertionError e) {
       m.close();
       throw e;
@@ -45,6 +54,11 @@ public final class Mounted implements AutoCloseable {
   /** What {@code vmafs mount} printed on stdout. */
   public String output() {
     return output;
+  }
+
+  /** What {@code vmafs mount} printed on stderr (progress, warnings, -v messages). */
+  public String errors() {
+    return errors;
   }
 
   public Path path() {

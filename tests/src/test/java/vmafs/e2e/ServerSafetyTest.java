@@ -32,7 +32,7 @@ class ServerSafetyTest {
     disk = Images.sparse(dir.resolve("disk.raw"), 48L << 20, 12, 5);
     raw = dir.resolve("a.vma");
     Run.vmafs("create", raw.toString(), "drive-scsi0=" + disk).ok();
-    // More than 16 MiB of stream in one frame: random access needs a spill file.
+    // More than 16 MiB of stream in one frame: with --spill, random access goes to a spill file.
     Path big = Images.sparse(dir.resolve("big.raw"), 256L << 20, 160, 6);
     Path bigRaw = dir.resolve("big.vma");
     Run.vmafs("create", bigRaw.toString(), "drive-scsi0=" + big).ok();
@@ -66,12 +66,12 @@ class ServerSafetyTest {
     }
   }
 
-  /** Reproduction: the Java front end (java -jar vmafs.jar mount) dropped --spill-max. */
+  /** Reproduction: the Java front end (java -jar vmafs.jar mount) dropped --spill-max (and --spill). */
   @Test
   void theBackgroundServerGetsEveryOption() throws IOException {
     Path mnt = mountpoint("spillmax");
     Path copy = Files.copy(zst, work.resolve("b.vma.zst"));
-    Run.Result r = vmafs("mount", "--spill-max", "1M", copy.toString(), mnt.toString());
+    Run.Result r = vmafs("mount", "--spill", "--spill-max", "1M", copy.toString(), mnt.toString());
     assertEquals(5, r.code(), r.err());
     assertTrue(r.err().contains("spill limit"), r.err());
     assertFalse(Mounted.isMounted(mnt));
@@ -98,6 +98,25 @@ class ServerSafetyTest {
     Files.createSymbolicLink(log, victim);
     Run.Result r = vmafs("mount", "--log-file", log.toString(), raw.toString(), mnt.toString());
     assertEquals(5, r.code(), r.err());
+    assertEquals("precious", Files.readString(victim));
+  }
+
+  /**
+   * Reproduction: the default log (in the cache directory) was opened without O_NOFOLLOW, so a
+   * link planted there made the server append its output to the link's target.
+   */
+  @Test
+  void theDefaultLogFileIsNeverALinkEither() throws IOException {
+    Path mnt = mountpoint("defaultlog");
+    Path victim = Files.writeString(work.resolve("victim"), "precious");
+    Path logDir = Files.createDirectories(work.resolve("xdg/vmafs/log"));
+    Files.setPosixFilePermissions(logDir.getParent(), java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    String name = mnt.toAbsolutePath().normalize().toString().replaceAll("[^A-Za-z0-9._-]", "_");
+    Files.createSymbolicLink(logDir.resolve("mount" + name + ".log"), victim);
+    Run.Result r = vmafs("mount", raw.toString(), mnt.toString());
+    assertEquals(5, r.code(), "stdout: " + r.out() + "\nstderr: " + r.err());
+    assertTrue(r.err().contains("cannot open the log file " + logDir.resolve("mount" + name + ".log")), r.err());
+    assertFalse(Mounted.isMounted(mnt), "nothing is mounted");
     assertEquals("precious", Files.readString(victim));
   }
 

@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Stress (issue #13): 16 threads of random reads, of random lengths up to 300 KiB, on a mount of
  * every archive format at once, each byte checked against the source image. The compressed
  * formats serve from several blocks at a time through the shared block cache, the single-frame
- * .vma.zst from its spill file, the seekable one from its frames; every thread must see exactly
+ * .vma.zst through its restart points, the seekable one from its frames; every thread must see exactly
  * the source's bytes.
  */
 class StressRandomReadsTest {

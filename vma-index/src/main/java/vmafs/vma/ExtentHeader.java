@@ -21,27 +21,62 @@ public record ExtentHeader(long offset, int blockCount, long[] blockInfos) {
     blockInfos = blockInfos.clone();
   }
 
+  /** A copy: the record is immutable, so its array never leaves it. */
+  @Override
+  public long[] blockInfos() {
+    return blockInfos.clone();
+  }
+
   /** The blockinfo of slot {@code i} (0–58); dev_id 0 marks an unused slot. */
   public long blockInfo(int i) {
     return blockInfos[i];
   }
 
   /**
-   * A used slot and where its stored blocks start in the stream.
+   * A used slot: one cluster of one device, and where its stored 4 KiB blocks are, both in the
+   * stream and among the extent's stored blocks. Every offset a reader of an extent needs comes
+   * from here, so no one else does blockinfo arithmetic.
    *
    * @param dataOffset stream offset of the slot's first stored block (where it would be if none)
+   * @param firstBlock index of that block among the extent's stored blocks (0 … blockCount)
    */
-  public record Slot(int slot, int devId, long cluster, int mask, long dataOffset) {}
+  public record Slot(int slot, int devId, long cluster, int mask, long dataOffset, int firstBlock) {
+    /** Whether 4 KiB block {@code j} (0–15) of the cluster is stored (else it is zeros). */
+    public boolean stored(int j) {
+      return (mask >>> j & 1) != 0;
+    }
 
-  /** The used slots (dev_id not 0) in order, each with its data offset. */
+    /** Offset in the device image of 4 KiB block {@code j} of the cluster. */
+    public long imageOffset(int j) {
+      return (cluster << CLUSTER_SHIFT) + ((long) j << BLOCK_SHIFT);
+    }
+
+    /** Index among the extent's stored blocks of block {@code j}'s data ({@code j} must be stored). */
+    public int dataBlock(int j) {
+      return firstBlock + Integer.bitCount(mask & ((1 << j) - 1));
+    }
+
+    /** Stored blocks of this slot. */
+    public int storedBlocks() {
+      return Integer.bitCount(mask);
+    }
+
+    /** Whether it lists the same cluster of the same device as {@code other}. */
+    public boolean sameCluster(Slot other) {
+      return devId == other.devId && cluster == other.cluster;
+    }
+  }
+
+  /** The used slots (dev_id not 0) in order, each with where its data is. */
   public java.util.List<Slot> slots() {
     java.util.List<Slot> out = new java.util.ArrayList<>();
-    long at = dataOffset();
+    int block = 0;
     for (int i = 0; i < SLOTS_PER_EXTENT; i++) {
       long bi = blockInfos[i];
       if (blockDevId(bi) != 0) {
-        out.add(new Slot(i, blockDevId(bi), blockCluster(bi), blockMask(bi), at));
-        at += (long) Integer.bitCount(blockMask(bi)) * BLOCK_SIZE;
+        out.add(new Slot(i, blockDevId(bi), blockCluster(bi), blockMask(bi),
+            dataOffset() + (long) block * BLOCK_SIZE, block));
+        block += Integer.bitCount(blockMask(bi));
       }
     }
     return out;

@@ -16,8 +16,9 @@ import vmafs.image.SparseImage;
 /**
  * Fuzz-style: random bytes and mutated real tables (from sfdisk, sgdisk, fdisk and the builders)
  * must never make the reader throw, read more than its bounds, or return partitions that are out
- * of the disk or overlap. Seeded, so a failure names the case that reproduces it. (A plain JUnit
- * test until the project's Jazzer set-up lands; the mutation step is what a fuzz target would do.)
+ * of the disk or overlap. Seeded, so a failure names the case that reproduces it: a fixed set of
+ * structure-aware mutations (re-sealed CRCs, truncation) in every build, beside the
+ * coverage-guided {@link PartitionTablesFuzzTest}.
  */
 class PartitionTablesRobustnessTest {
   /** More with {@code -Dvmafs.partition.cases=N} (the default keeps the unit tests quick). */

@@ -35,7 +35,8 @@ import vmafs.vma.io.FileTrust;
  * page 0       fixed header: magic, version, where the metadata is, CRC32Cs
  * page 1 …     per device, the table pages the archive lists (1792 bytes each: 256 clusters of
  *              7 bytes, little-endian) in ascending page order, page-aligned
- * then         named opaque sections (e.g. a compressed format's block map), page-aligned
+ * then         named sections (a compressed format's map, restart prefixes), streamed in,
+ *              page-aligned; any size
  * last         metadata: archive identity, VMA header fields, per-device stats, the numbers and
  *              stored-block counts of the table pages, and offsets, lengths and CRC32Cs of the
  *              tables and sections
@@ -50,9 +51,9 @@ public final class IndexFile {
   static final byte[] MAGIC = "VMAFSIDX".getBytes(StandardCharsets.US_ASCII);
   /**
    * Bumped whenever the layout or the meaning of a field changes; older files are rebuilt. 3: paged
-   * tables.
+   * tables. 4: sections say who checks them, and may exceed 2 GiB.
    */
-  public static final int FORMAT_VERSION = 3;
+  public static final int FORMAT_VERSION = 4;
   static final int PAGE = 4096;
   static final int OFF_MAGIC = 0; // 8 bytes
   static final int OFF_VERSION = 8; // u32
@@ -67,7 +68,8 @@ public final class IndexFile {
   private IndexFile() {}
 
   /** A loaded index and the named sections that were saved with it. */
-  public record Loaded(ExtentIndex index, ArchiveIdentity identity, Map<String, ByteBuffer> sections) {}
+  public record Loaded(ExtentIndex index, ArchiveIdentity identity,
+      Map<String, IndexSection> sections) {}
 
   /**
    * Builds an index for a new index file. The file is created when the writer is (so that a
@@ -99,14 +101,16 @@ public final class IndexFile {
     /**
      * Writes the tables, sections, metadata and checksums and renames the file into place.
      *
-     * @param sections opaque named blobs saved with the index
+     * @param sections named sections saved with the index, streamed into the file in this order
+     * @return the sections as saved, mapped from the committed file (valid after it is closed)
      */
-    public void commit(ExtentIndex index, ArchiveIdentity identity, Map<String, byte[]> sections)
-        throws IOException {
-      write(channel, index, identity, sections);
+    public Map<String, IndexSection> commit(ExtentIndex index, ArchiveIdentity identity,
+        Map<String, IndexSection.ToSave> sections) throws IOException {
+      Map<String, IndexSection> saved = write(channel, index, identity, sections);
       // No fsync: an index is a cache. A file torn by a crash fails its CRCs and is rebuilt, and
       // syncing a 1 TiB disk's 112 MiB table would double the time of a first mount.
       file.commit();
+      return saved;
     }
 
     /** Removes the temporary file unless {@link #commit} succeeded. */
@@ -120,10 +124,11 @@ public final class IndexFile {
    * Writes a whole index file into {@code channel} (empty, open for writing), for callers that
    * place the file themselves (convert embeds it in its output).
    *
-   * @param sections opaque named blobs saved with the index
+   * @param sections named sections saved with the index, streamed into the file in this order
+   * @return the sections as written, mapped from {@code channel} (valid after it is closed)
    */
-  public static void write(FileChannel channel, ExtentIndex index, ArchiveIdentity identity,
-      Map<String, byte[]> sections) throws IOException {
+  public static Map<String, IndexSection> write(FileChannel channel, ExtentIndex index,
+      ArchiveIdentity identity, Map<String, IndexSection.ToSave> sections) throws IOException {
     long at = PAGE;
     Map<Integer, long[]> tables = new LinkedHashMap<>(); // dev_id -> offset, crc
     for (DeviceIndex d : index.devices()) {
@@ -131,12 +136,14 @@ public final class IndexFile {
       tables.put(d.info().id(), new long[] {at, crc});
       at = align(at + d.table().storedBytes());
     }
-    Map<String, long[]> placed = new LinkedHashMap<>(); // name -> offset, length, crc
-    for (Map.Entry<String, byte[]> e : sections.entrySet()) {
-      byte[] b = e.getValue();
-      writeFully(channel, ByteBuffer.wrap(b), at);
-      placed.put(e.getKey(), new long[] {at, b.length, crc(ByteBuffer.wrap(b))});
-      at = align(at + b.length);
+    Map<String, long[]> placed = new LinkedHashMap<>(); // name -> offset, length, crc, check
+    for (Map.Entry<String, IndexSection.ToSave> e : sections.entrySet()) {
+      SectionOutput out = new SectionOutput(channel, at);
+      e.getValue().content().writeTo(out);
+      out.flush();
+      placed.put(e.getKey(),
+          new long[] {at, out.length(), out.crc(), e.getValue().check().ordinal()});
+      at = align(at + out.length());
     }
     long metaOffset = at;
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -183,6 +190,7 @@ public final class IndexFile {
       out.writeLong(e.getValue()[0]);
       out.writeLong(e.getValue()[1]);
       out.writeInt((int) e.getValue()[2]);
+      out.writeByte((int) e.getValue()[3]);
     }
     out.flush();
     byte[] meta = bytes.toByteArray();
@@ -196,6 +204,13 @@ public final class IndexFile {
     fixed.putInt(OFF_META_CRC, crc(ByteBuffer.wrap(meta)));
     fixed.putInt(OFF_HEADER_CRC, crc(fixed.duplicate().position(0).limit(OFF_HEADER_CRC)));
     writeFully(channel, fixed.clear(), 0);
+    Map<String, IndexSection> written = new LinkedHashMap<>();
+    for (Map.Entry<String, long[]> e : placed.entrySet()) {
+      long[] p = e.getValue();
+      written.put(e.getKey(),
+          IndexSection.map(channel, p[0], p[1], IndexSection.Check.values()[(int) p[3]]));
+    }
+    return written;
   }
 
   /**
@@ -365,19 +380,27 @@ public final class IndexFile {
       devices.add(new DeviceIndex(info, table, stats));
     }
     int sectionCount = count(in.readInt(), 64);
-    Map<String, ByteBuffer> sections = new LinkedHashMap<>();
+    Map<String, IndexSection> sections = new LinkedHashMap<>();
     for (int i = 0; i < sectionCount; i++) {
       String name = in.readUTF();
       long off = in.readLong();
       long len = in.readLong();
       int crc = in.readInt();
-      if (off < PAGE || len < 0 || len > Integer.MAX_VALUE || off > tablesLimit - len) {
+      int checkCode = in.readUnsignedByte();
+      if (off < PAGE || len < 0 || off > tablesLimit - len) {
         throw new StaleIndexException("index section " + name + " lies outside the file");
       }
-      if (rangeCrc(ch, off, len) != crc) {
+      if (checkCode >= IndexSection.Check.values().length) {
+        throw new StaleIndexException("index section " + name + " has an unknown check " + checkCode);
+      }
+      IndexSection.Check check = IndexSection.Check.values()[checkCode];
+      // Sections their owner verifies piece by piece are not read here: a remount stays instant.
+      if (check == IndexSection.Check.ON_LOAD && rangeCrc(ch, off, len) != crc) {
         throw new StaleIndexException("index section " + name + " is corrupt (checksum mismatch)");
       }
-      sections.put(name, ch.map(FileChannel.MapMode.READ_ONLY, off, len));
+      if (sections.put(name, IndexSection.map(ch, off, len, check)) != null) {
+        throw new StaleIndexException("index section " + name + " is listed twice");
+      }
     }
     VmaHeader header = new VmaHeader(version, uuid, ctime, headerSize, configs, infos);
     return new Loaded(new ExtentIndex(header, devices, extents, streamLength, null), saved, sections);
@@ -446,6 +469,61 @@ public final class IndexFile {
     long p = pos;
     while (b.hasRemaining()) {
       p += ch.write(b, p);
+    }
+  }
+
+  /** Streams a section into the file at {@code pos}, computing its length and CRC-32C. */
+  private static final class SectionOutput extends java.io.OutputStream {
+    private final FileChannel channel;
+    private final ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+    private final CRC32C crc = new CRC32C();
+    private long pos;
+    private long length;
+
+    SectionOutput(FileChannel channel, long pos) {
+      this.channel = channel;
+      this.pos = pos;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      if (!buf.hasRemaining()) {
+        flush();
+      }
+      buf.put((byte) b);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      java.util.Objects.checkFromIndexSize(off, len, b.length);
+      while (len > 0) {
+        if (!buf.hasRemaining()) {
+          flush();
+        }
+        int n = Math.min(len, buf.remaining());
+        buf.put(b, off, n);
+        off += n;
+        len -= n;
+      }
+    }
+
+    @Override
+    public void flush() throws IOException {
+      buf.flip();
+      crc.update(buf.duplicate());
+      int n = buf.remaining();
+      writeFully(channel, buf, pos);
+      pos += n;
+      length += n;
+      buf.clear();
+    }
+
+    long length() {
+      return length;
+    }
+
+    int crc() {
+      return (int) crc.getValue();
     }
   }
 }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -78,6 +79,34 @@ public final class AtomicFile implements Closeable {
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(privateDir);
       throw e;
+    }
+  }
+
+  /**
+   * Removes what writers of {@code target} that were killed before {@link #commit} or {@link
+   * #close} left behind: their private directories and the one file each holds. Only for a caller
+   * that knows no other writer of {@code target} is running (the index pass, under its lock). A
+   * directory holding anything else is left alone.
+   */
+  public static void removeAbandoned(Path target) throws IOException {
+    Path abs = target.toAbsolutePath();
+    String base = truncate(abs.getFileName().toString());
+    String prefix = "." + base + ".";
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(abs.getParent(), p -> {
+      String n = p.getFileName().toString();
+      return n.startsWith(prefix) && n.length() > prefix.length()
+          && n.substring(prefix.length()).chars().allMatch(Character::isDigit); // createTempDirectory's
+    })) {
+      for (Path d : s) {
+        if (Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+          try {
+            Files.deleteIfExists(d.resolve(base));
+            Files.delete(d);
+          } catch (java.nio.file.DirectoryNotEmptyException e) {
+            // not only what an AtomicFile leaves: not ours to remove
+          }
+        }
+      }
     }
   }
 

@@ -13,6 +13,7 @@ import vmafs.vma.index.ArchiveIdentity;
 import vmafs.vma.index.ExtentIndex;
 import vmafs.vma.index.ExtentIndexBuilder;
 import vmafs.vma.index.IndexFile;
+import vmafs.vma.index.IndexSection;
 import vmafs.vma.testing.ArchiveBytes;
 import vmafs.vma.testing.Defects;
 import vmafs.vma.testing.FuzzSeeds;
@@ -42,12 +43,20 @@ class FuzzSeedsTest {
     }
     Path index = dir(root, "vmafs/vma/index/IndexFileFuzzTestInputs/fuzz");
     writeIndex(index.resolve("good-archive"), Defects.goodArchive().bytes(), Map.of());
-    writeIndex(index.resolve("good-archive-with-sections"), Defects.goodArchive().bytes(),
-        Map.of("source-map", "VMSF...".getBytes(StandardCharsets.US_ASCII), "empty", new byte[0]));
+    Map<String, IndexSection.ToSave> sections = new java.util.LinkedHashMap<>();
+    sections.put("source-map", IndexSection.ToSave.of("VMSF...".getBytes(StandardCharsets.US_ASCII)));
+    sections.put("empty", IndexSection.ToSave.of(new byte[0]));
+    writeIndex(index.resolve("good-archive-with-sections"), Defects.goodArchive().bytes(), sections);
+    // A section the loader leaves to its reader (as zstd restart prefixes are): not read on load.
+    byte[] prefixes = new byte[9000];
+    new java.util.SplittableRandom(11).nextBytes(prefixes);
+    sections.put("zstd-restart-prefixes", IndexSection.ToSave.checkedByReader(out -> out.write(prefixes)));
+    writeIndex(index.resolve("good-archive-with-a-reader-checked-section"),
+        Defects.goodArchive().bytes(), sections);
   }
 
-  private static void writeIndex(Path target, byte[] archive, Map<String, byte[]> sections)
-      throws IOException {
+  private static void writeIndex(Path target, byte[] archive,
+      Map<String, IndexSection.ToSave> sections) throws IOException {
     Path tmp = Files.createTempDirectory("vmafs-seeds");
     Path index = tmp.resolve("a.vmafs-index");
     VmaStreamReader r = VmaStreamReader.open(new java.io.ByteArrayInputStream(archive));

@@ -52,11 +52,11 @@ public final class ForgedIndex {
   /** Writes {@code index} as a saved index at {@code file}, with the given identity and sections. */
   public static void save(Path file, ExtentIndex index, ArchiveIdentity identity,
       Map<String, ByteBuffer> sections) throws IOException {
-    Map<String, byte[]> bytes = new LinkedHashMap<>();
+    Map<String, IndexSection.ToSave> bytes = new LinkedHashMap<>();
     sections.forEach((k, v) -> {
       byte[] b = new byte[v.remaining()];
       v.duplicate().get(b);
-      bytes.put(k, b);
+      bytes.put(k, IndexSection.ToSave.of(b));
     });
     try (IndexFile.Writer w = new IndexFile.Writer(file, index.header())) {
       w.commit(index, identity, bytes);

@@ -51,11 +51,19 @@ class IndexFileTest {
 
   /** Builds the index straight into the index file, as a first mount does, and commits it. */
   private ExtentIndex save(ArchiveIdentity identity, Map<String, byte[]> sections) throws IOException {
+    Map<String, IndexSection.ToSave> toSave = new java.util.LinkedHashMap<>();
+    sections.forEach((name, b) -> toSave.put(name, IndexSection.ToSave.checkedOnLoad(out -> out.write(b))));
+    return saveSections(identity, toSave);
+  }
+
+  private ExtentIndex saveSections(ArchiveIdentity identity, Map<String, IndexSection.ToSave> sections)
+      throws IOException {
     try (var ch = java.nio.channels.FileChannel.open(archive)) {
       VmaStreamReader r = VmaStreamReader.open(new ChannelInputStream(ch, 0, 1 << 16));
       try (IndexFile.Writer w = new IndexFile.Writer(indexFile, r.header())) {
         ExtentIndex index = ExtentIndexBuilder.build(r, w.tables(), vmafs.vma.Progress.NONE);
-        w.commit(index, identity, sections);
+        Map<String, IndexSection> saved = w.commit(index, identity, sections);
+        assertEquals(sections.keySet(), saved.keySet());
         return index;
       }
     }
@@ -86,9 +94,92 @@ class IndexFileTest {
         assertEquals(a.groupStoredBlocks(g), b.groupStoredBlocks(g));
       }
     }
-    byte[] extra = new byte[3];
-    loaded.sections().get("extra").get(extra);
-    assertArrayEquals(new byte[] {1, 2, 3}, extra);
+    java.nio.ByteBuffer extra = java.nio.ByteBuffer.allocate(3);
+    loaded.sections().get("extra").read(0, extra);
+    assertArrayEquals(new byte[] {1, 2, 3}, extra.array());
+    assertEquals(3, loaded.sections().get("extra").buffer().remaining());
+  }
+
+  /**
+   * Sections are streamed in (a writer may produce many MiB in small writes) and come back
+   * byte for byte; a damaged section checked on load makes the index stale, a damaged section
+   * its owner checks does not (so that a remount never reads GiB of it) and reads back damaged.
+   */
+  @Test
+  void sectionsAreStreamedAndCheckedByWhomTheySay() throws IOException {
+    byte[] big = new byte[5_000_003];
+    new java.util.Random(5).nextBytes(big);
+    Map<String, IndexSection.ToSave> sections = new java.util.LinkedHashMap<>();
+    sections.put("checked", IndexSection.ToSave.checkedOnLoad(out -> {
+      for (int i = 0; i < 1000; i++) {
+        out.write(i & 0xff);
+      }
+    }));
+    sections.put("big", IndexSection.ToSave.checkedByReader(out -> {
+      for (int at = 0; at < big.length; at += 77_777) {
+        out.write(big, at, Math.min(77_777, big.length - at));
+      }
+    }));
+    saveSections(ArchiveIdentity.of(archive), sections);
+    IndexFile.Loaded loaded = IndexFile.load(indexFile, ArchiveIdentity.of(archive), false);
+    IndexSection b = loaded.sections().get("big");
+    assertEquals(big.length, b.length());
+    java.nio.ByteBuffer got = java.nio.ByteBuffer.allocate(big.length);
+    b.read(0, got);
+    assertArrayEquals(big, got.array());
+    assertThrows(java.io.EOFException.class, () -> b.read(big.length - 1, java.nio.ByteBuffer.allocate(2)));
+
+    // Damage one byte of each section in turn: the checked one makes the index stale ...
+    long checkedAt = sectionOffset(0);
+    flip(indexFile, checkedAt + 10);
+    assertTrue(assertThrows(StaleIndexException.class,
+        () -> IndexFile.load(indexFile, ArchiveIdentity.of(archive), false)).getMessage().contains("checked"));
+    flip(indexFile, checkedAt + 10);
+    // ... the other one is its reader's business.
+    flip(indexFile, sectionOffset(1) + 4_000_000);
+    java.nio.ByteBuffer again = java.nio.ByteBuffer.allocate(big.length);
+    IndexFile.load(indexFile, ArchiveIdentity.of(archive), false).sections().get("big").read(0, again);
+    assertEquals(4_000_000, java.util.Arrays.mismatch(big, again.array()));
+  }
+
+  /** A section longer than one mapping is read across the pieces it is mapped in. */
+  @Test
+  void aSectionSpansSeveralMappings() throws IOException {
+    Path f = dir.resolve("pieces");
+    byte[] b = new byte[3 * 4096 + 100];
+    new java.util.Random(9).nextBytes(b);
+    Files.write(f, b);
+    try (var ch = java.nio.channels.FileChannel.open(f)) {
+      IndexSection s = IndexSection.map(ch, 100, b.length - 100, IndexSection.Check.ON_LOAD, 4096);
+      assertThrows(IOException.class, s::buffer);
+      for (int from : new int[] {0, 1, 4095, 4096, 5000, 8191}) {
+        java.nio.ByteBuffer got = java.nio.ByteBuffer.allocate(b.length - 100 - from);
+        s.read(from, got);
+        assertArrayEquals(java.util.Arrays.copyOfRange(b, 100 + from, b.length), got.array(), "from " + from);
+      }
+    }
+  }
+
+  /** Offset of the n-th section, from the metadata the way load() reads it. */
+  private long sectionOffset(int n) throws IOException {
+    byte[] all = Files.readAllBytes(indexFile);
+    java.nio.ByteBuffer fixed = java.nio.ByteBuffer.wrap(all).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    long metaOffset = fixed.getLong(IndexFile.OFF_META_OFFSET);
+    long metaLength = fixed.getLong(IndexFile.OFF_META_LENGTH);
+    // The section list is at the end of the metadata: name, u64 offset, u64 length, u32 crc, u8 check.
+    var in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(all, (int) metaOffset, (int) metaLength));
+    byte[] meta = in.readAllBytes();
+    // Walk backwards over the fixed-size tails: the last section's record ends the metadata.
+    int count = 2;
+    int at = meta.length;
+    long[] offsets = new long[count];
+    for (int i = count - 1; i >= 0; i--) {
+      at -= 8 + 8 + 4 + 1;
+      offsets[i] = java.nio.ByteBuffer.wrap(meta, at, 8).getLong();
+      String name = i == 0 ? "checked" : "big";
+      at -= 2 + name.length();
+    }
+    return offsets[n];
   }
 
   @Test

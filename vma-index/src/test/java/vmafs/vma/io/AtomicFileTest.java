@@ -71,6 +71,23 @@ class AtomicFileTest {
     assertEquals("bb", Files.readString(target), "the last commit wins, whole");
   }
 
+  /** A writer killed before commit leaves its private directory; the next writer can remove it. */
+  @Test
+  void whatAKilledWriterLeftIsRemovedAndNothingElse() throws IOException {
+    Path target = dir.resolve("out");
+    AtomicFile abandoned = AtomicFile.create(target, FileTrust.privatePermissions()); // never closed
+    abandoned.channel().write(ByteBuffer.wrap(new byte[4096]));
+    Path other = AtomicFile.create(dir.resolve("out.spill"), FileTrust.privatePermissions()).temporary();
+    Path foreign = Files.createDirectories(dir.resolve(".out.123/something-else"));
+    Files.writeString(dir.resolve("out"), "committed");
+    AtomicFile.removeAbandoned(target);
+    abandoned.channel().close();
+    assertFalse(Files.exists(abandoned.temporary().getParent()), "the killed writer's directory");
+    assertTrue(Files.exists(other), "another target's temporary");
+    assertTrue(Files.exists(foreign), "a directory holding something else");
+    assertEquals("committed", Files.readString(target));
+  }
+
   @Test
   void extendToMakesOneHoleOfTheFullSize() throws Exception {
     Path target = dir.resolve("img");
