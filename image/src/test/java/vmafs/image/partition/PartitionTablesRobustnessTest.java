@@ -1,7 +1,5 @@
 package vmafs.image.partition;
 
-import static org.junit.jupiter.api.Assertions.*;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -23,9 +21,6 @@ import vmafs.image.SparseImage;
 class PartitionTablesRobustnessTest {
   /** More with {@code -Dvmafs.partition.cases=N} (the default keeps the unit tests quick). */
   private static final int CASES_PER_SEED = Integer.getInteger("vmafs.partition.cases", 1000);
-  /** Two entry arrays of at most 1 MiB, and one sector per header and EBR. */
-  private static final long MAX_BYTES_READ = 2L * PartitionFormat.MAX_GPT_ENTRY_ARRAY_BYTES
-      + (PartitionFormat.MAX_EBRS + 16L) * PartitionFormat.LARGE_SECTOR;
   private static final long[] INTERESTING = {0, 1, 2, 33, 34, 0x7FFF_FFFFL, 0x8000_0000L, 0xFFFF_FFFFL, -1L,
       Long.MAX_VALUE, Long.MIN_VALUE, 128, 8192, 1 << 20};
 
@@ -45,7 +40,7 @@ class PartitionTablesRobustnessTest {
       for (int c = 0; c < CASES_PER_SEED; c++) {
         long caseSeed = s * 1_000_003L + c;
         SparseImage img = mutate(seed, new Random(caseSeed), sectorSize);
-        check(img, "seed " + s + " case " + c);
+        TableInvariants.check(img, "seed " + s + " case " + c);
       }
     }
   }
@@ -78,7 +73,7 @@ class PartitionTablesRobustnessTest {
           img.write(sector * 512, java.util.Arrays.copyOf(b, (int) Math.min(512, size - sector * 512)));
         }
       }
-      check(img, "random case " + c);
+      TableInvariants.check(img, "random case " + c);
     }
   }
 
@@ -125,31 +120,4 @@ class PartitionTablesRobustnessTest {
     }
   }
 
-  private static void check(SparseImage img, String what) throws IOException {
-    PartitionTable t;
-    try {
-      t = PartitionTables.read(img);
-    } catch (RuntimeException e) {
-      throw new AssertionError(what + ": " + e, e);
-    }
-    assertTrue(img.largestRead() <= PartitionFormat.MAX_GPT_ENTRY_ARRAY_BYTES, what + ": read " + img.largestRead());
-    assertTrue(img.bytesRead() <= MAX_BYTES_READ, what + ": read " + img.bytesRead() + " bytes in all");
-    assertTrue(t.partitions().size() <= PartitionFormat.MAX_PARTITIONS, what);
-    assertTrue(t.rejected().size() <= PartitionFormat.MAX_PARTITIONS + 4, what);
-    assertTrue(t.problems().size() <= PartitionFormat.MAX_PROBLEMS, what);
-    List<Partition> ps = t.partitions();
-    for (int i = 0; i < ps.size(); i++) {
-      Partition a = ps.get(i);
-      assertTrue(a.sectors() >= 1 && a.start() >= 0 && a.start() + a.size() <= img.size(), what + ": " + a);
-      for (int j = i + 1; j < ps.size(); j++) {
-        Partition b = ps.get(j);
-        assertNotEquals(a.number(), b.number(), what);
-        boolean nested = a.kind() == Partition.Kind.EXTENDED && b.kind() == Partition.Kind.LOGICAL
-            || b.kind() == Partition.Kind.EXTENDED && a.kind() == Partition.Kind.LOGICAL;
-        boolean overlap = a.firstSector() <= b.lastSector() && b.firstSector() <= a.lastSector();
-        assertFalse(overlap && !nested, what + ": " + a + " overlaps " + b);
-      }
-    }
-    assertEquals(t, PartitionTables.read(img), what + ": the same answer twice");
-  }
 }
