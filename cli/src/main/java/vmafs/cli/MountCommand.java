@@ -63,6 +63,7 @@ import vmafs.cli.log.Printable;
 final class MountCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(MountCommand.class);
   @Mixin CommonOptions common;
+  @Mixin ServerOptions serverOptions;
 
   @Mixin IndexOptions indexOptions;
 
@@ -93,10 +94,6 @@ final class MountCommand implements Callable<Integer> {
   @Option(names = "--threads", paramLabel = "N", description = "FUSE request threads (default: 2-4 by CPU count).")
   Integer threads;
 
-  @Option(names = "--cache-size", paramLabel = "SIZE", defaultValue = "256M",
-      description = "Block cache for decompressed data, e.g. 512M (default: ${DEFAULT-VALUE}).")
-  String cacheSize;
-
   @Option(names = "--page-cache",
       description = "Serve reads through the kernel page cache: re-reads come from memory and"
           + " shared mmap works, but cold sequential reads are several times slower. The default is"
@@ -120,10 +117,6 @@ final class MountCommand implements Callable<Integer> {
           + " holes only in st_blocks), auto (default: 3 if installed).")
   String fuse;
 
-  @Option(names = "--log-file", paramLabel = "PATH",
-      description = "Where a background server logs (default: under $XDG_CACHE_HOME/vmafs/).")
-  Path logFile;
-
   @Option(names = "--loop",
       description = "Also attach each disk image to a read-only loop device with its partitions"
           + " (losetup -r -P, partx -a) and print them; 'vmafs umount' detaches them. Needs root.")
@@ -137,9 +130,6 @@ final class MountCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print what was mounted as JSON (docs/json.md) instead of text.")
   boolean json;
 
-  @Option(names = "--daemon-child", hidden = true)
-  boolean daemonChild;
-
   @Override
   public Integer call() throws Exception {
     ArchiveArgs.existing(archive);
@@ -147,12 +137,12 @@ final class MountCommand implements Callable<Integer> {
     if (mountpoint != null && !Files.isDirectory(mountpoint) && !isFuseMount(mountpoint)) {
       throw new CliException(ExitCodes.ENVIRONMENT, mountpoint + ": mount point must be an existing directory");
     }
-    Units.parseSize(cacheSize); // fail early on a typo, before anything is spawned
+    serverOptions.cacheBytes(); // fail early on a typo, before anything is spawned
     backend();
     if (loop && foreground) {
       throw new CliException(ExitCodes.USAGE, "--loop works only for a background mount (without -f)");
     }
-    if (!foreground && !daemonChild) {
+    if (!foreground && !serverOptions.daemonChild) {
       return Daemon.spawn(spec);
     }
     return serve();
@@ -188,11 +178,10 @@ final class MountCommand implements Callable<Integer> {
     // Whatever can fail happens before the server reports ready, or the mount would vanish after
     // its caller was told it succeeded.
     // Without a mount point (made beside the archive later) the log is named after the archive.
-    int logFd = daemonChild
-        ? Daemon.openLog(logFile, "mount", mountpoint != null ? mountpoint : Path.of(archive)) : -1;
+    int logFd = serverOptions.openLog("mount", mountpoint != null ? mountpoint : Path.of(archive));
     // libfuse2 serves one request at a time: a read waiting for the pass would stall the mount.
     boolean wait = waitForIndex || backend() == MountOptions.Backend.FUSE2;
-    ArchiveService service = ArchiveArgs.serve(archive, indexOptions, Units.parseSize(cacheSize),
+    ArchiveService service = ArchiveArgs.serve(archive, indexOptions, serverOptions.cacheBytes(),
         partial, wait, "refusing to mount an incomplete archive");
     try {
       if (mountpoint == null) {
@@ -250,7 +239,7 @@ final class MountCommand implements Callable<Integer> {
         System.out.print(Json.write(summaryJson(service, fs, mount, (System.nanoTime() - started) / 1e9)));
         System.out.flush();
       }
-      if (daemonChild) {
+      if (serverOptions.daemonChild) {
         Daemon.ready(logFd);
       }
       log.info("serving {} on {} with {} ({} threads){}", service.path(), mountpoint, mount.backend(), n,
@@ -370,7 +359,7 @@ final class MountCommand implements Callable<Integer> {
    */
   private void preload() {
     boolean fuse3 = backend() != MountOptions.Backend.FUSE2;
-    if (!fuse3 && !daemonChild) {
+    if (!fuse3 && !serverOptions.daemonChild) {
       return;
     }
     Thread t = new Thread(() -> {
@@ -378,7 +367,7 @@ final class MountCommand implements Callable<Integer> {
         if (fuse3) {
           vmafs.fuse3.Fuse3Session.isUsable();
         }
-        if (daemonChild) {
+        if (serverOptions.daemonChild) {
           Posix.preload();
         }
       } catch (Throwable e) {

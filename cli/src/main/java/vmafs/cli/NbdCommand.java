@@ -55,6 +55,7 @@ final class NbdCommand implements Callable<Integer> {
   private static final Duration DRAIN = Duration.ofSeconds(10);
 
   @Mixin CommonOptions common;
+  @Mixin ServerOptions serverOptions;
 
   @Mixin IndexOptions indexOptions;
 
@@ -92,10 +93,6 @@ final class NbdCommand implements Callable<Integer> {
       defaultValue = "1024")
   int maxConnections;
 
-  @Option(names = "--cache-size", paramLabel = "SIZE", defaultValue = "256M",
-      description = "Block cache for decompressed data, e.g. 512M (default: ${DEFAULT-VALUE}).")
-  String cacheSize;
-
   @Option(names = "--wait",
       description = "Start serving only once the index pass is over (and refuse an incomplete"
           + " archive without --partial). By default the server listens as soon as the header is"
@@ -106,25 +103,18 @@ final class NbdCommand implements Callable<Integer> {
       description = "Serve an incomplete archive: missing clusters read as zeros (and are holes).")
   boolean partial;
 
-  @Option(names = "--log-file", paramLabel = "PATH",
-      description = "Where a background server logs (default: under $XDG_CACHE_HOME/vmafs/log/).")
-  Path logFile;
-
-  @Option(names = "--daemon-child", hidden = true)
-  boolean daemonChild;
-
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
     Path archivePath = ArchiveArgs.existing(archive);
-    long cacheBytes = Units.parseSize(cacheSize);
+    long cacheBytes = serverOptions.cacheBytes();
     TlsMode mode = tlsMode();
     List<ListenAddress> addresses = addresses(archivePath); // checked before anything is spawned
     if (maxConnections < 1 || (threads != null && threads < 1)) {
       throw new CliException(ExitCodes.USAGE, "--max-connections and --threads take a positive number");
     }
-    if (!foreground && !daemonChild) {
+    if (!foreground && !serverOptions.daemonChild) {
       return Daemon.spawn(spec);
     }
     return serve(addresses, mode, cacheBytes);
@@ -187,7 +177,7 @@ final class NbdCommand implements Callable<Integer> {
   private int serve(List<ListenAddress> addresses, TlsMode mode, long cacheBytes) throws IOException, InterruptedException {
     TlsCredentials credentials = tlsCert == null ? null : TlsCredentials.load(tlsCert, tlsKey, tlsCa);
     // Whatever can fail happens before the server reports ready (see MountCommand).
-    int logFd = daemonChild ? Daemon.openLog(logFile, "nbd", Path.of(archive)) : -1;
+    int logFd = serverOptions.openLog("nbd", Path.of(archive));
     ArchiveService a = ArchiveArgs.serve(archive, indexOptions, cacheBytes, partial, waitForIndex,
         "refusing to serve an incomplete archive");
     try {
@@ -208,7 +198,7 @@ final class NbdCommand implements Callable<Integer> {
       a.watch(() -> {});
       printSummary(a, bound, server, mode, credentials, System.out);
       warnAboutPlainTcp(bound, mode);
-      if (daemonChild) {
+      if (serverOptions.daemonChild) {
         Daemon.ready(logFd);
       }
       server.awaitTermination();
