@@ -1,5 +1,7 @@
 package vmafs.source;
 
+import static vmafs.source.CorruptArchiveException.NONE;
+
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -7,6 +9,8 @@ import java.io.Closeable;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import vmafs.cache.BlockCache;
+import vmafs.source.CorruptArchiveException.Part;
+import vmafs.source.CorruptArchiveException.Where;
 import vmafs.vma.io.ArchiveSource;
 
 /**
@@ -89,8 +93,8 @@ final class CachedBlockSource implements ArchiveSource {
     byte[] block = want >= length ? decoder.decode(index) : decoder.decodePrefix(index, want);
     if (want >= length ? block.length != length : block.length < want || block.length > length) {
       // A decoder bug, not bad data: still never serve it.
-      throw new CorruptArchiveException(name + ": block #" + index + " decoded to " + block.length
-          + " bytes, expected " + (want >= length ? "" : "at least " + want + " and at most ")
+      throw new CorruptArchiveException(Where.of(name, Part.BLOCK, index, NONE),
+          "decoded to " + block.length + " bytes, expected " + (want >= length ? "" : "at least " + want + " and at most ")
           + length);
     }
     return block;

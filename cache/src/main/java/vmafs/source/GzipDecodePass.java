@@ -7,6 +7,8 @@ import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import vmafs.source.CorruptArchiveException.Part;
+import vmafs.source.CorruptArchiveException.Where;
 
 /**
  * Inflates a {@code .vma.gz} (one or more members), verifying each member's CRC-32 and ISIZE, and
@@ -39,6 +41,8 @@ final class GzipDecodePass extends DecodePassBase {
   private final CRC32 memberCrc = new CRC32();
   private long memberOut;
   private int members;
+  /** Compressed offset of the current member's header. */
+  private long memberStart;
   private long uPos;
   private boolean ended;
 
@@ -77,6 +81,7 @@ final class GzipDecodePass extends DecodePassBase {
   }
 
   private void startMember() throws IOException {
+    memberStart = in.offset();
     GzipFormat.readHeader(in);
     inflater = new Inflater(true);
     memberCrc.reset();
@@ -114,12 +119,11 @@ final class GzipDecodePass extends DecodePassBase {
     try {
       n = inflater.inflate(b, off, len);
     } catch (DataFormatException e) {
-      throw new CorruptArchiveException(name + ": corrupt deflate data in gzip member #" + members
-          + " between compressed offsets " + (feedEnd - fed) + " and " + feedEnd + ": "
-          + e.getMessage(), e);
+      throw new CorruptArchiveException(member(), "corrupt deflate data between compressed offsets "
+          + (feedEnd - fed) + " and " + feedEnd + ": " + e.getMessage(), e);
     }
     if (n == 0 && inflater.needsDictionary()) {
-      throw new CorruptArchiveException(name + ": gzip member #" + members + " asks for a preset dictionary");
+      throw new CorruptArchiveException(member(), "asks for a preset dictionary");
     }
     consumed();
     if (n > 0) {
@@ -263,6 +267,10 @@ final class GzipDecodePass extends DecodePassBase {
     }
   }
 
+  private Where member() {
+    return Where.of(name, Part.GZIP_MEMBER, members, memberStart);
+  }
+
   private void endMember() throws IOException {
     consumed();
     long deflateEnd = in.offset();
@@ -270,8 +278,8 @@ final class GzipDecodePass extends DecodePassBase {
     int crc = ZstdDecodePass.le32(in.buffer(), in.position());
     int isize = ZstdDecodePass.le32(in.buffer(), in.position() + 4);
     if (crc != (int) memberCrc.getValue() || isize != (int) memberOut) {
-      throw new CorruptArchiveException(name + ": gzip member #" + members + " trailer at compressed offset "
-          + deflateEnd + " does not match the data (CRC-32 " + Integer.toHexString(crc) + " vs "
+      throw new CorruptArchiveException(member(), "the trailer at compressed offset " + deflateEnd
+          + " does not match the data (CRC-32 " + Integer.toHexString(crc) + " vs "
           + Long.toHexString(memberCrc.getValue()) + ", ISIZE " + Integer.toUnsignedString(isize)
           + " vs " + memberOut + "); the archive is damaged");
     }
@@ -292,8 +300,8 @@ final class GzipDecodePass extends DecodePassBase {
     in.ensure(2);
     if (in.available() < 2 || (in.buffer()[in.position()] & 0xff) != GzipFormat.ID1
         || (in.buffer()[in.position() + 1] & 0xff) != GzipFormat.ID2) {
-      throw new CorruptArchiveException(name + ": trailing garbage after gzip member #" + members
-          + " at compressed offset " + in.offset());
+      throw new CorruptArchiveException(Where.at(name, in.offset()),
+          "trailing garbage after gzip member #" + members);
     }
     startMember();
   }

@@ -1,7 +1,12 @@
 package vmafs.source;
 
+import static vmafs.source.CorruptArchiveException.NONE;
+import static vmafs.source.CorruptArchiveException.check;
+
 import java.io.IOException;
 import java.util.zip.CRC32;
+import vmafs.source.CorruptArchiveException.Part;
+import vmafs.source.CorruptArchiveException.Where;
 
 /** gzip member layout (RFC 1952) and the deflate facts random access relies on (RFC 1951). */
 final class GzipFormat {
@@ -34,13 +39,10 @@ final class GzipFormat {
     int id2 = u8(in, crc);
     int cm = u8(in, crc);
     int flg = u8(in, crc);
-    if (id1 != ID1 || id2 != ID2) {
-      throw new CorruptArchiveException(in.name() + ": no gzip member at compressed offset " + start);
-    }
-    if (cm != CM_DEFLATE || (flg & FLG_RESERVED) != 0) {
-      throw new CorruptArchiveException(in.name() + ": unsupported gzip member at compressed offset " + start
-          + " (method " + cm + ", flags 0x" + Integer.toHexString(flg) + ")");
-    }
+    Where member = Where.of(in.name(), Part.GZIP_MEMBER, NONE, start);
+    check(id1 == ID1 && id2 == ID2, member, "no gzip magic");
+    check(cm == CM_DEFLATE && (flg & FLG_RESERVED) == 0, member,
+        "unsupported (method " + cm + ", flags 0x" + Integer.toHexString(flg) + ")");
     for (int i = 4; i < FIXED_HEADER_SIZE; i++) {
       u8(in, crc);
     }
@@ -59,10 +61,7 @@ final class GzipFormat {
     if ((flg & FHCRC) != 0) {
       int expected = (int) (crc.getValue() & 0xffff);
       int stored = in.readU8() | in.readU8() << 8;
-      if (stored != expected) {
-        throw new CorruptArchiveException(in.name() + ": gzip header CRC mismatch in the member at compressed"
-            + " offset " + start);
-      }
+      check(stored == expected, member, "header CRC mismatch");
     }
   }
 

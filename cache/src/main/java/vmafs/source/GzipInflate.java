@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
+import vmafs.source.CorruptArchiveException.Where;
 
 /**
  * Resumes raw inflation at a byte-aligned block boundary with a preset 32 KiB window: how random
@@ -62,12 +63,12 @@ final class GzipInflate {
         try {
           n = inf.inflate(out, at, (int) Math.min(out.length - at, maxOut - produced));
         } catch (DataFormatException e) {
-          throw new CorruptArchiveException(name + ": corrupt deflate data between compressed offsets "
-              + chunkStart + " and " + pos + ": " + e.getMessage(), e);
+          throw new CorruptArchiveException(Where.at(name, chunkStart),
+              "corrupt deflate data before compressed offset " + pos + ": " + e.getMessage(), e);
         }
         if (n == 0 && inf.needsDictionary()) {
-          throw new CorruptArchiveException(name + ": deflate stream at compressed offset " + from
-              + " unexpectedly asks for a dictionary");
+          throw new CorruptArchiveException(Where.at(name, from),
+              "the deflate stream unexpectedly asks for a dictionary");
         }
         if (n > 0) {
           produced += n;
@@ -90,8 +91,8 @@ final class GzipInflate {
     byte[] out = new byte[len];
     long n = inflate(ch, name, from, to, window, len, out, true, (b, off, k) -> true);
     if (n != len) {
-      throw new CorruptArchiveException(name + ": gzip span at compressed offsets " + from + ".." + to
-          + " inflated to " + n + " bytes, expected " + len + "; the archive is damaged or changed");
+      throw new CorruptArchiveException(Where.at(name, from), "the gzip span up to compressed offset "
+          + to + " inflated to " + n + " bytes, expected " + len + "; the archive is damaged or changed");
     }
     return out;
   }

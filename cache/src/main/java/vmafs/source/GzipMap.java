@@ -10,6 +10,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.zip.CRC32;
 import vmafs.cache.BlockCache;
+import vmafs.source.CorruptArchiveException.Part;
+import vmafs.source.CorruptArchiveException.Where;
 import vmafs.vma.io.ArchiveSource;
 
 /**
@@ -166,8 +168,8 @@ public final class GzipMap implements SourceMap {
         CRC32 sum = new CRC32();
         sum.update(span);
         if ((int) sum.getValue() != crc[i]) {
-          throw new CorruptArchiveException(name + ": gzip data from compressed offset " + cOff[i]
-              + " does not match its recorded CRC-32; the archive is damaged or changed");
+          throw new CorruptArchiveException(Where.of(name, Part.GZIP_CHECKPOINT, i, cOff[i]),
+              "the data does not match its recorded CRC-32; the archive is damaged or changed");
         }
         return span;
       }
@@ -208,12 +210,13 @@ public final class GzipMap implements SourceMap {
     try {
       byte[] w = Zstd.decompress(stored, winRaw[i]);
       if (w.length != winRaw[i]) {
-        throw new CorruptArchiveException(name + ": damaged window for gzip checkpoint #" + i);
+        throw new CorruptArchiveException(Where.of(name, Part.GZIP_CHECKPOINT, i, cOff[i]),
+            "its saved window is damaged");
       }
       return w;
     } catch (ZstdException e) {
-      throw new CorruptArchiveException(name + ": damaged window for gzip checkpoint #" + i + ": "
-          + e.getMessage(), e);
+      throw new CorruptArchiveException(Where.of(name, Part.GZIP_CHECKPOINT, i, cOff[i]),
+          "its saved window is damaged: " + e.getMessage(), e);
     }
   }
 

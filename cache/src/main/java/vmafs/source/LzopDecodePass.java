@@ -18,6 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.Adler32;
 import java.util.zip.CRC32;
 import java.util.zip.Checksum;
+import vmafs.source.CorruptArchiveException.Part;
+import vmafs.source.CorruptArchiveException.Where;
 
 /**
  * Decodes a {@code .vma.lzo} block by block, verifying every checksum the header announces, and
@@ -142,8 +144,8 @@ final class LzopDecodePass extends DecodePassBase {
     long usize = in.readU32BE();
     if (usize == 0) {
       if (!in.atEof()) {
-        throw new CorruptArchiveException(name + ": trailing garbage after the lzop end marker at compressed offset "
-            + in.offset());
+        throw new CorruptArchiveException(Where.at(name, in.offset()),
+            "trailing garbage after the lzop end marker");
       }
       inputEnded = true;
       return null;
@@ -166,7 +168,7 @@ final class LzopDecodePass extends DecodePassBase {
     }
     byte[] compressed = compressedRing[slot];
     in.readFully(compressed, 0, c);
-    String where = "lzop block #" + blocks.count() + " at compressed offset " + headerOffset;
+    Where where = Where.of(name, Part.LZOP_BLOCK, blocks.count(), headerOffset);
     blocks.add(c, u, crcD >= 0 ? crcD : adlerD);
     long ac = adlerC;
     long cc = crcC;
@@ -189,27 +191,27 @@ final class LzopDecodePass extends DecodePassBase {
     };
   }
 
-  static void decompress(LzoDecompressor lzo, byte[] src, int c, byte[] dst, int u, String where)
+  static void decompress(LzoDecompressor lzo, byte[] src, int c, byte[] dst, int u, Where where)
       throws IOException {
     int n;
     try {
       n = lzo.decompress(src, 0, c, dst, 0, u);
     } catch (MalformedInputException | IndexOutOfBoundsException e) {
-      throw new CorruptArchiveException(where + ": corrupt LZO data: " + e.getMessage(), e);
+      throw new CorruptArchiveException(where, "corrupt LZO data: " + e.getMessage(), e);
     }
     if (n != u) {
-      throw new CorruptArchiveException(where + ": decoded to " + n + " bytes instead of " + u);
+      throw new CorruptArchiveException(where, "decoded to " + n + " bytes instead of " + u);
     }
   }
 
-  static void verify(long expected, Checksum sum, byte[] data, int len, String where, String what)
+  static void verify(long expected, Checksum sum, byte[] data, int len, Where where, String what)
       throws IOException {
     if (expected < 0) {
       return;
     }
     sum.update(data, 0, len);
     if (sum.getValue() != expected) {
-      throw new CorruptArchiveException(where + ": " + what + " mismatch (stored " + Long.toHexString(expected)
+      throw new CorruptArchiveException(where, what + " mismatch (stored " + Long.toHexString(expected)
           + ", computed " + Long.toHexString(sum.getValue()) + "); the archive is damaged");
     }
   }

@@ -1,9 +1,14 @@
 package vmafs.source;
 
+import static vmafs.source.CorruptArchiveException.NONE;
+import static vmafs.source.CorruptArchiveException.check;
+
 import java.io.IOException;
 import java.util.zip.Adler32;
 import java.util.zip.CRC32;
 import java.util.zip.Checksum;
+import vmafs.source.CorruptArchiveException.Part;
+import vmafs.source.CorruptArchiveException.Where;
 
 /**
  * The lzop container (lzop 1.04 {@code lzop.c}/{@code p_lzo.c}): every field offset, flag and limit
@@ -63,33 +68,26 @@ final class LzopFormat {
   static Header readHeader(CompressedInput in) throws IOException {
     byte[] magic = new byte[MAGIC.length];
     in.readFully(magic, 0, magic.length);
-    if (!java.util.Arrays.equals(magic, MAGIC)) {
-      throw new CorruptArchiveException(in.name() + ": not an lzop file (bad magic at offset 0)");
-    }
+    Where header = Where.of(in.name(), Part.LZOP_HEADER, NONE, 0);
+    check(java.util.Arrays.equals(magic, MAGIC), header, "not an lzop file (bad magic)");
     // The header checksum covers everything from the version field through the name.
     HeaderBytes h = new HeaderBytes(in);
     int version = h.u16();
     h.u16(); // lib_version
     if (version >= VERSION_WITH_LEVEL) {
       int needed = h.u16();
-      if (needed > 0x1040) {
-        throw new CorruptArchiveException(in.name() + ": lzop file needs lzop version " + Integer.toHexString(needed));
-      }
+      check(needed <= 0x1040, header, "the file needs lzop version " + Integer.toHexString(needed));
     }
     int method = h.u8();
     if (version >= VERSION_WITH_LEVEL) {
       h.u8(); // level
     }
     int flags = (int) h.u32();
-    if ((flags & ~F_MASK & 0x000F_FFFF) != 0 || (flags & F_MULTIPART) != 0) {
-      throw new CorruptArchiveException(in.name() + ": unsupported lzop flags 0x" + Integer.toHexString(flags));
-    }
-    if (method != M_LZO1X_1 && method != M_LZO1X_1_15 && method != M_LZO1X_999) {
-      throw new CorruptArchiveException(in.name() + ": unsupported lzop method " + method + " (only LZO1X)");
-    }
-    if ((flags & F_H_FILTER) != 0) {
-      throw new CorruptArchiveException(in.name() + ": lzop filters are not supported");
-    }
+    check((flags & ~F_MASK & 0x000F_FFFF) == 0 && (flags & F_MULTIPART) == 0, header,
+        "unsupported flags 0x" + Integer.toHexString(flags));
+    check(method == M_LZO1X_1 || method == M_LZO1X_1_15 || method == M_LZO1X_999, header,
+        "unsupported method " + method + " (only LZO1X)");
+    check((flags & F_H_FILTER) == 0, header, "lzop filters are not supported");
     h.u32(); // mode
     h.u32(); // mtime_low
     if (version >= VERSION_WITH_LEVEL) {
@@ -101,15 +99,12 @@ final class LzopFormat {
     }
     long expected = in.readU32BE();
     long actual = h.sum((flags & F_H_CRC32) != 0 ? new CRC32() : new Adler32());
-    if (expected != actual) {
-      throw new CorruptArchiveException(in.name() + ": lzop header checksum mismatch at compressed offset "
-          + (in.offset() - 4));
-    }
+    check(expected == actual, Where.of(in.name(), Part.LZOP_HEADER, NONE, in.offset() - 4),
+        "header checksum mismatch");
     if ((flags & F_H_EXTRA_FIELD) != 0) {
       long len = in.readU32BE();
-      if (len > (1 << 20)) {
-        throw new CorruptArchiveException(in.name() + ": implausible lzop extra field of " + len + " bytes");
-      }
+      check(len <= (1 << 20), Where.of(in.name(), Part.LZOP_HEADER, NONE, in.offset() - 4),
+          "implausible extra field of " + len + " bytes");
       byte[] extra = new byte[(int) len];
       in.readFully(extra, 0, extra.length);
       in.readU32BE(); // its checksum; the field itself is ignored

@@ -9,6 +9,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.zip.Checksum;
 import vmafs.cache.BlockCache;
+import vmafs.source.CorruptArchiveException.Part;
+import vmafs.source.CorruptArchiveException.Where;
 import vmafs.vma.io.ArchiveSource;
 
 /**
@@ -67,8 +69,8 @@ public final class LzopMap implements SourceMap {
   static void checkSizes(String name, int index, long headerOffset, long csize, long usize)
       throws IOException {
     if (usize > LzopFormat.MAX_BLOCK_SIZE || csize == 0 || csize > usize) {
-      throw new CorruptArchiveException(name + ": lzop block #" + index + " at compressed offset " + headerOffset
-          + " has impossible sizes (compressed " + csize + ", uncompressed " + usize + ")");
+      throw new CorruptArchiveException(Where.of(name, Part.LZOP_BLOCK, index, headerOffset),
+          "impossible sizes (compressed " + csize + ", uncompressed " + usize + ")");
     }
   }
 
@@ -129,7 +131,7 @@ public final class LzopMap implements SourceMap {
       int c = csize[i];
       int u = usize[i];
       byte[] data = FileReads.read(ch, name, dataOffset[i], c);
-      String where = name + ": lzop block #" + i + " at compressed offset " + dataOffset[i];
+      Where where = Where.of(name, Part.LZOP_BLOCK, i, dataOffset[i]);
       byte[] out;
       if (c == u) {
         out = data; // stored raw: no decode

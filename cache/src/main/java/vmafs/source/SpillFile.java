@@ -14,6 +14,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.zip.CRC32C;
+import vmafs.source.CorruptArchiveException.Where;
 import vmafs.vma.io.ArchiveSource;
 
 /**
@@ -192,7 +193,7 @@ public record SpillFile(Path path, long length, ByteBuffer crcs) {
       CRC32C c = new CRC32C();
       c.update(data);
       if ((int) c.getValue() != expected.get((int) chunk)) {
-        throw new CorruptArchiveException(path + ": the spill file changed after it was written"
+        throw new CorruptArchiveException(Where.archive(path.toString()), "the spill file changed after it was written"
             + " (CRC-32C mismatch in the 64 KiB at offset " + (chunk << CHUNK_SHIFT)
             + "); remove it, or mount with --reindex, to decode the archive again");
       }

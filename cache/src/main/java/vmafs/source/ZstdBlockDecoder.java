@@ -1,5 +1,7 @@
 package vmafs.source;
 
+import static vmafs.source.CorruptArchiveException.NONE;
+
 import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdException;
 import java.io.Closeable;
@@ -7,6 +9,8 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import vmafs.source.CorruptArchiveException.Part;
+import vmafs.source.CorruptArchiveException.Where;
 
 /**
  * Decodes the blocks of one zstd frame from a block boundary on, with plain libzstd: it is fed a
@@ -37,6 +41,8 @@ final class ZstdBlockDecoder implements Closeable {
   /** The input of the block being fed: a view of {@code in}. */
   private ByteBuffer src = ByteBuffer.allocateDirect(0);
   private long blockAt;
+  /** Compressed offset of the block in {@code src} (the one libzstd is decoding). */
+  private long fedAt;
   private boolean lastFed;
   /** The last call filled its output buffer, so libzstd may hold output it could not hand over. */
   private boolean pending;
@@ -74,8 +80,8 @@ final class ZstdBlockDecoder implements Closeable {
       }
     } catch (ZstdException e) {
       close();
-      throw new CorruptArchiveException(name + ": cannot restart zstd decoding at compressed offset "
-          + blockOffset + ": " + e.getMessage(), e);
+      throw new CorruptArchiveException(Where.at(name, blockOffset),
+          "cannot restart zstd decoding: " + e.getMessage(), e);
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -139,16 +145,15 @@ final class ZstdBlockDecoder implements Closeable {
       try {
         ctx.decompressDirectByteBufferStream(dst, src);
       } catch (ZstdException e) {
-        throw new CorruptArchiveException(name + ": corrupt zstd data in the block ending at"
-            + " compressed offset " + blockAt + " (decoding from a restart point): "
-            + e.getMessage(), e);
+        throw new CorruptArchiveException(Where.of(name, Part.ZSTD_BLOCK, NONE, fedAt),
+            "corrupt zstd data (decoding from a restart point): " + e.getMessage(), e);
       }
       if (!src.hasRemaining() && dst.hasRemaining()) {
         break; // the block is consumed and libzstd handed over all it had
       }
       if (dst.position() == before && src.remaining() == srcBefore) {
-        throw new CorruptArchiveException(name + ": zstd decoding makes no progress in the block"
-            + " ending at compressed offset " + blockAt);
+        throw new CorruptArchiveException(Where.of(name, Part.ZSTD_BLOCK, NONE, fedAt),
+            "zstd decoding makes no progress");
       }
     }
     pending = !dst.hasRemaining();
@@ -169,18 +174,19 @@ final class ZstdBlockDecoder implements Closeable {
     int type = (bh >>> 1) & 3;
     int size = bh >>> 3;
     if (type == ZstdFormat.BLOCK_TYPE_RESERVED || size > ZstdFormat.BLOCK_MAX_DECOMPRESSED) {
-      throw new CorruptArchiveException(name + ": corrupt zstd block header at compressed offset "
-          + blockAt + " (type " + type + ", size " + size + ")");
+      throw new CorruptArchiveException(Where.of(name, Part.ZSTD_BLOCK, NONE, blockAt),
+          "corrupt block header (type " + type + ", size " + size + ")");
     }
     int payload = type == ZstdFormat.BLOCK_TYPE_RLE ? 1 : size;
     long blockEnd = blockAt + ZstdFormat.BLOCK_HEADER_SIZE + payload;
     if (end >= 0 && blockEnd > end) {
-      throw new CorruptArchiveException(name + ": the zstd block at compressed offset " + blockAt
-          + " runs past the end of its restart span at " + end);
+      throw new CorruptArchiveException(Where.of(name, Part.ZSTD_BLOCK, NONE, blockAt),
+          "runs past the end of its restart span at compressed offset " + end);
     }
     ensure(blockAt, (int) (blockEnd - blockAt));
     src = in.slice(at(blockAt), (int) (blockEnd - blockAt));
     lastFed = (bh & 1) != 0;
+    fedAt = blockAt;
     blockAt = blockEnd;
     return true;
   }

@@ -1,5 +1,7 @@
 package vmafs.source;
 
+import static vmafs.source.CorruptArchiveException.check;
+
 import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdException;
 import java.io.EOFException;
@@ -11,6 +13,8 @@ import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import vmafs.source.CorruptArchiveException.Part;
+import vmafs.source.CorruptArchiveException.Where;
 
 /**
  * Decodes a {@code .vma.zst} frame by frame (zstd-jni checks each frame's content checksum) and
@@ -202,10 +206,8 @@ final class ZstdDecodePass extends DecodePassBase {
             magic & ~ZstdFormat.SKIPPABLE_MAGIC_MASK, 0));
         continue;
       }
-      if (magic != ZstdFormat.FRAME_MAGIC) {
-        throw new CorruptArchiveException(name + ": trailing garbage or damage: no zstd frame at compressed offset "
-            + offset + " (magic " + Integer.toHexString(magic) + ")");
-      }
+      check(magic == ZstdFormat.FRAME_MAGIC, Where.at(name, offset),
+          "trailing garbage or damage: no zstd frame (magic " + Integer.toHexString(magic) + ")");
       in.require(5);
       frameOwnChecksum = (in.buffer()[in.position() + 4] & ZstdFormat.FHD_CONTENT_CHECKSUM) != 0;
       int index = frames.size();
@@ -223,6 +225,11 @@ final class ZstdDecodePass extends DecodePassBase {
     }
   }
 
+  /** The frame being decoded. */
+  private Where frame() {
+    return Where.of(name, Part.ZSTD_FRAME, frames.size(), frameStart);
+  }
+
   /** Feeds the next input to zstd; returns how many bytes it wrote into {@code out}. */
   private int decodeSome(ByteBuffer out) throws IOException {
     if (!in.fill()) {
@@ -237,8 +244,7 @@ final class ZstdDecodePass extends DecodePassBase {
     try {
       done = ctx.decompressDirectByteBufferStream(out, src);
     } catch (ZstdException e) {
-      throw new CorruptArchiveException(name + ": corrupt zstd data in frame #" + frames.size()
-          + " (starts at compressed offset " + frameStart + "), within compressed bytes "
+      throw new CorruptArchiveException(frame(), "corrupt zstd data within compressed bytes "
           + in.offset() + ".." + (in.offset() + n) + ": " + e.getMessage(), e);
     }
     in.skip(src.position());
@@ -250,14 +256,13 @@ final class ZstdDecodePass extends DecodePassBase {
       frameHash.update(copy, 0, produced);
     }
     if (frameMode && frameOut > options.zstdMaxFrameSize()) {
-      throw new CorruptArchiveException(name + ": zstd frame at compressed offset " + frameStart
-          + " decodes to more than its headers allow");
+      throw new CorruptArchiveException(frame(), "decodes to more than its headers allow");
     }
     if (done) {
       inFrame = false;
       if (frameHash != null && (frameHash.hash() & 0xffffffffL) != listedChecksum) {
-        throw new CorruptArchiveException(name + ": zstd frame #" + frames.size() + " at compressed"
-            + " offset " + frameStart + " does not match the checksum its seek-table entry lists");
+        throw new CorruptArchiveException(frame(),
+            "the data does not match the checksum its seek-table entry lists");
       }
       frames.add(new ZstdFrameMap.FrameInfo(in.offset() - frameStart, -1, frameOut,
           frameOwnChecksum, listedChecksum));
@@ -303,7 +308,7 @@ final class ZstdDecodePass extends DecodePassBase {
     ZstdRestartFinder.Stats st = finder.stats();
     if (s.count() == 0) {
       if (spill == null) {
-        throw new CorruptArchiveException(name + ": the zstd stream holds no data");
+        throw new CorruptArchiveException(Where.archive(name), "the zstd stream holds no data");
       }
       return new SpillMap(ArchiveFormat.ZSTD, in.fileSize(), spill);
     }
@@ -345,16 +350,16 @@ final class ZstdDecodePass extends DecodePassBase {
   private void checkAgainstSeekTable(List<ZstdFormat.SeekEntry> table) throws IOException {
     // The table's own frame is the last frame of the file and is not listed in the table.
     if (frames.size() != table.size() + 1) {
-      throw new CorruptArchiveException(name + ": seek table lists " + table.size() + " frames, the file has "
-          + (frames.size() - 1));
+      throw new CorruptArchiveException(Where.archive(name), "the seek table lists " + table.size()
+          + " frames, the file has " + (frames.size() - 1));
     }
     long offset = 0;
     for (int i = 0; i < table.size(); i++) {
       ZstdFrameMap.FrameInfo f = frames.get(i);
       ZstdFormat.SeekEntry e = table.get(i);
       if (f.compressedSize() != e.compressedSize() || f.decompressedSize() != e.decompressedSize()) {
-        throw new CorruptArchiveException(name + ": seek table entry #" + i + " (" + e + ") disagrees with the"
-            + " frame at compressed offset " + offset + " (" + f + ")");
+        throw new CorruptArchiveException(Where.of(name, Part.ZSTD_FRAME, i, offset),
+            "its seek table entry (" + e + ") disagrees with the frame (" + f + ")");
       }
       offset += f.compressedSize();
     }

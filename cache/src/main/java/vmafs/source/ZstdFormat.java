@@ -1,5 +1,8 @@
 package vmafs.source;
 
+import static vmafs.source.CorruptArchiveException.NONE;
+import static vmafs.source.CorruptArchiveException.check;
+
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -8,6 +11,8 @@ import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import vmafs.source.CorruptArchiveException.Part;
+import vmafs.source.CorruptArchiveException.Where;
 
 /**
  * zstd frame layout (RFC 8878) and the seekable format's seek table
@@ -71,18 +76,15 @@ final class ZstdFormat {
    * #FRAME_HEADER_MAX} bytes or up to the end of the file).
    */
   static FrameHeader frameHeader(ByteBuffer b, String name, long offset) throws IOException {
-    if (b.remaining() < 5 || b.getInt(b.position()) != FRAME_MAGIC) {
-      throw new CorruptArchiveException(name + ": no zstd frame header at compressed offset " + offset);
-    }
+    Where where = Where.of(name, Part.ZSTD_FRAME, NONE, offset);
+    check(b.remaining() >= 5 && b.getInt(b.position()) == FRAME_MAGIC, where, "no frame header");
     int at = b.position();
     int fhd = b.get(at + 4) & 0xff;
     boolean singleSegment = (fhd & FHD_SINGLE_SEGMENT) != 0;
     int didSize = new int[] {0, 1, 2, 4}[fhd & 3];
     int fcsSize = new int[] {singleSegment ? 1 : 0, 2, 4, 8}[fhd >>> 6];
     int size = 5 + (singleSegment ? 0 : 1) + didSize + fcsSize;
-    if ((fhd & 0x08) != 0 || b.remaining() < size) {
-      throw new CorruptArchiveException(name + ": bad zstd frame header at compressed offset " + offset);
-    }
+    check((fhd & 0x08) == 0 && b.remaining() >= size, where, "bad frame header");
     long dictId = 0;
     for (int i = 0; i < didSize; i++) {
       dictId |= (b.get(at + 5 + (singleSegment ? 0 : 1) + i) & 0xffL) << (8 * i);
@@ -180,10 +182,8 @@ final class ZstdFormat {
         pos += SKIPPABLE_HEADER_SIZE + (b.getInt(4) & 0xffffffffL);
         continue;
       }
-      if (magic != FRAME_MAGIC) {
-        throw new CorruptArchiveException(name + ": not a zstd frame at compressed offset " + pos
-            + " (magic " + Integer.toHexString(magic) + "): trailing garbage or damage");
-      }
+      check(magic == FRAME_MAGIC, Where.at(name, pos),
+          "not a zstd frame (magic " + Integer.toHexString(magic) + "): trailing garbage or damage");
       int fhd = b.get(4) & 0xff;
       int fcsFlag = fhd >>> 6;
       boolean singleSegment = (fhd & 0x20) != 0;
@@ -213,8 +213,8 @@ final class ZstdFormat {
         int type = (bh >>> 1) & 3;
         int blockSize = bh >>> 3;
         if (type == BLOCK_TYPE_RESERVED) {
-          throw new CorruptArchiveException(name + ": corrupt zstd block header at compressed offset " + pos
-              + " (frame at " + frameStart + ")");
+          throw new CorruptArchiveException(Where.of(name, Part.ZSTD_BLOCK, NONE, pos),
+              "corrupt block header (in the frame at compressed offset " + frameStart + ")");
         }
         pos += BLOCK_HEADER_SIZE + (type == BLOCK_TYPE_RLE ? 1 : blockSize);
         bound += BLOCK_MAX_DECOMPRESSED;

@@ -14,6 +14,8 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmafs.cache.BlockCache;
+import vmafs.source.CorruptArchiveException.Part;
+import vmafs.source.CorruptArchiveException.Where;
 import vmafs.vma.io.ArchiveSource;
 
 /**
@@ -150,9 +152,8 @@ public final class ZstdFrameMap implements SourceMap {
 
   /** A data frame neither zstd nor vmafs could check: its bytes are never served. */
   static CorruptArchiveException unverifiable(String name, int frame, long offset) {
-    return new CorruptArchiveException(name + ": zstd frame #" + frame + " at compressed offset "
-        + offset + " has no content checksum, and no seek table lists one: its data cannot be"
-        + " verified. Recompress it with checksums (zstd --check, as vzdump does), or, taking the"
+    return new CorruptArchiveException(Where.of(name, Part.ZSTD_FRAME, frame, offset),
+        "no content checksum, and no seek table lists one: its data cannot be verified. Recompress it with checksums (zstd --check, as vzdump does), or, taking the"
         + " risk knowingly, decompress it yourself: zstd -dc FILE | vmafs extract - DIR");
   }
 
@@ -290,7 +291,7 @@ public final class ZstdFrameMap implements SourceMap {
       try {
         n = ctx.decompressByteArray(out, 0, out.length, src, 0, src.length);
       } catch (ZstdException e) {
-        throw corrupt(i, "is corrupt or not " + out.length + " bytes long: " + e.getMessage(), e);
+        throw corrupt(i, "corrupt or not " + out.length + " bytes long: " + e.getMessage(), e);
       } finally {
         pool.release(ctx);
       }
@@ -303,7 +304,7 @@ public final class ZstdFrameMap implements SourceMap {
             ? ZstdDecodePass.le32(src, src.length - ZstdFormat.CHECKSUM_SIZE) & 0xffffffffL
             : XxHash64.of(out, 0, out.length) & 0xffffffffL; // zstd had nothing to check
         if (actual != listed) {
-          throw corrupt(i, "does not match the checksum its seek-table entry lists ("
+          throw corrupt(i, "the data does not match the checksum its seek-table entry lists ("
               + Long.toHexString(actual) + " vs " + Long.toHexString(listed) + ")", null);
         }
       }
@@ -317,7 +318,7 @@ public final class ZstdFrameMap implements SourceMap {
 
     @Override
     protected String where(int b) {
-      return frameAt(blockFrame[b]);
+      return frameAt(blockFrame[b]).position();
     }
 
     @Override
@@ -347,7 +348,7 @@ public final class ZstdFrameMap implements SourceMap {
         dst.flip().get(out);
         return out;
       } catch (ZstdException e) {
-        throw corrupt(i, "is corrupt: " + e.getMessage(), e);
+        throw corrupt(i, "corrupt: " + e.getMessage(), e);
       } finally {
         pool.release(ctx);
         if (scratch.size() < POOL_SIZE) {
@@ -357,11 +358,11 @@ public final class ZstdFrameMap implements SourceMap {
     }
 
     private IOException corrupt(int i, String what, Exception cause) {
-      return new CorruptArchiveException(name + ": " + frameAt(i) + " " + what, cause);
+      return new CorruptArchiveException(frameAt(i), what, cause);
     }
 
-    private String frameAt(int i) {
-      return "zstd frame #" + i + " at compressed offset " + offsets[i];
+    private Where frameAt(int i) {
+      return Where.of(name, Part.ZSTD_FRAME, i, offsets[i]);
     }
   }
 

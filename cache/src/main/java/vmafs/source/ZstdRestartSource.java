@@ -15,6 +15,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import vmafs.cache.BlockCache;
+import vmafs.source.CorruptArchiveException.Part;
+import vmafs.source.CorruptArchiveException.Where;
 import vmafs.vma.io.ArchiveSource;
 
 /**
@@ -239,9 +241,9 @@ final class ZstdRestartSource implements ArchiveSource {
       ByteBuffer out = buffers[1].clear().limit(len);
       int n = decoder.fill(out);
       if (n != len) {
-        throw new CorruptArchiveException(name + ": " + where() + " ends " + (from + n)
-            + " bytes into its span instead of " + table.length(span)
-            + "; the archive or its saved index is damaged");
+        throw new CorruptArchiveException(where(), "ends " + (from + n)
+            + " bytes into its span instead of " + table.length(span) + " (at compressed offset "
+            + points.cEnd()[span] + "); the archive or its saved index is damaged");
       }
       out.flip();
       if (!chunks.matchesAt(span, from, out)) {
@@ -249,7 +251,7 @@ final class ZstdRestartSource implements ArchiveSource {
           next++;
           return null;
         }
-        throw new CorruptArchiveException(name + ": " + where() + ": the bytes decoded at"
+        throw new CorruptArchiveException(where(), "the bytes decoded at"
             + " uncompressed offsets " + (table.start(span) + from) + ".."
             + (table.start(span) + from + len) + " do not match their recorded CRC-32C; the"
             + " archive or its saved index is damaged (rebuild it with 'vmafs index --reindex')");
@@ -261,9 +263,9 @@ final class ZstdRestartSource implements ArchiveSource {
       return b;
     }
 
-    private String where() {
-      return "the zstd restart span #" + span + " (compressed offsets " + points.cOff()[span]
-          + ".." + points.cEnd()[span] + ")";
+    /** The span, from its point to its compressed end. */
+    private Where where() {
+      return Where.of(name, Part.ZSTD_RESTART_SPAN, span, points.cOff()[span]);
     }
 
     void close() {
@@ -294,8 +296,8 @@ final class ZstdRestartSource implements ArchiveSource {
       }
       return p;
     } catch (ZstdException e) {
-      throw new CorruptArchiveException(name + ": the stored prefix of zstd restart point #" + span
-          + " is damaged (" + e.getMessage() + "); the saved index is damaged, rebuild it with"
+      throw new CorruptArchiveException(Where.of(name, Part.ZSTD_RESTART_SPAN, span, points.cOff()[span]),
+          "the stored prefix of its restart point is damaged (" + e.getMessage() + "); the saved index is damaged, rebuild it with"
           + " 'vmafs index --reindex'", e);
     }
   }

@@ -1,5 +1,7 @@
 package vmafs.source;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -112,7 +114,9 @@ class CorruptionTest {
           src.readFully(pos, b);
         } catch (IOException e) {
           failures++;
-          assertTrue(NAMES_OFFSET.matcher(e.getMessage()).find(), e.getMessage());
+          CorruptArchiveException c = assertInstanceOf(CorruptArchiveException.class, e);
+          assertTrue(c.offset() >= 0 && c.offset() < size, "names a compressed offset: " + e.getMessage());
+          assertEquals(archive.toString(), c.archive());
           continue;
         }
         assertTrue(java.util.Arrays.equals(b.array(), 0, b.capacity(), data, (int) pos,
@@ -122,7 +126,7 @@ class CorruptionTest {
     assertTrue(failures > 0, "damage went unnoticed");
   }
 
-  private void assertPassFails(Path bad) {
+  private void assertPassFails(Path bad) throws IOException {
     IOException e = assertThrows(IOException.class, () -> {
       try (DecodePass pass = DecodePass.open(bad, options())) {
         try (InputStream in = pass.stream()) {
@@ -133,6 +137,9 @@ class CorruptionTest {
     });
     String msg = e.getMessage() + (e.getCause() == null ? "" : " / " + e.getCause().getMessage());
     assertTrue(NAMES_OFFSET.matcher(msg).find(), "message should name an offset: " + msg);
+    if (e instanceof CorruptArchiveException c) { // truncation is an EOFException
+      assertTrue(c.offset() >= 0 && c.offset() <= Files.size(bad), msg);
+    }
   }
 
   private static void flip(Path p, long at) throws IOException {

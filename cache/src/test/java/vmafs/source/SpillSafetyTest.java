@@ -42,8 +42,9 @@ class SpillSafetyTest {
         ByteBuffer b = ByteBuffer.allocate(r[1]);
         IOException e = assertThrows(IOException.class, () -> src.readFully(r[0], b),
             "read of " + r[1] + " at " + r[0]);
-        assertTrue(e.getMessage().contains("CRC-32C") && e.getMessage().contains("offset 0"),
-            e.getMessage());
+        CorruptArchiveException c = assertInstanceOf(CorruptArchiveException.class, e);
+        assertEquals(file.toString(), c.archive());
+        assertTrue(c.problem().contains("CRC-32C") && c.problem().contains("offset 0"), e.getMessage());
       }
       // The rest of the spill still reads, and right.
       ByteBuffer ok = ByteBuffer.allocate(200_000);

@@ -70,16 +70,23 @@ class UncheckedFramesTest {
     }
     TestArchives.flip(p, 300, 0x01); // inside frame #0's first raw block
     try (ArchiveSource src = map.open(p, new BlockCache(16 << 20))) {
-      IOException e = assertThrows(IOException.class, () -> src.readFully(0, ByteBuffer.allocate(4096)));
-      assertTrue(e.getMessage().contains("seek-table entry"), e.getMessage());
+      CorruptArchiveException e = assertThrows(CorruptArchiveException.class,
+          () -> src.readFully(0, ByteBuffer.allocate(4096)));
+      assertEquals(new CorruptArchiveException.Where(p.toString(), CorruptArchiveException.Part.ZSTD_FRAME, 0, 0),
+          e.where());
+      assertTrue(e.problem().contains("seek-table entry"), e.getMessage());
       ByteBuffer later = ByteBuffer.allocate(4096);
       src.readFully(FRAME + 5, later); // other frames still verify and read
       assertArrayEquals(Arrays.copyOfRange(data, FRAME + 5, FRAME + 5 + 4096), later.array());
     }
     // The decode pass checks them too.
     try (DecodePass pass = DecodePass.open(p, DecodeOptions.defaults().withStreamOnly())) {
-      IOException e = assertThrows(IOException.class, () -> pass.stream().transferTo(OutputStream.nullOutputStream()));
-      assertTrue(e.getMessage().contains("seek-table entry"), e.getMessage());
+      CorruptArchiveException e = assertThrows(CorruptArchiveException.class,
+          () -> pass.stream().transferTo(OutputStream.nullOutputStream()));
+      assertEquals(CorruptArchiveException.Part.ZSTD_FRAME, e.where().part());
+      assertEquals(0, e.where().index());
+      assertEquals(0, e.offset());
+      assertTrue(e.problem().contains("seek-table entry"), e.getMessage());
     }
   }
 
@@ -88,11 +95,14 @@ class UncheckedFramesTest {
     Path p = seekable(data(), false);
     CorruptArchiveException e = assertThrows(CorruptArchiveException.class,
         () -> ZstdFrameMap.fromSeekTable(p, DecodeOptions.DEFAULT_ZSTD_MAX_FRAME));
-    assertTrue(e.getMessage().contains("cannot be verified") && e.getMessage().contains("frame #0"),
-        e.getMessage());
+    assertEquals(new CorruptArchiveException.Where(p.toString(), CorruptArchiveException.Part.ZSTD_FRAME, 0, 0),
+        e.where());
+    assertTrue(e.problem().contains("cannot be verified"), e.getMessage());
+    assertTrue(e.getMessage().contains("zstd frame #0 at compressed offset 0"), e.getMessage());
     try (DecodePass pass = DecodePass.open(p, DecodeOptions.defaults().withStreamOnly())) {
-      IOException d = assertThrows(IOException.class, () -> pass.stream().read());
-      assertTrue(d.getMessage().contains("cannot be verified"), d.getMessage());
+      CorruptArchiveException d = assertThrows(CorruptArchiveException.class, () -> pass.stream().read());
+      assertEquals(e.where(), d.where());
+      assertTrue(d.problem().contains("cannot be verified"), d.getMessage());
     }
   }
 

@@ -250,7 +250,9 @@ class ZstdRestartTest {
         } catch (IOException e) {
           failed++;
           assertTrue(pos + 5000 > starts[1] && pos < starts[2], "a read outside span #1 failed: " + e);
-          assertTrue(e.getMessage().contains("compressed offset"), e.getMessage());
+          CorruptArchiveException c = assertInstanceOf(CorruptArchiveException.class, e);
+          assertTrue(c.offset() >= p.cOff()[1] && c.offset() < p.cEnd()[1],
+              "names a place in span #1: " + e.getMessage());
           continue;
         }
         assertEquals(-1, java.util.Arrays.mismatch(b.array(), 0, 5000, data, (int) pos, (int) pos + 5000),
@@ -278,8 +280,12 @@ class ZstdRestartTest {
     byte[] data = TestArchives.data();
     try (ArchiveSource src = damaged.open(archive, new BlockCache(4 << 20))) {
       ByteBuffer b = ByteBuffer.allocate(4096);
-      IOException e = assertThrows(IOException.class, () -> src.readFully(p.uOff()[2] + 100, b));
-      assertTrue(e.getMessage().contains("prefix") && e.getMessage().contains("--reindex"), e.getMessage());
+      CorruptArchiveException e = assertThrows(CorruptArchiveException.class,
+          () -> src.readFully(p.uOff()[2] + 100, b));
+      assertEquals(CorruptArchiveException.Part.ZSTD_RESTART_SPAN, e.where().part());
+      assertEquals(2, e.where().index());
+      assertEquals(p.cOff()[2], e.offset());
+      assertTrue(e.problem().contains("prefix") && e.problem().contains("--reindex"), e.getMessage());
       b.clear();
       src.readFully(p.uOff()[1] + 100, b); // another span is fine
       assertArrayEquals(java.util.Arrays.copyOfRange(data, (int) p.uOff()[1] + 100, (int) p.uOff()[1] + 4196),
@@ -301,9 +307,11 @@ class ZstdRestartTest {
     sections.put(SourceMap.SECTION, IndexSection.of(main));
     ZstdRestartMap damaged = (ZstdRestartMap) SourceMap.fromSections(sections, null);
     try (ArchiveSource src = damaged.open(archive, new BlockCache(4 << 20))) {
-      IOException e = assertThrows(IOException.class,
+      CorruptArchiveException e = assertThrows(CorruptArchiveException.class,
           () -> src.readFully(map.blockBoundaries()[1], ByteBuffer.allocate(10)));
-      assertTrue(e.getMessage().contains("CRC-32C"), e.getMessage());
+      assertEquals(CorruptArchiveException.Part.ZSTD_RESTART_SPAN, e.where().part());
+      assertEquals(1, e.where().index());
+      assertTrue(e.problem().contains("CRC-32C"), e.getMessage());
       src.readFully(map.blockBoundaries()[1] + ZstdRestartSource.PIECE, ByteBuffer.allocate(10));
     }
   }
