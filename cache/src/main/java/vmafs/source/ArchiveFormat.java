@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import vmafs.vma.VmaFormat;
+import vmafs.vma.io.Endian;
 
 /**
  * What an archive file is, decided from its first bytes. The file name is not consulted: vzdump's
@@ -49,7 +50,7 @@ public enum ArchiveFormat {
       return GZIP;
     }
     if (head.length >= 4) {
-      int magic = (head[0] & 0xff) | (head[1] & 0xff) << 8 | (head[2] & 0xff) << 16 | (head[3] & 0xff) << 24;
+      int magic = Endian.le32(head, 0);
       if (magic == ZstdFormat.FRAME_MAGIC || ZstdFormat.isSkippableMagic(magic)) {
         return ZSTD;
       }

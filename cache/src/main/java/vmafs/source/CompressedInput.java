@@ -3,6 +3,7 @@ package vmafs.source;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import vmafs.vma.io.Endian;
 
 /**
  * Sequential, buffered view of the compressed file for a decode pass: knows its absolute offset
@@ -118,8 +119,7 @@ final class CompressedInput {
   /** Big-endian unsigned 32-bit integer, or an EOFException naming the offset. */
   long readU32BE() throws IOException {
     require(4);
-    long v = (buf[pos] & 0xffL) << 24 | (buf[pos + 1] & 0xff) << 16 | (buf[pos + 2] & 0xff) << 8
-        | (buf[pos + 3] & 0xff);
+    long v = Endian.be32Unsigned(buf, pos);
     pos += 4;
     return v;
   }
@@ -131,7 +131,7 @@ final class CompressedInput {
 
   int readU16BE() throws IOException {
     require(2);
-    int v = (buf[pos] & 0xff) << 8 | (buf[pos + 1] & 0xff);
+    int v = Endian.be16(buf, pos);
     pos += 2;
     return v;
   }

@@ -9,6 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmafs.source.CorruptArchiveException.Part;
 import vmafs.source.CorruptArchiveException.Where;
+import vmafs.vma.io.Endian;
 
 /**
  * Inflates a {@code .vma.gz} (one or more members), verifying each member's CRC-32 and ISIZE, and
@@ -275,8 +276,8 @@ final class GzipDecodePass extends DecodePassBase {
     consumed();
     long deflateEnd = in.offset();
     in.require(GzipFormat.TRAILER_SIZE);
-    int crc = ZstdDecodePass.le32(in.buffer(), in.position());
-    int isize = ZstdDecodePass.le32(in.buffer(), in.position() + 4);
+    int crc = Endian.le32(in.buffer(), in.position());
+    int isize = Endian.le32(in.buffer(), in.position() + 4);
     if (crc != (int) memberCrc.getValue() || isize != (int) memberOut) {
       throw new CorruptArchiveException(member(), "the trailer at compressed offset " + deflateEnd
           + " does not match the data (CRC-32 " + Integer.toHexString(crc) + " vs "

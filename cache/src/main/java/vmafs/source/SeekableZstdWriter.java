@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import vmafs.vma.io.Endian;
 
 /**
  * Writes the zstd seekable format: independent frames cut where the caller says ({@link
@@ -151,7 +152,7 @@ public final class SeekableZstdWriter implements Closeable {
       byte[] c = ctx.compress(data);
       // With setChecksum(true) the frame ends in the low 32 bits of its XXH64: exactly the
       // value the seek table's Checksum field wants.
-      int checksum = ZstdDecodePass.le32(c, c.length - ZstdFormat.CHECKSUM_SIZE);
+      int checksum = Endian.le32(c, c.length - ZstdFormat.CHECKSUM_SIZE);
       return new Entry(c.length, data.length, checksum, c,
           ChunkChecksums.of(data, 0, data.length, ChunkChecksums.DEFAULT_CHUNK));
     } finally {

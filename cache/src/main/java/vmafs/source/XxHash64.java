@@ -1,5 +1,7 @@
 package vmafs.source;
 
+import vmafs.vma.io.Endian;
+
 /**
  * XXH64 with seed 0, incremental: what a zstd frame's content checksum and the seekable format's
  * per-frame checksum hold (the low 32 bits). Needed for frames that carry no checksum of their own
@@ -45,10 +47,10 @@ final class XxHash64 {
   }
 
   private void stripe(byte[] b, int at) {
-    v1 = round(v1, le64(b, at));
-    v2 = round(v2, le64(b, at + 8));
-    v3 = round(v3, le64(b, at + 16));
-    v4 = round(v4, le64(b, at + 24));
+    v1 = round(v1, Endian.le64(b, at));
+    v2 = round(v2, Endian.le64(b, at + 8));
+    v3 = round(v3, Endian.le64(b, at + 16));
+    v4 = round(v4, Endian.le64(b, at + 24));
   }
 
   long hash() {
@@ -66,11 +68,11 @@ final class XxHash64 {
     h += total;
     int i = 0;
     for (; i + 8 <= pendingLength; i += 8) {
-      h ^= round(0, le64(pending, i));
+      h ^= round(0, Endian.le64(pending, i));
       h = Long.rotateLeft(h, 27) * P1 + P4;
     }
     if (i + 4 <= pendingLength) {
-      h ^= (le32(pending, i) & 0xFFFF_FFFFL) * P1;
+      h ^= Endian.le32Unsigned(pending, i) * P1;
       h = Long.rotateLeft(h, 23) * P2 + P3;
       i += 4;
     }
@@ -98,13 +100,5 @@ final class XxHash64 {
 
   private static long merge(long h, long v) {
     return (h ^ round(0, v)) * P1 + P4;
-  }
-
-  private static long le64(byte[] b, int at) {
-    return (le32(b, at) & 0xFFFF_FFFFL) | (long) le32(b, at + 4) << 32;
-  }
-
-  private static int le32(byte[] b, int at) {
-    return (b[at] & 0xff) | (b[at + 1] & 0xff) << 8 | (b[at + 2] & 0xff) << 16 | (b[at + 3] & 0xff) << 24;
   }
 }

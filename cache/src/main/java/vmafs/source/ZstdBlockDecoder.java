@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import vmafs.source.CorruptArchiveException.Part;
 import vmafs.source.CorruptArchiveException.Where;
+import vmafs.vma.io.Endian;
 
 /**
  * Decodes the blocks of one zstd frame from a block boundary on, with plain libzstd: it is fed a
@@ -170,7 +171,7 @@ final class ZstdBlockDecoder implements Closeable {
     }
     ensure(blockAt, ZstdFormat.BLOCK_HEADER_SIZE);
     int at = (int) (blockAt - inBase);
-    int bh = (in.get(at) & 0xff) | (in.get(at + 1) & 0xff) << 8 | (in.get(at + 2) & 0xff) << 16;
+    int bh = Endian.le24(in, at);
     int type = (bh >>> 1) & 3;
     int size = bh >>> 3;
     if (type == ZstdFormat.BLOCK_TYPE_RESERVED || size > ZstdFormat.BLOCK_MAX_DECOMPRESSED) {

@@ -15,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmafs.source.CorruptArchiveException.Part;
 import vmafs.source.CorruptArchiveException.Where;
+import vmafs.vma.io.Endian;
 
 /**
  * Decodes a {@code .vma.zst} frame by frame (zstd-jni checks each frame's content checksum) and
@@ -196,10 +197,10 @@ final class ZstdDecodePass extends DecodePassBase {
       }
       long offset = in.offset();
       in.require(4);
-      int magic = le32(in.buffer(), in.position());
+      int magic = Endian.le32(in.buffer(), in.position());
       if (ZstdFormat.isSkippableMagic(magic)) {
         in.require(ZstdFormat.SKIPPABLE_HEADER_SIZE);
-        long size = le32(in.buffer(), in.position() + 4) & 0xffffffffL;
+        long size = Endian.le32Unsigned(in.buffer(), in.position() + 4);
         in.skip(ZstdFormat.SKIPPABLE_HEADER_SIZE);
         in.skipBytes(size);
         frames.add(new ZstdFrameMap.FrameInfo(ZstdFormat.SKIPPABLE_HEADER_SIZE + size,
@@ -363,10 +364,6 @@ final class ZstdDecodePass extends DecodePassBase {
       }
       offset += f.compressedSize();
     }
-  }
-
-  static int le32(byte[] b, int at) {
-    return (b[at] & 0xff) | (b[at + 1] & 0xff) << 8 | (b[at + 2] & 0xff) << 16 | (b[at + 3] & 0xff) << 24;
   }
 
   @Override

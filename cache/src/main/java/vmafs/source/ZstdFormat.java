@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Optional;
 import vmafs.source.CorruptArchiveException.Part;
 import vmafs.source.CorruptArchiveException.Where;
+import vmafs.vma.io.Endian;
 
 /**
  * zstd frame layout (RFC 8878) and the seekable format's seek table
@@ -208,7 +209,7 @@ final class ZstdFormat {
       long bound = 0;
       while (true) {
         read(ch, name, pos, b, BLOCK_HEADER_SIZE, BLOCK_HEADER_SIZE);
-        int bh = (b.get(0) & 0xff) | (b.get(1) & 0xff) << 8 | (b.get(2) & 0xff) << 16;
+        int bh = Endian.le24(b, 0);
         boolean last = (bh & 1) != 0;
         int type = (bh >>> 1) & 3;
         int blockSize = bh >>> 3;

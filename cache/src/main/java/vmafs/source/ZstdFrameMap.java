@@ -17,6 +17,7 @@ import vmafs.cache.BlockCache;
 import vmafs.source.CorruptArchiveException.Part;
 import vmafs.source.CorruptArchiveException.Where;
 import vmafs.vma.io.ArchiveSource;
+import vmafs.vma.io.Endian;
 
 /**
  * The frames of a multi-frame {@code .vma.zst} (e.g. the seekable format): a read decodes only the
@@ -127,7 +128,7 @@ public final class ZstdFrameMap implements SourceMap {
               + "-byte frame at compressed offset " + off);
         }
         byte[] head = FileReads.read(ch, name, off, 5);
-        int magic = ZstdDecodePass.le32(head, 0);
+        int magic = Endian.le32(head, 0);
         int nibble = -1;
         if (ZstdFormat.isSkippableMagic(magic)) {
           nibble = magic & ~ZstdFormat.SKIPPABLE_MAGIC_MASK;
@@ -173,8 +174,8 @@ public final class ZstdFrameMap implements SourceMap {
         long len = f.compressedSize() - ZstdFormat.SKIPPABLE_HEADER_SIZE;
         try (FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ)) {
           byte[] head = FileReads.read(ch, archive.toString(), offsets[i], 8);
-          if (ZstdDecodePass.le32(head, 0) != (ZstdFormat.SKIPPABLE_MAGIC_BASE | nibble)
-              || (ZstdDecodePass.le32(head, 4) & 0xffffffffL) != len) {
+          if (Endian.le32(head, 0) != (ZstdFormat.SKIPPABLE_MAGIC_BASE | nibble)
+              || Endian.le32Unsigned(head, 4) != len) {
             throw new IOException(archive + ": no skippable frame at compressed offset "
                 + offsets[i] + " any more; the archive changed");
           }
@@ -301,7 +302,7 @@ public final class ZstdFrameMap implements SourceMap {
       long listed = f.listedChecksum();
       if (listed >= 0) {
         long actual = f.ownChecksum()
-            ? ZstdDecodePass.le32(src, src.length - ZstdFormat.CHECKSUM_SIZE) & 0xffffffffL
+            ? Endian.le32Unsigned(src, src.length - ZstdFormat.CHECKSUM_SIZE)
             : XxHash64.of(out, 0, out.length) & 0xffffffffL; // zstd had nothing to check
         if (actual != listed) {
           throw corrupt(i, "the data does not match the checksum its seek-table entry lists ("

@@ -3,8 +3,6 @@ package vmafs.vma;
 import static vmafs.vma.MalformedArchiveException.check;
 import static vmafs.vma.VmaFormat.*;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
@@ -14,6 +12,7 @@ import java.util.BitSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import vmafs.vma.io.Endian;
 
 /**
  * The archive's main header: identity, configuration files and devices. Immutable; built by
@@ -124,7 +123,7 @@ public final class VmaHeader {
    */
   public static int headerSize(byte[] fixed) throws MalformedArchiveException {
     checkMagic(fixed);
-    long size = u32(fixed, OFF_HEADER_SIZE);
+    long size = Endian.be32Unsigned(fixed, OFF_HEADER_SIZE);
     check(size > FIXED_HEADER_SIZE, "header_size", OFF_HEADER_SIZE,
         "wrong vma header size " + size + " (must be larger than " + FIXED_HEADER_SIZE + ")");
     check(size <= MAX_PARSED_HEADER_SIZE, "header_size", OFF_HEADER_SIZE,
@@ -155,12 +154,12 @@ public final class VmaHeader {
         "checksum mismatch (stored " + HexFormat.of().formatHex(stored) + ", computed "
             + HexFormat.of().formatHex(actual) + ")");
 
-    long version = u32(bytes, OFF_VERSION);
+    long version = Endian.be32Unsigned(bytes, OFF_VERSION);
     check(version == VERSION, "version", OFF_VERSION,
         "unsupported VMA version " + version + " (only " + VERSION + " exists)");
 
-    long blobOffset = u32(bytes, OFF_BLOB_BUFFER_OFFSET);
-    long blobSize = u32(bytes, OFF_BLOB_BUFFER_SIZE);
+    long blobOffset = Endian.be32Unsigned(bytes, OFF_BLOB_BUFFER_OFFSET);
+    long blobSize = Endian.be32Unsigned(bytes, OFF_BLOB_BUFFER_SIZE);
     check(blobOffset >= FIXED_HEADER_SIZE, "blob_buffer_offset", OFF_BLOB_BUFFER_OFFSET,
         "blob buffer offset " + blobOffset + " lies inside the fixed header");
     check(blobOffset + blobSize <= headerSize, "blob_buffer_size", OFF_BLOB_BUFFER_SIZE,
@@ -172,8 +171,8 @@ public final class VmaHeader {
     List<DeviceInfo> devices = new ArrayList<>();
     for (int id = FIRST_DEV_ID; id <= LAST_DEV_ID; id++) {
       int at = OFF_DEV_INFO + id * DEV_INFO_SIZE;
-      long size = u64(bytes, at + DEV_OFF_SIZE);
-      long namePtr = u32(bytes, at + DEV_OFF_NAME_PTR);
+      long size = Endian.be64(bytes, at + DEV_OFF_SIZE);
+      long namePtr = Endian.be32Unsigned(bytes, at + DEV_OFF_NAME_PTR);
       if (size == 0 || namePtr == 0) {
         continue;
       }
@@ -190,8 +189,8 @@ public final class VmaHeader {
     List<ConfigBlob> configs = new ArrayList<>();
     int[] slots = new int[MAX_CONFIGS];
     for (int i = 0; i < MAX_CONFIGS; i++) {
-      long namePtr = u32(bytes, OFF_CONFIG_NAMES + 4 * i);
-      long dataPtr = u32(bytes, OFF_CONFIG_DATA + 4 * i);
+      long namePtr = Endian.be32Unsigned(bytes, OFF_CONFIG_NAMES + 4 * i);
+      long dataPtr = Endian.be32Unsigned(bytes, OFF_CONFIG_DATA + 4 * i);
       if (namePtr == 0 || dataPtr == 0) {
         continue;
       }
@@ -202,7 +201,7 @@ public final class VmaHeader {
     }
 
     return new VmaHeader((int) version, Arrays.copyOfRange(bytes, OFF_UUID, OFF_UUID + UUID_SIZE),
-        ByteBuffer.wrap(bytes, OFF_CTIME, 8).getLong(), headerSize, configs, devices,
+        Endian.be64(bytes, OFF_CTIME), headerSize, configs, devices,
         Arrays.copyOf(slots, configs.size()));
   }
 
@@ -221,14 +220,6 @@ public final class VmaHeader {
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java platform provides MD5", e);
     }
-  }
-
-  static long u32(byte[] b, int off) {
-    return ByteBuffer.wrap(b, off, 4).order(ByteOrder.BIG_ENDIAN).getInt() & 0xFFFF_FFFFL;
-  }
-
-  static long u64(byte[] b, int off) {
-    return ByteBuffer.wrap(b, off, 8).order(ByteOrder.BIG_ENDIAN).getLong();
   }
 
   /**
@@ -255,7 +246,7 @@ public final class VmaHeader {
 
     private int lengthAt(int pos) {
       // The one little-endian field of the format.
-      return (header[base + pos] & 0xFF) | (header[base + pos + 1] & 0xFF) << 8;
+      return Endian.le16(header, base + pos);
     }
 
     byte[] bytes(long ptr, String field, int fieldOffset) throws MalformedArchiveException {
