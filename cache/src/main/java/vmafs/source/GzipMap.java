@@ -33,13 +33,11 @@ import vmafs.vma.io.ArchiveSource;
  * SourceMap#fromBytes}, the windows and chunk CRCs stay in the given buffer (e.g. a mapping of
  * the index file) and are read from there on a miss.
  */
-public final class GzipMap implements SourceMap {
+public final class GzipMap extends CompressedMap {
   private static final int RECORD_BYTES = 8 + 8 + 8 + 4 + 4 + 4;
   /** Windows are tiny and read once per cache miss; level 1 keeps the pass fast. */
   private static final int WINDOW_ZSTD_LEVEL = 1;
 
-  private final long archiveSize;
-  private final long size;
   private final int spacing;
   private final long[] cOff;
   private final long[] cEnd;
@@ -52,14 +50,12 @@ public final class GzipMap implements SourceMap {
   /** Big-endian u32 chunk CRCs, span after span, as serialized; {@link #chunks} reads them. */
   private final ByteBuffer chunkCrcs;
   private final ChunkChecksums chunks;
-  private final SpillFile tail;
 
   private GzipMap(long archiveSize, long size, int spacing, long[] cOff, long[] cEnd, long[] uOff,
       int[] crc, int[] winRaw, int[] winLen, ByteBuffer windows, int chunkSize, ByteBuffer chunkCrcs,
       SpillFile tail) throws IOException {
+    super(ArchiveFormat.GZIP, archiveSize, size, tail);
     int n = cOff.length;
-    this.archiveSize = archiveSize;
-    this.size = size;
     this.spacing = spacing;
     this.cOff = cOff;
     this.cEnd = cEnd;
@@ -69,7 +65,6 @@ public final class GzipMap implements SourceMap {
     this.winLen = winLen;
     this.windows = windows;
     this.chunkCrcs = chunkCrcs;
-    this.tail = tail;
     this.winOff = new int[n];
     long headSize = size - (tail == null ? 0 : tail.length());
     long w = 0;
@@ -102,11 +97,6 @@ public final class GzipMap implements SourceMap {
     return cOff.length;
   }
 
-  /** Uncompressed bytes served from the spill file rather than from checkpoints. */
-  public long spilledBytes() {
-    return tail == null ? 0 : tail.length();
-  }
-
   /** The chunk checksums of the spans (for tests). */
   ChunkChecksums chunkChecksums() {
     return chunks;
@@ -115,31 +105,6 @@ public final class GzipMap implements SourceMap {
   /** Uncompressed offsets where independently decoded blocks start (for tests and stats). */
   long[] blockBoundaries() {
     return uOff.clone();
-  }
-
-  @Override
-  public ArchiveFormat format() {
-    return ArchiveFormat.GZIP;
-  }
-
-  @Override
-  public long uncompressedSize() {
-    return size;
-  }
-
-  @Override
-  public long archiveSize() {
-    return archiveSize;
-  }
-
-  @Override
-  public boolean isRandomAccessible() {
-    return tail == null;
-  }
-
-  /** The spill file holding the tail, or null. */
-  public Path spillPath() {
-    return tail == null ? null : tail.path();
   }
 
   @Override

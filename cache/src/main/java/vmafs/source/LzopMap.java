@@ -20,10 +20,9 @@ import vmafs.vma.io.ArchiveSource;
  * <p>Serialized as the header fields needed to recompute block offsets, then {@code u32 csize,
  * u32 usize, u32 data checksum} per block (12 bytes; ~48 KiB per GiB of stream).
  */
-public final class LzopMap implements SourceMap {
+public final class LzopMap extends CompressedMap {
   private static final int RECORD_BYTES = 12;
 
-  private final long archiveSize;
   private final int version;
   private final int method;
   private final int flags;
@@ -34,11 +33,10 @@ public final class LzopMap implements SourceMap {
   private final int[] checksum;
   private final long[] dataOffset;
   private final long[] starts;
-  private final long size;
 
   private LzopMap(long archiveSize, LzopFormat.Header h, int[] csize, int[] usize, int[] checksum,
       long size) throws IOException {
-    this.archiveSize = archiveSize;
+    super(ArchiveFormat.LZOP, archiveSize, size, null);
     this.version = h.version();
     this.method = h.method();
     this.flags = h.flags();
@@ -63,7 +61,6 @@ public final class LzopMap implements SourceMap {
       throw new IOException("lzop map does not add up: blocks hold " + u + " bytes (expected "
           + size + ") and end at " + (off + 4) + " (archive size " + archiveSize + ")");
     }
-    this.size = size;
   }
 
   static void checkSizes(String name, int index, long headerOffset, long csize, long usize)
@@ -94,21 +91,6 @@ public final class LzopMap implements SourceMap {
   /** Uncompressed offsets where independently decoded blocks start (for tests and stats). */
   long[] blockBoundaries() {
     return starts.clone();
-  }
-
-  @Override
-  public ArchiveFormat format() {
-    return ArchiveFormat.LZOP;
-  }
-
-  @Override
-  public long uncompressedSize() {
-    return size;
-  }
-
-  @Override
-  public long archiveSize() {
-    return archiveSize;
   }
 
   @Override

@@ -18,7 +18,7 @@ import vmafs.vma.io.ArchiveSource;
  * #fromSections} (or, for maps that are one section, {@link #fromBytes}) and {@link #open}.
  */
 public sealed interface SourceMap
-    permits RawMap, SpillMap, LzopMap, GzipMap, ZstdFrameMap, ZstdRestartMap {
+    permits RawMap, SpillMap, CompressedMap {
 
   /** The index section holding the map itself (other sections hold large payloads). */
   String SECTION = "source-map";

@@ -31,7 +31,7 @@ import vmafs.vma.io.Endian;
  * frame has its own checksum, 2: the seek table lists one), u32 the listed checksum}; frame
  * offsets are the running sum from 0, and the frames cover the whole file.
  */
-public final class ZstdFrameMap implements SourceMap {
+public final class ZstdFrameMap extends CompressedMap {
   private static final Logger log = LoggerFactory.getLogger(ZstdFrameMap.class);
   private static final int RECORD_BYTES = 18;
   private static final int FLAG_OWN_CHECKSUM = 1;
@@ -57,8 +57,6 @@ public final class ZstdFrameMap implements SourceMap {
     }
   }
 
-  private final long archiveSize;
-  private final long size;
   private final List<FrameInfo> frames;
   private final long[] offsets;
   /** Frame index of each block of the table (data frames that decode to at least one byte). */
@@ -66,8 +64,7 @@ public final class ZstdFrameMap implements SourceMap {
   private final long[] blockStarts;
 
   ZstdFrameMap(long archiveSize, long size, List<FrameInfo> frames) throws IOException {
-    this.archiveSize = archiveSize;
-    this.size = size;
+    super(ArchiveFormat.ZSTD, archiveSize, size, null);
     this.frames = List.copyOf(frames);
     this.offsets = new long[frames.size()];
     List<Integer> dataFrames = new ArrayList<>();
@@ -193,21 +190,6 @@ public final class ZstdFrameMap implements SourceMap {
   /** Uncompressed offsets where independently decoded blocks start (for tests and stats). */
   long[] blockBoundaries() {
     return blockStarts.clone();
-  }
-
-  @Override
-  public ArchiveFormat format() {
-    return ArchiveFormat.ZSTD;
-  }
-
-  @Override
-  public long uncompressedSize() {
-    return size;
-  }
-
-  @Override
-  public long archiveSize() {
-    return archiveSize;
   }
 
   @Override

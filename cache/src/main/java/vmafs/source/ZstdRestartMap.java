@@ -28,31 +28,26 @@ import vmafs.vma.io.ArchiveSource;
  * each a zstd frame with its own checksum, checked when it is read rather than when the index is
  * loaded).
  */
-public final class ZstdRestartMap implements SourceMap {
+public final class ZstdRestartMap extends CompressedMap {
   /** The index section holding the stored prefixes. */
   public static final String PREFIX_SECTION = "zstd-restart-prefixes";
   static final int RECORD_BYTES = 8 + 8 + 8 + 1 + 4 + 8 + 4;
   /** The largest window restart points are made for; larger frames spill (docs/design.md). */
   static final long MAX_WINDOW = 8 << 20;
 
-  private final long archiveSize;
-  private final long size;
   private final RestartPoints.Snapshot points;
   private final int chunkSize;
   private final ByteBuffer chunkCrcs;
   private final ChunkChecksums chunks;
   private final PrefixStore prefixes;
-  private final SpillFile tail;
 
   ZstdRestartMap(long archiveSize, long size, RestartPoints.Snapshot points, int chunkSize,
       ByteBuffer chunkCrcs, PrefixStore prefixes, SpillFile tail) throws IOException {
-    this.archiveSize = archiveSize;
-    this.size = size;
+    super(ArchiveFormat.ZSTD, archiveSize, size, tail);
     this.points = points;
     this.chunkSize = chunkSize;
     this.chunkCrcs = chunkCrcs;
     this.prefixes = prefixes;
-    this.tail = tail;
     int n = points.count();
     long head = size - (tail == null ? 0 : tail.length());
     if (head != points.end() || head < 0 || (n == 0 && head != 0)) {
@@ -99,16 +94,6 @@ public final class ZstdRestartMap implements SourceMap {
     return prefixes.size() + (long) RECORD_BYTES * points.count() + chunkCrcs.remaining();
   }
 
-  /** Uncompressed bytes served from the spill file rather than from restart points. */
-  public long spilledBytes() {
-    return tail == null ? 0 : tail.length();
-  }
-
-  /** The spill file holding the tail, or null. */
-  public Path spillPath() {
-    return tail == null ? null : tail.path();
-  }
-
   /** Uncompressed offsets where the spans start (for tests and stats). */
   long[] blockBoundaries() {
     return points.uOff().clone();
@@ -120,26 +105,6 @@ public final class ZstdRestartMap implements SourceMap {
 
   ChunkChecksums chunkChecksums() {
     return chunks;
-  }
-
-  @Override
-  public ArchiveFormat format() {
-    return ArchiveFormat.ZSTD;
-  }
-
-  @Override
-  public long uncompressedSize() {
-    return size;
-  }
-
-  @Override
-  public long archiveSize() {
-    return archiveSize;
-  }
-
-  @Override
-  public boolean isRandomAccessible() {
-    return tail == null;
   }
 
   @Override
