@@ -4,11 +4,9 @@ import static vmafs.vma.VmaFormat.*;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Map;
@@ -17,17 +15,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import vmafs.archive.EmbeddedIndex;
+import vmafs.archive.SeekableArchive;
 import vmafs.source.DecodeOptions;
-import vmafs.source.DecodePass;
-import vmafs.source.SeekableZstdWriter;
-import vmafs.source.ZstdFrameMap;
-import vmafs.vma.ExtentHeader;
-import vmafs.vma.VmaStreamReader;
-import vmafs.vma.index.ArchiveIdentity;
-import vmafs.vma.index.ExtentIndex;
-import vmafs.vma.index.ExtentIndexBuilder;
-import vmafs.vma.index.IndexFile;
 import vmafs.vma.io.AtomicFile;
 import vmafs.vma.io.FileTrust;
 
@@ -91,7 +80,10 @@ final class ConvertCommand implements Callable<Integer> {
             FileTrust.privatePermissions())) {
       byte[] sourceHash;
       try (ProgressBar bar = new ProgressBar("converting", Files.size(in))) {
-        sourceHash = write(ArchiveArgs.stream(archive, bar), output, index, (int) frame);
+        try (OutputStream os = new BufferedOutputStream(output.outputStream(), 1 << 20)) {
+          sourceHash = SeekableArchive.write(ArchiveArgs.stream(archive, bar), os, index.channel(),
+              (int) frame, level, threads);
+        }
       }
       try (ProgressBar bar = new ProgressBar("verifying", output.channel().size())) {
         verify(output.temporary(), sourceHash, bar);
@@ -115,100 +107,13 @@ final class ConvertCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
-  /** Copies the VMA stream into frames; returns the SHA-256 of the stream. */
-  private byte[] write(VmaStreamReader reader, AtomicFile output, AtomicFile indexFile, int frame)
-      throws IOException {
-    MessageDigest sha = sha256();
-    try (OutputStream os = new BufferedOutputStream(output.outputStream(), 1 << 20);
-        SeekableZstdWriter w = new SeekableZstdWriter(os, level, threads, DecodeOptions.DEFAULT_ZSTD_MAX_FRAME)) {
-      Frames f = new Frames(w, sha, frame);
-      f.put(reader.headerBytes(), 0, reader.headerBytes().length);
-      f.cut();
-      ExtentIndexBuilder builder = new ExtentIndexBuilder(reader.header());
-      byte[] data = new byte[MAX_BLOCKS_PER_EXTENT * BLOCK_SIZE];
-      ExtentHeader e;
-      while ((e = reader.nextExtent()) != null) {
-        builder.accept(e);
-        if (f.full()) {
-          f.cut(); // on an extent boundary
-        }
-        f.put(reader.extentHeaderBytes(), 0, EXTENT_HEADER_SIZE);
-        reader.readData(data);
-        for (int b = 0; b < e.blockCount(); b++) {
-          if (f.full()) {
-            f.cut(); // on a 4 KiB block boundary
-          }
-          f.put(data, b * BLOCK_SIZE, BLOCK_SIZE);
-        }
-      }
-      f.cut();
-      ExtentIndex built = builder.finish(reader.position(), null);
-      IndexFile.write(indexFile.channel(), built, ArchiveIdentity.EMBEDDED, Map.of());
-      // Streamed from the file: an index can exceed 2 GiB (a ~20 TiB disk).
-      w.writeSkippableFrame(EmbeddedIndex.NIBBLE,
-          EmbeddedIndex.pack(indexFile.channel(), indexFile.channel().size()));
-    }
-    return sha.digest();
-  }
-
-  /** Frame accounting: cut only where {@link #full()} says, so frames end on block boundaries. */
-  private static final class Frames {
-    private final SeekableZstdWriter w;
-    private final MessageDigest sha;
-    private final int target;
-    private long inFrame;
-
-    Frames(SeekableZstdWriter w, MessageDigest sha, int target) {
-      this.w = w;
-      this.sha = sha;
-      this.target = target;
-    }
-
-    void put(byte[] b, int off, int len) throws IOException {
-      w.write(b, off, len);
-      sha.update(b, off, len);
-      inFrame += len;
-    }
-
-    boolean full() {
-      return inFrame >= target;
-    }
-
-    void cut() throws IOException {
-      w.endFrame();
-      inFrame = 0;
-    }
-  }
-
-  /** Decodes the output from scratch: frame checksums, every VMA check, the same bytes. */
+  /** Decodes the output from scratch (every check of a pass and of the VMA reader): the same bytes. */
   private static void verify(Path tmp, byte[] expected, ProgressBar bar) throws IOException {
-    if (ZstdFrameMap.fromSeekTable(tmp, DecodeOptions.DEFAULT_ZSTD_MAX_FRAME).isEmpty()) {
-      throw new CliException(ExitCodes.INTERNAL, "the converted file has no usable seek table");
-    }
-    MessageDigest sha = sha256();
-    try (DecodePass pass = DecodePass.open(tmp, DecodeOptions.defaults().withStreamOnly()
-        .withProgress((d, t) -> bar.update(d)))) {
-      InputStream in = new DigestInputStream(pass.stream(), sha);
-      VmaStreamReader r = VmaStreamReader.open(in);
-      byte[] data = new byte[MAX_BLOCKS_PER_EXTENT * BLOCK_SIZE];
-      while (r.nextExtent() != null) {
-        r.readData(data); // not skipData: DigestInputStream does not hash skipped bytes
-      }
-      in.transferTo(OutputStream.nullOutputStream());
-    }
-    byte[] actual = sha.digest();
+    byte[] actual = SeekableArchive.decodedDigest(tmp, (d, t) -> bar.update(d))
+        .orElseThrow(() -> new CliException(ExitCodes.INTERNAL, "the converted file has no usable seek table"));
     if (!MessageDigest.isEqual(expected, actual)) {
       throw new CliException(ExitCodes.INTERNAL, "verification failed: the converted stream hashes to "
           + HexFormat.of().formatHex(actual) + ", the source to " + HexFormat.of().formatHex(expected));
     }
   }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
 }

@@ -234,7 +234,7 @@ final class ExtractCommand implements Callable<Integer> {
           continue;
         }
         int len = (int) Math.min(BLOCK_SIZE, d.size() - pos);
-        ByteBuffer src = s.stored(j) ? ByteBuffer.wrap(data, s.dataBlock(j) * BLOCK_SIZE, len) : ByteBuffer.allocate(len);
+        ByteBuffer src = s.stored(j) ? ByteBuffer.wrap(data, s.dataStart(j), len) : ByteBuffer.allocate(len);
         int start = src.position();
         while (src.hasRemaining()) {
           out.write(src, pos + src.position() - start);

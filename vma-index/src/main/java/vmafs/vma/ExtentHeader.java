@@ -56,6 +56,14 @@ public record ExtentHeader(long offset, int blockCount, long[] blockInfos) {
       return firstBlock + Integer.bitCount(mask & ((1 << j) - 1));
     }
 
+    /**
+     * Where block {@code j}'s data starts in the extent's stored blocks as {@link
+     * VmaStreamReader#readData} fills them ({@code j} must be stored).
+     */
+    public int dataStart(int j) {
+      return blockStart(dataBlock(j));
+    }
+
     /** Stored blocks of this slot. */
     public int storedBlocks() {
       return Integer.bitCount(mask);
@@ -80,6 +88,14 @@ public record ExtentHeader(long offset, int blockCount, long[] blockInfos) {
       }
     }
     return out;
+  }
+
+  /**
+   * Where stored block {@code b} (0 … blockCount) of an extent starts in its data as {@link
+   * VmaStreamReader#readData} fills it.
+   */
+  public static int blockStart(int b) {
+    return b * BLOCK_SIZE;
   }
 
   /** Bytes of this extent on the stream: header plus stored blocks. */
