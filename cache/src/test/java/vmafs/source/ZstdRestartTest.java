@@ -339,7 +339,7 @@ class ZstdRestartTest {
     wrong[(int) damageAt] ^= 1;
     OutputRing ring = new OutputRing(ZstdRestartFinder.RING);
     RestartPoints points = new RestartPoints();
-    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(archive);
+    try (vmafs.vma.io.StoredBytes ch = vmafs.vma.io.LocalStoredBytes.open(archive);
         PrefixStore prefixes = PrefixStore.inMemory()) {
       ZstdRestartFinder f = new ZstdRestartFinder(ch, "t", ch.size(), ring, points, prefixes, 0.03,
           256 << 20);
