@@ -91,7 +91,8 @@ class ZstdRestartTest {
     byte[] data = TestArchives.data();
     BlockCache cache = new BlockCache(256 << 20);
     long[] starts = map.blockBoundaries();
-    try (ZstdRestartSource src = (ZstdRestartSource) map.open(archive, cache)) {
+    try (vmafs.vma.io.StoredBytes stored = vmafs.vma.io.LocalStoredBytes.open(archive);
+        ZstdRestartSource src = (ZstdRestartSource) map.open(stored, cache)) {
       ByteBuffer b = ByteBuffer.allocate(4096);
       src.readFully(starts[1] + 10_000, b);
       assertArrayEquals(java.util.Arrays.copyOfRange(data, (int) starts[1] + 10_000, (int) starts[1] + 14_096),
