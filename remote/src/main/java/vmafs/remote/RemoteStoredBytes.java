@@ -58,6 +58,8 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
   private final ConcurrentHashMap<Long, CompletableFuture<byte[]>> inFlight = new ConcurrentHashMap<>();
   private final ExecutorService fetchers;
   private final long[] recentEnds = new long[STREAMS_TRACKED];
+  /** Where the run of reads ending at {@code recentEnds[i]} began. */
+  private final long[] runStarts = new long[STREAMS_TRACKED];
   private int recentNext;
   /** Why the object is no longer the version opened, once a request has found out. */
   private volatile String changedReason;
@@ -171,15 +173,21 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
     return new SequentialStream(position);
   }
 
-  /** Whether a read [position, end) continues an earlier one; records its end either way. */
+  /**
+   * Whether a read [position, end) continues an earlier one and the run of reads it continues
+   * has covered a piece; records its end either way. A few small reads in a row (a partition
+   * table's sectors, a file system's superblock) are no sequential reader worth 8 pieces of
+   * read-ahead.
+   */
   private synchronized boolean sequential(long position, long end) {
     for (int i = 0; i < recentEnds.length; i++) {
       if (recentEnds[i] == position) {
         recentEnds[i] = end;
-        return true;
+        return end - runStarts[i] >= pieceSize;
       }
     }
     recentEnds[recentNext] = end;
+    runStarts[recentNext] = position;
     recentNext = (recentNext + 1) % recentEnds.length;
     return false;
   }
