@@ -21,6 +21,7 @@ import vmafs.cache.BlockCache;
 import vmafs.source.ArchiveFormat;
 import vmafs.source.DecodeOptions;
 import vmafs.source.DecodePass;
+import vmafs.source.OwningSource;
 import vmafs.source.RandomAccess;
 import vmafs.source.SourceMap;
 import vmafs.source.ZstdFrameMap;
@@ -368,7 +369,7 @@ public final class ArchiveOpener {
           }
         }
         if (a == null) {
-          source = map == null ? rawSource : new ScratchOwner(map.open(path, cache), map);
+          source = map == null ? rawSource : new OwningSource(map.open(path, cache), map::releaseScratch);
           a = new Archive(path, built, source, name(format), null, IndexOrigin.BUILT_IN_MEMORY,
               access);
         }
@@ -729,7 +730,7 @@ public final class ArchiveOpener {
               ex.getMessage());
         }
       }
-      ArchiveSource source = map == null ? rawSource : new ScratchOwner(map.open(path, cache), map);
+      ArchiveSource source = map == null ? rawSource : new OwningSource(map.open(path, cache), map::releaseScratch);
       return new Archive(path, index, source, name(format), null, IndexOrigin.BUILT_IN_MEMORY,
           access);
     } finally {
@@ -747,33 +748,6 @@ public final class ArchiveOpener {
     ArchiveSource source = SourceMap.fromSections(saved, save.spill()).open(path, cache);
     map.releaseScratch();
     return source;
-  }
-
-  /** A source over a map that was not saved: closing it frees the map's scratch data too. */
-  private record ScratchOwner(ArchiveSource delegate, SourceMap map) implements ArchiveSource {
-    @Override
-    public void readFully(long position, ByteBuffer dst) throws IOException {
-      delegate.readFully(position, dst);
-    }
-
-    @Override
-    public long size() throws IOException {
-      return delegate.size();
-    }
-
-    @Override
-    public String name() {
-      return delegate.name();
-    }
-
-    @Override
-    public void close() throws IOException {
-      try {
-        delegate.close();
-      } finally {
-        map.releaseScratch();
-      }
-    }
   }
 
   /** The longest a VMA stream of these devices can be: every block stored, every extent full-ish. */

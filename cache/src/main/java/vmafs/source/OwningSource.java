@@ -5,8 +5,11 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import vmafs.vma.io.ArchiveSource;
 
-/** A source that closes what it reads through (the stored archive it was opened over) with itself. */
-record OwningSource(ArchiveSource delegate, Closeable owned) implements ArchiveSource {
+/**
+ * A source that closes something with itself: the stored archive it was opened over, or what a
+ * map kept for the pass that made it ({@link SourceMap#releaseScratch}).
+ */
+public record OwningSource(ArchiveSource delegate, Closeable owned) implements ArchiveSource {
   @Override
   public void readFully(long position, ByteBuffer dst) throws IOException {
     delegate.readFully(position, dst);
