@@ -111,7 +111,13 @@ final class ArchiveArgs {
   private static ArchiveOpener opener(StoredBytes stored, IndexOptions index) {
     ArchiveOpener o = index.apply(new ArchiveOpener());
     if (!(stored instanceof LocalStoredBytes)) {
-      o.remoteIndex(RemoteIndexLocation.relative(stored.name(), stored.versionTag()));
+      if (stored.versionTag() == null) {
+        // Without a version a replaced object could not be told from the one indexed.
+        org.slf4j.LoggerFactory.getLogger(ArchiveArgs.class).warn("{} has no ETag or Last-Modified:"
+            + " its index is kept in memory only", stored.name());
+      } else {
+        o.remoteIndex(RemoteIndexLocation.relative(stored.name(), stored.versionTag()));
+      }
     }
     return o;
   }

@@ -180,7 +180,7 @@ final class MountCommand implements Callable<Integer> {
     // Whatever can fail happens before the server reports ready, or the mount would vanish after
     // its caller was told it succeeded.
     // Without a mount point (made beside the archive later) the log is named after the archive.
-    int logFd = serverOptions.openLog("mount", mountpoint != null ? mountpoint : Path.of(archive));
+    int logFd = serverOptions.openLog("mount", mountpoint != null ? mountpoint : RemoteArchiveOptions.forNames(archive));
     // libfuse2 serves one request at a time: a read waiting for the pass would stall the mount.
     boolean wait = waitForIndex || backend() == MountOptions.Backend.FUSE2;
     ArchiveService service = ArchiveArgs.serve(remote.open(archive), indexOptions, serverOptions.cacheBytes(),

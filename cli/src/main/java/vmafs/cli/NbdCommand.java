@@ -179,7 +179,7 @@ final class NbdCommand implements Callable<Integer> {
   private int serve(List<ListenAddress> addresses, TlsMode mode, long cacheBytes) throws IOException, InterruptedException {
     TlsCredentials credentials = tlsCert == null ? null : TlsCredentials.load(tlsCert, tlsKey, tlsCa);
     // Whatever can fail happens before the server reports ready (see MountCommand).
-    int logFd = serverOptions.openLog("nbd", Path.of(archive));
+    int logFd = serverOptions.openLog("nbd", RemoteArchiveOptions.forNames(archive));
     ArchiveService a = ArchiveArgs.serve(remote.open(archive), indexOptions, cacheBytes, partial, waitForIndex,
         "refusing to serve an incomplete archive");
     try {

@@ -82,6 +82,15 @@ final class RemoteArchiveOptions {
     return Path.of(RemoteIndexLocation.fileName(where.displayName()));
   }
 
+  /**
+   * A path to name files after (a server's log): the archive's path, or its URL as shown in
+   * messages (without a query string, which may be a pre-signed URL's signature).
+   */
+  static Path forNames(String archive) {
+    ArchiveLocation where = location(archive);
+    return where instanceof ArchiveLocation.Local local ? local.path() : Path.of(where.displayName());
+  }
+
   /** {@code info --json}'s {@code remote}: what reading a remote archive cost; null for a file. */
   static Map<String, Object> transferJson(StoredBytes stored) {
     if (!(stored instanceof RemoteStoredBytes r)) {
@@ -104,7 +113,7 @@ final class RemoteArchiveOptions {
     if (!(stored instanceof RemoteStoredBytes r)) {
       return "";
     }
-    return "transfer:    " + r.stats().summary() + " (version " + vmafs.cli.log.Printable.of(r.versionTag())
+    return "transfer:    " + r.stats().summary() + " (version " + vmafs.cli.log.Printable.of(String.valueOf(r.versionTag()))
         + ", " + Units.bytes(r.pieceSize()) + " pieces)\n";
   }
 
