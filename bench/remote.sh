@@ -77,6 +77,7 @@ result 16 "remount from S3, index cached" "$(fmt "$m")" s "-" "-" "<= 1.5 s" "$(
 # Cold random 4 KiB reads of the seekable archive: a fresh server per read (empty caches); the
 # requests after the mount reported ready are what the read cost.
 log_dir=$XDG_CACHE_HOME/vmafs/log
+mnt=$WORK/mnt-random; mkdir -p "$mnt" # a mount point of its own: the last remount may still be going away
 "$VMAFS" mount --wait --endpoint-url "$endpoint" s3://bench/big-seekable.vma.zst "$mnt" >/dev/null; umount_vma "$mnt"
 img_size=$(( (data_mib + data_mib / 10) << 20 ))
 reqs=(); bytes=()

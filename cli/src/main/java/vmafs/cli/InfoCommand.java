@@ -47,9 +47,7 @@ final class InfoCommand implements Callable<Integer> {
     try (Archive a = ArchiveArgs.openIndexOnly(remote.open(archive), indexOptions)) {
       String out;
       if (json) {
-        Map<String, Object> o = toJson(a);
-        o.put("remote", RemoteArchiveOptions.transferJson(a.stored()));
-        out = Json.write(o);
+        out = Json.write(toJson(a));
       } else {
         out = text(a) + RemoteArchiveOptions.transferText(a.stored());
       }
@@ -94,6 +92,8 @@ final class InfoCommand implements Callable<Integer> {
     o.put("index_file", a.indexFile() == null ? null : a.indexFile().toString());
     o.put("stream_bytes", a.index().streamLength());
     randomAccessJson(a, o);
+    // Last but one, so that the counters include the partition tables read above.
+    o.put("remote", RemoteArchiveOptions.transferJson(a.stored()));
     o.put("complete", a.index().isComplete());
     return o;
   }
