@@ -3,6 +3,8 @@ package vmafs.archive;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
+import vmafs.vma.io.LocalStoredBytes;
+import vmafs.vma.io.StoredBytes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -18,7 +20,7 @@ import vmafs.vma.io.ArchiveSource;
  * the compression. What {@code info}, {@code extract} and {@code mount} work on.
  */
 public final class Archive implements Closeable {
-  private final Path path;
+  private final StoredBytes stored;
   private final ExtentIndex index;
   private final GuardedSource source;
   private final String compression;
@@ -28,9 +30,9 @@ public final class Archive implements Closeable {
   private final boolean hasData;
   private final RandomAccess randomAccess;
 
-  Archive(Path path, ExtentIndex index, ArchiveSource source, String compression, Path indexFile,
+  Archive(StoredBytes stored, ExtentIndex index, ArchiveSource source, String compression, Path indexFile,
       ArchiveOpener.IndexOrigin indexOrigin, RandomAccess randomAccess) {
-    this.path = path;
+    this.stored = stored;
     this.randomAccess = randomAccess;
     this.indexFile = indexFile;
     this.indexOrigin = indexOrigin;
@@ -45,8 +47,19 @@ public final class Archive implements Closeable {
     this.images = List.copyOf(imgs);
   }
 
-  public Path path() {
-    return path;
+  /** What to call the archive: its path or URL. */
+  public String name() {
+    return stored.name();
+  }
+
+  /** The archive's file, or null for a remote archive. */
+  public Path localPath() {
+    return stored instanceof LocalStoredBytes local ? local.path() : null;
+  }
+
+  /** The archive as stored, which this archive owns (closes). */
+  public StoredBytes stored() {
+    return stored;
   }
 
   public VmaHeader header() {
@@ -118,7 +131,7 @@ public final class Archive implements Closeable {
 
   @Override
   public void close() throws IOException {
-    try (source) {
+    try (stored; source) {
       index.close();
     }
   }

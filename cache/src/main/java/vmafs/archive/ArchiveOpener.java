@@ -5,7 +5,6 @@ import static vmafs.vma.VmaFormat.*;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -22,6 +21,7 @@ import vmafs.cache.BlockCache;
 import vmafs.source.ArchiveFormat;
 import vmafs.source.DecodeOptions;
 import vmafs.source.DecodePass;
+import vmafs.source.OwningSource;
 import vmafs.source.RandomAccess;
 import vmafs.source.SourceMap;
 import vmafs.source.ZstdFrameMap;
@@ -39,13 +39,20 @@ import vmafs.vma.index.StaleIndexException;
 import vmafs.vma.io.ArchiveSource;
 import vmafs.vma.io.AtomicFile;
 import vmafs.vma.io.FileTrust;
-import vmafs.vma.io.ChannelInputStream;
-import vmafs.vma.io.FileArchiveSource;
+import vmafs.vma.io.LocalStoredBytes;
+import vmafs.vma.io.PositionalInputStream;
+import vmafs.vma.io.StoredBytes;
+import vmafs.vma.io.StoredSource;
 
 /**
  * Opens an archive file of any supported compression: reuses its saved index when it still
  * describes the archive, else builds the index in one pass and saves it (with what random access
  * into the compressed file needs). Configure, then call {@link #open}.
+ *
+ * <p>Every read of the archive goes through its {@link StoredBytes}: a local file or a remote
+ * object. What is inherently local stays local: a remote archive's index and spill go to the
+ * per-user cache ({@link #remoteIndex}), never beside a URL, and the index embedded in a seekable
+ * archive is used for local files only (for a remote one the saved index plays its part).
  */
 public final class ArchiveOpener {
   private static final Logger log = LoggerFactory.getLogger(ArchiveOpener.class);
@@ -68,6 +75,7 @@ public final class ArchiveOpener {
   private long spillMax = Long.MAX_VALUE;
   private boolean forceSpill;
   private boolean indexOnly;
+  private String remoteIndex;
 
   /** How the index was obtained, for messages and {@code info}. */
   public enum IndexOrigin { LOADED, BUILT_AND_SAVED, BUILT_IN_MEMORY, EMBEDDED }
@@ -133,9 +141,37 @@ public final class ArchiveOpener {
     return this;
   }
 
+  /**
+   * Where, under the per-user cache directory, the saved index of a remote archive goes (e.g.
+   * {@code remote/<hash of URL and ETag>-<name>.vmafs-index}); without it a remote archive's index
+   * is kept in memory only.
+   */
+  public ArchiveOpener remoteIndex(String relativePath) {
+    this.remoteIndex = relativePath;
+    return this;
+  }
+
   public Archive open(Path path) throws IOException {
+    return open(LocalStoredBytes.open(path));
+  }
+
+  /** As {@link #open(Path)} over the stored archive, which the returned archive owns (closes). */
+  public Archive open(StoredBytes path) throws IOException {
+    boolean ok = false;
+    try {
+      Archive a = openStored(path);
+      ok = true;
+      return a;
+    } finally {
+      if (!ok) {
+        path.close();
+      }
+    }
+  }
+
+  private Archive openStored(StoredBytes path) throws IOException {
     ArchiveFormat format = ArchiveFormat.detect(path);
-    ArchiveIdentity identity = ArchiveIdentity.of(path);
+    ArchiveIdentity identity = identity(path);
     BlockCache cache = new BlockCache(cacheBytes);
     Places places = places(path);
     Archive saved = saved(path, format, identity, places, cache);
@@ -144,14 +180,20 @@ public final class ArchiveOpener {
     }
     IndexLocation save = places.save();
     boolean writes = save != null && (saveIndex || (format != ArchiveFormat.RAW_VMA && !indexOnly));
-    try (IndexLock lock = writes ? IndexLock.acquire(save.lock(), path.toString()) : IndexLock.NONE) {
+    try (IndexLock lock = writes ? IndexLock.acquire(save.lock(), path.name()) : IndexLock.NONE) {
       Archive a = savedMeanwhileOrEmbedded(path, format, identity, save, cache, lock);
       return a != null ? a : build(path, format, identity, save, cache);
     }
   }
 
+  /** A local file's identity as always (size, mtime, samples); a remote object's without mtime. */
+  private static ArchiveIdentity identity(StoredBytes stored) throws IOException {
+    return stored instanceof LocalStoredBytes local ? ArchiveIdentity.of(local.path())
+        : ArchiveIdentity.of(stored, 0);
+  }
+
   /** The archive with the first usable saved index of {@code places}, or null. */
-  private Archive saved(Path path, ArchiveFormat format, ArchiveIdentity identity, Places places,
+  private Archive saved(StoredBytes path, ArchiveFormat format, ArchiveIdentity identity, Places places,
       BlockCache cache) throws IOException {
     if (!reindex) {
       for (IndexLocation loc : places.read()) {
@@ -168,7 +210,7 @@ public final class ArchiveOpener {
    * Under the pass lock: what the pass we waited for saved, or the index embedded in a seekable
    * .vma.zst; null when the index has to be built.
    */
-  private Archive savedMeanwhileOrEmbedded(Path path, ArchiveFormat format, ArchiveIdentity identity,
+  private Archive savedMeanwhileOrEmbedded(StoredBytes path, ArchiveFormat format, ArchiveIdentity identity,
       IndexLocation save, BlockCache cache, IndexLock lock) throws IOException {
     if (lock.held()) {
       // Under the lock no other pass writes them: what is there was left by a killed pass.
@@ -183,7 +225,10 @@ public final class ArchiveOpener {
       }
     }
     if (format == ArchiveFormat.ZSTD && !reindex) {
-      return adoptEmbedded(path, identity, save, cache);
+      if (path instanceof LocalStoredBytes local) {
+        return adoptEmbedded(local, identity, save, cache);
+      }
+      log.debug("{}: an embedded index is not used for a remote archive; decoding it", path.name());
     }
     return null;
   }
@@ -204,8 +249,29 @@ public final class ArchiveOpener {
    *     vmafs.vma.index.LiveIndex})
    */
   public Started start(Path path, boolean partial) throws IOException {
+    return start(LocalStoredBytes.open(path), partial);
+  }
+
+  /**
+   * As {@link #start(Path, boolean)} over the stored archive, which the returned archive or pass
+   * owns (closes).
+   */
+  public Started start(StoredBytes path, boolean partial) throws IOException {
+    boolean ok = false;
+    try {
+      Started s = startStored(path, partial);
+      ok = true;
+      return s;
+    } finally {
+      if (!ok) {
+        path.close();
+      }
+    }
+  }
+
+  private Started startStored(StoredBytes path, boolean partial) throws IOException {
     ArchiveFormat format = ArchiveFormat.detect(path);
-    ArchiveIdentity identity = ArchiveIdentity.of(path);
+    ArchiveIdentity identity = identity(path);
     BlockCache cache = new BlockCache(cacheBytes);
     Places places = places(path);
     Archive saved = saved(path, format, identity, places, cache);
@@ -214,7 +280,7 @@ public final class ArchiveOpener {
     }
     IndexLocation save = places.save();
     boolean writes = save != null && (saveIndex || format != ArchiveFormat.RAW_VMA);
-    IndexLock lock = writes ? IndexLock.acquire(save.lock(), path.toString()) : IndexLock.NONE;
+    IndexLock lock = writes ? IndexLock.acquire(save.lock(), path.name()) : IndexLock.NONE;
     try {
       Archive a = savedMeanwhileOrEmbedded(path, format, identity, save, cache, lock);
       if (a != null) {
@@ -229,21 +295,22 @@ public final class ArchiveOpener {
   }
 
   /** Reads the header here and runs the rest of the pass on a thread that ends by closing {@code lock}. */
-  private LivePass startPass(Path path, ArchiveFormat format, ArchiveIdentity identity,
+  private LivePass startPass(StoredBytes path, ArchiveFormat format, ArchiveIdentity identity,
       IndexLocation save, BlockCache cache, IndexLock lock, boolean partial) throws IOException {
-    PassProgress passProgress = new PassProgress(java.nio.file.Files.size(path));
+    PassProgress passProgress = new PassProgress(path.size());
     Closeable resources;
     VmaStreamReader reader;
     ArchiveSource liveSource;
     ArchiveSource rawSource;
     AfterPass afterPass;
     if (format == ArchiveFormat.RAW_VMA) {
-      FileArchiveSource source = FileArchiveSource.open(path);
-      resources = () -> {};
+      StoredSource source = new StoredSource(path);
+      java.io.InputStream scan = path.openScan(0, SCAN_BUFFER);
+      resources = scan;
       try {
-        reader = VmaStreamReader.open(new ChannelInputStream(source.channel(), 0, SCAN_BUFFER));
+        reader = VmaStreamReader.open(scan);
       } catch (IOException | RuntimeException e) {
-        source.close();
+        scan.close();
         throw e;
       }
       liveSource = source; // the data is there already: only the listing is awaited
@@ -302,7 +369,7 @@ public final class ArchiveOpener {
           }
         }
         if (a == null) {
-          source = map == null ? rawSource : new ScratchOwner(map.open(path, cache), map);
+          source = map == null ? rawSource : new OwningSource(map.open(path, cache), map::releaseScratch);
           a = new Archive(path, built, source, name(format), null, IndexOrigin.BUILT_IN_MEMORY,
               access);
         }
@@ -314,12 +381,12 @@ public final class ArchiveOpener {
         live.future().complete(a);
       } catch (Throwable e) {
         IOException why = e instanceof IOException io && io.getMessage() != null ? io
-            : new IOException(path + ": the index pass failed: " + e, e);
+            : new IOException(path.name() + ": the index pass failed: " + e, e);
         passProgress.end();
         if (live.closing()) {
-          log.debug("{}: index pass stopped: {}", path, why.getMessage());
+          log.debug("{}: index pass stopped: {}", path.name(), why.getMessage());
         } else {
-          log.error("{}: index pass failed: {}", path, why.getMessage());
+          log.error("{}: index pass failed: {}", path.name(), why.getMessage());
         }
         index.fail(why);
         if (liveSource instanceof vmafs.source.LiveSource ls) {
@@ -337,7 +404,7 @@ public final class ArchiveOpener {
    */
   private record Places(List<IndexLocation> read, IndexLocation save) {}
 
-  private Places places(Path archive) throws IOException {
+  private Places places(StoredBytes stored) throws IOException {
     if (indexFile != null) {
       IndexLocation loc = IndexLocation.at(indexFile);
       Path dir = loc.directory();
@@ -352,6 +419,11 @@ public final class ArchiveOpener {
       }
       return new Places(List.of(loc), loc);
     }
+    if (!(stored instanceof LocalStoredBytes local)) {
+      IndexLocation cached = remoteCacheLocation(stored);
+      return new Places(cached == null ? List.of() : List.of(cached), cached);
+    }
+    Path archive = local.path();
     IndexLocation beside = IndexLocation.beside(archive);
     String notBeside = IndexLocation.whyNotBeside(archive);
     if (notBeside == null) {
@@ -378,12 +450,40 @@ public final class ArchiveOpener {
     return new Places(read, cached);
   }
 
+  /** Where a remote archive's index goes in the per-user cache, or null (then in memory only). */
+  private IndexLocation remoteCacheLocation(StoredBytes stored) throws IOException {
+    Path cacheDir = remoteIndex == null ? null : IndexLocation.cacheDir();
+    if (cacheDir == null) {
+      if (saveIndex) {
+        log.warn("no trusted directory for the index of {} (set XDG_CACHE_HOME to a directory only"
+            + " you can write to); it is kept in memory only", stored.name());
+      }
+      return null;
+    }
+    IndexLocation loc = IndexLocation.at(cacheDir.resolve(remoteIndex));
+    Path dir = loc.directory();
+    if (!dir.normalize().startsWith(cacheDir)) {
+      throw new IllegalArgumentException(remoteIndex + " is not inside the cache directory");
+    }
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      Files.createDirectories(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+          java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+    }
+    String why = FileTrust.untrustedDirectory(dir);
+    if (why != null) {
+      log.warn("not saving the index of {} in {}: {}; it is kept in memory only", stored.name(),
+          dir, why);
+      return null;
+    }
+    return loc;
+  }
+
   /**
    * The archive with its saved index at {@code loc}, or null (with a warning where one exists but
    * may not be used): the index and its spill must pass {@link FileTrust}, describe this very file
    * (identity and CRCs) and carry the archive's own header.
    */
-  private Archive loadSaved(Path path, ArchiveFormat format, ArchiveIdentity identity,
+  private Archive loadSaved(StoredBytes path, ArchiveFormat format, ArchiveIdentity identity,
       IndexLocation loc, BlockCache cache) throws IOException {
     if (!Files.exists(loc.index(), LinkOption.NOFOLLOW_LINKS)) {
       return null;
@@ -412,16 +512,50 @@ public final class ArchiveOpener {
   }
 
   /** The VMA header at the start of the archive's stream: a few KiB, decoded if need be. */
-  private static VmaHeader archiveHeader(Path path, ArchiveFormat format)
+  private static VmaHeader archiveHeader(StoredBytes path, ArchiveFormat format)
       throws IOException {
     if (format == ArchiveFormat.RAW_VMA) {
-      try (FileChannel ch = FileChannel.open(path)) {
-        return VmaStreamReader.open(new ChannelInputStream(ch, 0, 64 << 10)).header();
+      try (java.io.InputStream in = new PositionalInputStream(path, 0, 64 << 10)) {
+        return VmaStreamReader.open(in).header();
       }
     }
-    try (DecodePass pass = DecodePass.open(path, DecodeOptions.defaults().withStreamOnly())) {
+    // Positional reads: a remote archive's header is in its first piece, fetched when it was
+    // opened, where a sequential stream would be one more request for the whole object.
+    try (DecodePass pass = DecodePass.open(new PositionalView(path),
+        DecodeOptions.defaults().withStreamOnly())) {
       return VmaStreamReader.open(pass.stream()).header();
     }
+  }
+
+  /** {@code stored} with sequential streams made of positional reads; closing it closes nothing. */
+  private record PositionalView(StoredBytes stored) implements StoredBytes {
+    @Override
+    public String name() {
+      return stored.name();
+    }
+
+    @Override
+    public long size() throws IOException {
+      return stored.size();
+    }
+
+    @Override
+    public String versionTag() {
+      return stored.versionTag();
+    }
+
+    @Override
+    public int read(long position, ByteBuffer dst) throws IOException {
+      return stored.read(position, dst);
+    }
+
+    @Override
+    public java.io.InputStream openSequential(long position) {
+      return new PositionalInputStream(this, position, 64 << 10);
+    }
+
+    @Override
+    public void close() {}
   }
 
   /**
@@ -432,7 +566,7 @@ public final class ArchiveOpener {
    *
    * @return null when the archive has no (usable) embedded index
    */
-  private Archive adoptEmbedded(Path path, ArchiveIdentity identity, IndexLocation save,
+  private Archive adoptEmbedded(LocalStoredBytes path, ArchiveIdentity identity, IndexLocation save,
       BlockCache cache) throws IOException {
     Optional<ZstdFrameMap> frames = ZstdFrameMap.fromSeekTable(path, DecodeOptions.DEFAULT_ZSTD_MAX_FRAME);
     if (frames.isEmpty()) {
@@ -446,9 +580,8 @@ public final class ArchiveOpener {
     Path file = keep ? save.index()
         : Path.of(System.getProperty("java.io.tmpdir"), "vmafs-embedded" + IndexLocation.SUFFIX);
     ArchiveSource source = null;
-    try (AtomicFile f = AtomicFile.create(file, FileTrust.derivedPermissions(path));
-        FileChannel archive = FileChannel.open(path)) {
-      EmbeddedIndex.unpack(archive, payload.get().offset(), payload.get().length(), f.channel());
+    try (AtomicFile f = AtomicFile.create(file, FileTrust.derivedPermissions(path))) {
+      EmbeddedIndex.unpack(path.channel(), payload.get().offset(), payload.get().length(), f.channel());
       IndexFile.adopt(f.channel(), identity);
       IndexFile.Loaded loaded = IndexFile.load(f.channel(), identity, false);
       source = frames.get().open(path, cache);
@@ -460,14 +593,14 @@ public final class ArchiveOpener {
       if (keep) {
         f.commit(); // else removed on close: the mappings stay valid after the unlink
       }
-      log.info("using the index embedded in {}", path);
+      log.info("using the index embedded in {}", path.name());
       return new Archive(path, loaded.index(), source, name(ArchiveFormat.ZSTD),
           keep ? file : null, IndexOrigin.EMBEDDED, frames.get().randomAccess());
     } catch (IOException e) {
       if (source != null) {
         source.close();
       }
-      log.warn("the index embedded in {} is not usable ({}); decoding the archive instead", path,
+      log.warn("the index embedded in {} is not usable ({}); decoding the archive instead", path.name(),
           e.getMessage());
       return null;
     }
@@ -476,10 +609,10 @@ public final class ArchiveOpener {
   /** How an opened archive's stream is read. */
   private record Reads(ArchiveSource source, RandomAccess access) {}
 
-  private Reads openSource(ArchiveFormat format, Path path, Map<String, IndexSection> sections,
+  private Reads openSource(ArchiveFormat format, StoredBytes path, Map<String, IndexSection> sections,
       IndexLocation loc, BlockCache cache) throws IOException {
     if (format == ArchiveFormat.RAW_VMA) {
-      return new Reads(FileArchiveSource.open(path), RAW_ACCESS);
+      return new Reads(new StoredSource(path), RAW_ACCESS);
     }
     boolean hasMap = sections.containsKey(SourceMap.SECTION);
     if (!hasMap && format == ArchiveFormat.ZSTD && !forceSpill) {
@@ -512,19 +645,15 @@ public final class ArchiveOpener {
     }
   }
 
-  private Archive build(Path path, ArchiveFormat format, ArchiveIdentity identity,
+  private Archive build(StoredBytes path, ArchiveFormat format, ArchiveIdentity identity,
       IndexLocation save, BlockCache cache) throws IOException {
     if (format == ArchiveFormat.RAW_VMA) {
       // Uncompressed: read the extent headers, skip the data.
-      FileArchiveSource source = FileArchiveSource.open(path);
-      try {
-        VmaStreamReader reader =
-            VmaStreamReader.open(new ChannelInputStream(source.channel(), 0, SCAN_BUFFER));
+      StoredSource source = new StoredSource(path);
+      try (java.io.InputStream scan = path.openScan(0, SCAN_BUFFER)) {
+        VmaStreamReader reader = VmaStreamReader.open(scan);
         return indexAndSave(path, format, identity, save, reader, progress, () -> null, source,
             cache);
-      } catch (IOException | RuntimeException e) {
-        source.close();
-        throw e;
       }
     }
     // Compressed: one decode pass yields both the VMA index and the map for random access.
@@ -537,7 +666,7 @@ public final class ArchiveOpener {
         // Progress comes from the decode pass, in compressed bytes.
         ExtentIndex index = ExtentIndexBuilder.build(VmaStreamReader.open(pass.stream()), Progress.NONE);
         pass.stream().transferTo(java.io.OutputStream.nullOutputStream()); // verifies the end
-        return new Archive(path, index, new NoReads(path), name(format), null,
+        return new Archive(path, index, new NoReads(path.name()), name(format), null,
             IndexOrigin.BUILT_IN_MEMORY, null);
       }
     }
@@ -550,20 +679,15 @@ public final class ArchiveOpener {
   }
 
   /** The source of an archive opened for its index only. */
-  record NoReads(Path path) implements ArchiveSource {
+  record NoReads(String name) implements ArchiveSource {
     @Override
     public void readFully(long position, ByteBuffer dst) throws IOException {
-      throw new IllegalStateException(path + " was opened for its index only");
+      throw new IllegalStateException(name + " was opened for its index only");
     }
 
     @Override
     public long size() {
       return -1;
-    }
-
-    @Override
-    public String name() {
-      return path.toString();
     }
 
     @Override
@@ -582,7 +706,7 @@ public final class ArchiveOpener {
    *
    * @param rawSource the source of an uncompressed archive (its map is null)
    */
-  private Archive indexAndSave(Path path, ArchiveFormat format, ArchiveIdentity identity,
+  private Archive indexAndSave(StoredBytes path, ArchiveFormat format, ArchiveIdentity identity,
       IndexLocation save, VmaStreamReader reader, Progress passProgress, AfterPass afterPass,
       ArchiveSource rawSource, BlockCache cache) throws IOException {
     Path target = save == null ? null : save.index();
@@ -606,7 +730,7 @@ public final class ArchiveOpener {
               ex.getMessage());
         }
       }
-      ArchiveSource source = map == null ? rawSource : new ScratchOwner(map.open(path, cache), map);
+      ArchiveSource source = map == null ? rawSource : new OwningSource(map.open(path, cache), map::releaseScratch);
       return new Archive(path, index, source, name(format), null, IndexOrigin.BUILT_IN_MEMORY,
           access);
     } finally {
@@ -620,37 +744,10 @@ public final class ArchiveOpener {
 
   /** The source over the map as saved; the pass's scratch copy of large sections is freed. */
   private static ArchiveSource openSaved(SourceMap map, Map<String, IndexSection> saved,
-      IndexLocation save, Path path, BlockCache cache) throws IOException {
+      IndexLocation save, StoredBytes path, BlockCache cache) throws IOException {
     ArchiveSource source = SourceMap.fromSections(saved, save.spill()).open(path, cache);
     map.releaseScratch();
     return source;
-  }
-
-  /** A source over a map that was not saved: closing it frees the map's scratch data too. */
-  private record ScratchOwner(ArchiveSource delegate, SourceMap map) implements ArchiveSource {
-    @Override
-    public void readFully(long position, ByteBuffer dst) throws IOException {
-      delegate.readFully(position, dst);
-    }
-
-    @Override
-    public long size() throws IOException {
-      return delegate.size();
-    }
-
-    @Override
-    public String name() {
-      return delegate.name();
-    }
-
-    @Override
-    public void close() throws IOException {
-      try {
-        delegate.close();
-      } finally {
-        map.releaseScratch();
-      }
-    }
   }
 
   /** The longest a VMA stream of these devices can be: every block stored, every extent full-ish. */
@@ -666,7 +763,8 @@ public final class ArchiveOpener {
     };
   }
 
-  private static IndexFile.Writer openWriter(Path target, VmaStreamReader reader, Path archive) {
+  private static IndexFile.Writer openWriter(Path target, VmaStreamReader reader,
+      StoredBytes archive) {
     try {
       Files.createDirectories(target.toAbsolutePath().getParent());
       return new IndexFile.Writer(target, reader.header(), FileTrust.derivedPermissions(archive));

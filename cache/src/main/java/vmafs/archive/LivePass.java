@@ -2,10 +2,10 @@ package vmafs.archive;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import vmafs.vma.VmaHeader;
 import vmafs.vma.index.LiveIndex;
+import vmafs.vma.io.StoredBytes;
 
 /**
  * An archive whose index pass runs in the background ({@link ArchiveOpener#start}): its header is
@@ -14,7 +14,7 @@ import vmafs.vma.index.LiveIndex;
  * (index saved) or with the reason the pass failed.
  */
 public final class LivePass implements Closeable {
-  private final Path path;
+  private final StoredBytes stored;
   private final VmaHeader header;
   private final String compression;
   private final LiveIndex index;
@@ -25,9 +25,9 @@ public final class LivePass implements Closeable {
   private volatile Thread thread;
   private volatile boolean closing;
 
-  LivePass(Path path, VmaHeader header, String compression, LiveIndex index,
+  LivePass(StoredBytes stored, VmaHeader header, String compression, LiveIndex index,
       vmafs.vma.io.ArchiveSource source, PassProgress progress) {
-    this.path = path;
+    this.stored = stored;
     this.header = header;
     this.compression = compression;
     this.index = index;
@@ -52,8 +52,9 @@ public final class LivePass implements Closeable {
     return done;
   }
 
-  public Path path() {
-    return path;
+  /** The archive as stored; owned by the pass until it hands it to the {@link Archive}. */
+  public StoredBytes stored() {
+    return stored;
   }
 
   public VmaHeader header() {
@@ -109,7 +110,9 @@ public final class LivePass implements Closeable {
     } finally {
       Archive a = done.isDone() && !done.isCompletedExceptionally() ? done.join() : null;
       if (a != null) {
-        a.close();
+        a.close(); // and the stored archive with it
+      } else {
+        stored.close();
       }
     }
   }

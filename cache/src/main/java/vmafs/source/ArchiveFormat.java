@@ -2,11 +2,13 @@ package vmafs.source;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import vmafs.vma.VmaFormat;
 import vmafs.vma.io.Endian;
+import vmafs.vma.io.StoredBytes;
 
 /**
  * What an archive file is, decided from its first bytes. The file name is not consulted: vzdump's
@@ -27,6 +29,17 @@ public enum ArchiveFormat {
     try (InputStream in = Files.newInputStream(file)) {
       head = in.readNBytes(HEAD_BYTES);
     }
+    return detect(head, file.toString());
+  }
+
+  /** As {@link #detect(Path)}, reading through the stored archive. */
+  public static ArchiveFormat detect(StoredBytes stored) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate((int) Math.min(HEAD_BYTES, stored.size()));
+    stored.readFully(0, b);
+    return detect(b.array(), stored.name());
+  }
+
+  private static ArchiveFormat detect(byte[] head, String file) throws IOException {
     ArchiveFormat f = detect(head);
     if (f == null) {
       throw new vmafs.vma.MalformedArchiveException("magic", 0, file + " is not a VMA archive"

@@ -1,18 +1,23 @@
 package vmafs.source;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
+import java.io.InputStream;
 import vmafs.vma.io.Endian;
+import vmafs.vma.io.StoredBytes;
 
 /**
  * Sequential, buffered view of the compressed file for a decode pass: knows its absolute offset
- * (for error messages and maps) and reports progress.
+ * (for error messages and maps) and reports progress. Reads through one {@link
+ * StoredBytes#openSequential} stream (a remote object: one streaming request for the whole pass),
+ * reopened only where a skip goes backwards, which no pass does.
  */
 final class CompressedInput {
   static final int BUFFER_SIZE = 1 << 20;
 
-  private final FileChannel channel;
+  private final StoredBytes stored;
+  private InputStream stream;
+  /** Archive offset of the next byte {@link #stream} returns. */
+  private long streamPos;
   private final String name;
   private final long fileSize;
   private final ProgressListener progress;
@@ -22,8 +27,8 @@ final class CompressedInput {
   private int pos;
   private int limit;
 
-  CompressedInput(FileChannel channel, String name, long fileSize, ProgressListener progress) {
-    this.channel = channel;
+  CompressedInput(StoredBytes stored, String name, long fileSize, ProgressListener progress) {
+    this.stored = stored;
     this.name = name;
     this.fileSize = fileSize;
     this.progress = progress;
@@ -81,7 +86,7 @@ final class CompressedInput {
     limit -= pos;
     pos = 0;
     while (limit < min) {
-      int n = channel.read(ByteBuffer.wrap(buf, limit, buf.length - limit), bufBase + limit);
+      int n = readAt(bufBase + limit, buf, limit, buf.length - limit);
       if (n < 0) {
         break;
       }
@@ -89,6 +94,36 @@ final class CompressedInput {
     }
     progress.progress(Math.min(bufBase + limit, fileSize), fileSize);
     return available() >= min;
+  }
+
+  /** Reads from the sequential stream at archive offset {@code at}, skipping up to it first. */
+  private int readAt(long at, byte[] b, int off, int len) throws IOException {
+    if (stream == null || at < streamPos) {
+      close();
+      stream = stored.openSequential(Math.min(at, fileSize));
+      streamPos = Math.min(at, fileSize);
+    }
+    while (streamPos < at) {
+      long s = stream.skip(at - streamPos);
+      if (s <= 0) {
+        return -1; // past the end: the caller reports truncation
+      }
+      streamPos += s;
+    }
+    int n = stream.read(b, off, len);
+    if (n > 0) {
+      streamPos += n;
+    }
+    return n;
+  }
+
+  /** Ends the stream (a remote pass's request). */
+  void close() throws IOException {
+    InputStream s = stream;
+    stream = null;
+    if (s != null) {
+      s.close();
+    }
   }
 
   /** Skips {@code n} bytes, which may extend past the buffer; EOFException if the file is shorter. */

@@ -4,6 +4,8 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
+import vmafs.vma.io.LocalStoredBytes;
+import vmafs.vma.io.StoredBytes;
 
 /**
  * One sequential pass over an archive: {@link #stream()} yields the decompressed VMA stream (the
@@ -26,11 +28,27 @@ public interface DecodePass extends Closeable {
 
   /** Starts a pass over {@code archive}, picking the decoder from its magic bytes. */
   static DecodePass open(Path archive, DecodeOptions options) throws IOException {
+    LocalStoredBytes stored = LocalStoredBytes.open(archive);
+    try {
+      return open(stored, true, options);
+    } catch (IOException | RuntimeException e) {
+      stored.close();
+      throw e;
+    }
+  }
+
+  /** As {@link #open(Path, DecodeOptions)} over the stored archive, which the pass does not close. */
+  static DecodePass open(StoredBytes archive, DecodeOptions options) throws IOException {
+    return open(archive, false, options);
+  }
+
+  private static DecodePass open(StoredBytes archive, boolean owns, DecodeOptions options)
+      throws IOException {
     return switch (ArchiveFormat.detect(archive)) {
-      case RAW_VMA -> new RawDecodePass(archive, options);
-      case LZOP -> new LzopDecodePass(archive, options);
-      case GZIP -> new GzipDecodePass(archive, options);
-      case ZSTD -> ZstdDecodePass.open(archive, options);
+      case RAW_VMA -> new RawDecodePass(archive, owns, options);
+      case LZOP -> new LzopDecodePass(archive, owns, options);
+      case GZIP -> new GzipDecodePass(archive, owns, options);
+      case ZSTD -> ZstdDecodePass.open(archive, owns, options);
     };
   }
 

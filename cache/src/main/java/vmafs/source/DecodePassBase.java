@@ -2,12 +2,10 @@ package vmafs.source;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.channels.FileChannel;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import vmafs.vma.io.FileTrust;
+import vmafs.vma.io.StoredBytes;
 
 /**
  * The parts every decode pass shares: the compressed input, counting output, teeing it into a
@@ -16,10 +14,11 @@ import vmafs.vma.io.FileTrust;
 abstract class DecodePassBase implements DecodePass {
   private static final Logger log = LoggerFactory.getLogger(DecodePassBase.class);
 
-  protected final Path archive;
+  /** The archive as stored; positional reads (restart trials, gzip probes) go here too. */
+  protected final StoredBytes archive;
+  private final boolean ownsArchive;
   protected final String name;
   protected final DecodeOptions options;
-  protected final FileChannel channel;
   protected final CompressedInput in;
   private final InputStream stream = new PassStream();
   private final long startNanos = System.nanoTime();
@@ -36,12 +35,19 @@ abstract class DecodePassBase implements DecodePass {
   private long lastSnapshot;
   private long snapshotCost;
 
-  protected DecodePassBase(Path archive, DecodeOptions options) throws IOException {
+  /** @param ownsArchive whether {@link #close} closes {@code archive} */
+  protected DecodePassBase(StoredBytes archive, boolean ownsArchive, DecodeOptions options)
+      throws IOException {
     this.archive = archive;
-    this.name = archive.toString();
+    this.ownsArchive = ownsArchive;
+    this.name = archive.name();
     this.options = options;
-    this.channel = FileChannel.open(archive, StandardOpenOption.READ);
-    this.in = new CompressedInput(channel, name, channel.size(), options.progress());
+    this.in = new CompressedInput(archive, name, archive.size(), options.progress());
+  }
+
+  /** The archive's file name (the last part of its path or URL), for the commands in messages. */
+  protected final String fileName() {
+    return name.substring(name.lastIndexOf('/') + 1);
   }
 
   /**
@@ -237,7 +243,13 @@ abstract class DecodePassBase implements DecodePass {
         spill.close();
       }
     } finally {
-      channel.close();
+      try {
+        in.close();
+      } finally {
+        if (ownsArchive) {
+          archive.close();
+        }
+      }
     }
   }
 

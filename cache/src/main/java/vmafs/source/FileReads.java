@@ -4,23 +4,40 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import vmafs.vma.io.StoredBytes;
 
 /** Positional reads that either fill the buffer or say where the file ended. */
 final class FileReads {
   private FileReads() {}
 
-  static void readFully(FileChannel ch, String name, long position, byte[] dst, int off, int len)
+  /** One positional read, as {@link StoredBytes#read} and {@link FileChannel#read(ByteBuffer, long)} do. */
+  private interface Reader {
+    int read(long position, ByteBuffer dst) throws IOException;
+  }
+
+  static void readFully(StoredBytes ch, String name, long position, byte[] dst, int off, int len)
       throws IOException {
     readFully(ch, name, position, ByteBuffer.wrap(dst, off, len));
   }
 
   /** Fills {@code buf} from its position to its limit. */
+  static void readFully(StoredBytes ch, String name, long position, ByteBuffer buf)
+      throws IOException {
+    readFully(ch::read, name, position, buf);
+  }
+
+  /** As {@link #readFully(StoredBytes, String, long, ByteBuffer)} for a local scratch file. */
   static void readFully(FileChannel ch, String name, long position, ByteBuffer buf)
+      throws IOException {
+    readFully((p, b) -> ch.read(b, p), name, position, buf);
+  }
+
+  private static void readFully(Reader ch, String name, long position, ByteBuffer buf)
       throws IOException {
     int len = buf.remaining();
     long pos = position;
     while (buf.hasRemaining()) {
-      int n = ch.read(buf, pos);
+      int n = ch.read(pos, buf);
       if (n < 0) {
         throw new EOFException(name + ": unexpected end of file at compressed offset " + pos
             + " (needed " + len + " bytes from offset " + position + "); truncated or replaced?");
@@ -29,7 +46,7 @@ final class FileReads {
     }
   }
 
-  static byte[] read(FileChannel ch, String name, long position, int len) throws IOException {
+  static byte[] read(StoredBytes ch, String name, long position, int len) throws IOException {
     byte[] b = new byte[len];
     readFully(ch, name, position, b, 0, len);
     return b;

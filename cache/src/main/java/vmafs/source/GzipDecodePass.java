@@ -1,7 +1,7 @@
 package vmafs.source;
 
 import java.io.IOException;
-import java.nio.file.Path;
+import vmafs.vma.io.StoredBytes;
 import java.util.zip.CRC32;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
@@ -62,8 +62,8 @@ final class GzipDecodePass extends DecodePassBase {
   private record Candidate(long cOff, long uOff, byte[] window, byte[] expected, long spanCrc,
       int[] matched) {}
 
-  GzipDecodePass(Path archive, DecodeOptions options) throws IOException {
-    super(archive, options);
+  GzipDecodePass(StoredBytes archive, boolean owns, DecodeOptions options) throws IOException {
+    super(archive, owns, options);
     checkpoints = new GzipMap.Builder(options.gzipCheckpointSpacing());
     try {
       if (options.forceSpill()) {
@@ -187,7 +187,7 @@ final class GzipDecodePass extends DecodePassBase {
     byte[] expected = new byte[PROBE_BYTES];
     int[] got = {0};
     try {
-      GzipInflate.inflate(channel, name, cOff, in.fileSize(), window, PROBE_BYTES, (b, o, k) -> {
+      GzipInflate.inflate(archive, name, cOff, in.fileSize(), window, PROBE_BYTES, (b, o, k) -> {
         System.arraycopy(b, o, expected, got[0], k);
         got[0] += k;
         return true;
@@ -314,7 +314,7 @@ final class GzipDecodePass extends DecodePassBase {
     pending = null;
     SpillWriter spill = startSpill(last.uOff());
     long need = uPos - last.uOff();
-    long n = GzipInflate.inflate(channel, name, last.cOff(), in.fileSize(), last.window(), need,
+    long n = GzipInflate.inflate(archive, name, last.cOff(), in.fileSize(), last.window(), need,
         (b, o, k) -> {
           spill.write(b, o, k);
           return true;

@@ -1,7 +1,7 @@
 package vmafs.source;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
+import vmafs.vma.io.StoredBytes;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
 import vmafs.source.CorruptArchiveException.Where;
@@ -27,7 +27,7 @@ final class GzipInflate {
    * given window, handing output to {@code sink} until it has {@code maxOut} bytes, the sink stops,
    * or the deflate stream ends. Returns the number of bytes produced.
    */
-  static long inflate(FileChannel ch, String name, long from, long to, byte[] window,
+  static long inflate(StoredBytes ch, String name, long from, long to, byte[] window,
       long maxOut, Sink sink) throws IOException {
     return inflate(ch, name, from, to, window, maxOut, new byte[READ_CHUNK], false, sink);
   }
@@ -36,7 +36,7 @@ final class GzipInflate {
    * @param out where inflated bytes go: reused from offset 0 for every piece, or with {@code
    *     fill}, filled from 0 up to {@code maxOut} (then it must hold that many)
    */
-  private static long inflate(FileChannel ch, String name, long from, long to, byte[] window,
+  private static long inflate(StoredBytes ch, String name, long from, long to, byte[] window,
       long maxOut, byte[] out, boolean fill, Sink sink) throws IOException {
     Inflater inf = new Inflater(true);
     try {
@@ -84,7 +84,7 @@ final class GzipInflate {
   }
 
   /** Decodes exactly {@code len} bytes of a span; anything else is an error. */
-  static byte[] span(FileChannel ch, String name, long from, long to, byte[] window, int len)
+  static byte[] span(StoredBytes ch, String name, long from, long to, byte[] window, int len)
       throws IOException {
     // Inflated straight into the result: a cold random read inflates half a MiB on average, and
     // an extra copy of it is a few per cent of the read.

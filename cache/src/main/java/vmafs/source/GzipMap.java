@@ -4,9 +4,8 @@ import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
+import vmafs.vma.io.StoredBytes;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.zip.CRC32;
 import vmafs.cache.BlockCache;
@@ -115,16 +114,16 @@ public final class GzipMap extends CompressedMap {
   }
 
   @Override
-  public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
+  public ArchiveSource open(StoredBytes archive, BlockCache cache) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);
     return openUnchecked(archive, cache);
   }
 
   /** {@link #open} without the archive size check: for a map of a prefix (a pass still running). */
-  ArchiveSource openUnchecked(Path archive, BlockCache cache) throws IOException {
-    String name = archive.toString();
+  ArchiveSource openUnchecked(StoredBytes archive, BlockCache cache) throws IOException {
+    String name = archive.name();
     long headSize = size - spilledBytes();
-    FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ);
+    StoredBytes ch = archive;
     BlockTable table = new BlockTable(uOff, headSize);
     BlockDecoder decoder = new PrefixDecoder(name, chunks) {
       @Override
@@ -154,7 +153,7 @@ public final class GzipMap extends CompressedMap {
         return "the gzip span at compressed offset " + cOff[i];
       }
     };
-    ArchiveSource head = new CachedBlockSource(name, table, decoder, cache, ch);
+    ArchiveSource head = new CachedBlockSource(name, table, decoder, cache, () -> {});
     if (tail == null) {
       return head;
     }

@@ -5,7 +5,7 @@ import io.airlift.compress.lzo.LzoDecompressor;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
+import vmafs.vma.io.StoredBytes;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.Callable;
@@ -50,8 +50,8 @@ final class LzopDecodePass extends DecodePassBase {
   private boolean inputEnded;
   private ByteBuffer current;
 
-  LzopDecodePass(Path archive, DecodeOptions options) throws IOException {
-    super(archive, options);
+  LzopDecodePass(StoredBytes archive, boolean owns, DecodeOptions options) throws IOException {
+    super(archive, owns, options);
     try {
       this.header = LzopFormat.readHeader(in);
       this.blocks = new LzopMap.Builder(header);

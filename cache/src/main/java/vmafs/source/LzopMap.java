@@ -3,9 +3,8 @@ package vmafs.source;
 import io.airlift.compress.lzo.LzoDecompressor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
+import vmafs.vma.io.StoredBytes;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.zip.Checksum;
 import vmafs.cache.BlockCache;
@@ -99,15 +98,15 @@ public final class LzopMap extends CompressedMap {
   }
 
   @Override
-  public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
+  public ArchiveSource open(StoredBytes archive, BlockCache cache) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);
     return openUnchecked(archive, cache);
   }
 
   /** {@link #open} without the archive size check: for a map of a prefix (a pass still running). */
-  ArchiveSource openUnchecked(Path archive, BlockCache cache) throws IOException {
-    FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ);
-    String name = archive.toString();
+  ArchiveSource openUnchecked(StoredBytes archive, BlockCache cache) throws IOException {
+    StoredBytes ch = archive;
+    String name = archive.name();
     LzopFormat.Header h = header();
     BlockDecoder decoder = i -> {
       int c = csize[i];
@@ -128,7 +127,7 @@ public final class LzopMap extends CompressedMap {
       }
       return out;
     };
-    return new CachedBlockSource(name, new BlockTable(starts, size), decoder, cache, ch);
+    return new CachedBlockSource(name, new BlockTable(starts, size), decoder, cache, () -> {});
   }
 
   @Override

@@ -118,10 +118,10 @@ final class MapCodec {
     return new String(b, StandardCharsets.UTF_8);
   }
 
-  static void checkArchiveSize(java.nio.file.Path archive, long expected) throws IOException {
-    long actual = java.nio.file.Files.size(archive);
+  static void checkArchiveSize(vmafs.vma.io.StoredBytes archive, long expected) throws IOException {
+    long actual = archive.size();
     if (actual != expected) {
-      throw new IOException(archive + " is " + actual + " bytes but was " + expected
+      throw new IOException(archive.name() + " is " + actual + " bytes but was " + expected
           + " bytes when it was indexed; the archive changed, rebuild the index");
     }
   }

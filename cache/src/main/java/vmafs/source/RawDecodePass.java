@@ -1,12 +1,12 @@
 package vmafs.source;
 
 import java.io.IOException;
-import java.nio.file.Path;
+import vmafs.vma.io.StoredBytes;
 
 /** An uncompressed {@code .vma}: the pass only copies, so callers can treat every archive alike. */
 final class RawDecodePass extends DecodePassBase {
-  RawDecodePass(Path archive, DecodeOptions options) throws IOException {
-    super(archive, options);
+  RawDecodePass(StoredBytes archive, boolean owns, DecodeOptions options) throws IOException {
+    super(archive, owns, options);
   }
 
   @Override

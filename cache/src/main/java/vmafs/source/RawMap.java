@@ -1,10 +1,10 @@
 package vmafs.source;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import vmafs.cache.BlockCache;
 import vmafs.vma.io.ArchiveSource;
-import vmafs.vma.io.FileArchiveSource;
+import vmafs.vma.io.StoredBytes;
+import vmafs.vma.io.StoredSource;
 
 /** An uncompressed {@code .vma}: the archive is its own stream. */
 public record RawMap(long archiveSize) implements SourceMap {
@@ -24,9 +24,9 @@ public record RawMap(long archiveSize) implements SourceMap {
   }
 
   @Override
-  public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
+  public ArchiveSource open(StoredBytes archive, BlockCache cache) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);
-    return new RangeCheckedSource(FileArchiveSource.open(archive));
+    return new RangeCheckedSource(new StoredSource(archive));
   }
 
   @Override

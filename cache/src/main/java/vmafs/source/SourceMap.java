@@ -10,6 +10,8 @@ import java.util.Map;
 import vmafs.cache.BlockCache;
 import vmafs.vma.index.IndexSection;
 import vmafs.vma.io.ArchiveSource;
+import vmafs.vma.io.LocalStoredBytes;
+import vmafs.vma.io.StoredBytes;
 
 /**
  * What random access into one archive needs, as learned by its {@link DecodePass}: an lzop block
@@ -43,7 +45,21 @@ public sealed interface SourceMap
    * A thread-safe source over the decompressed stream. Decoded blocks go through {@code cache};
    * sources that read a plain file (raw VMA, spill) do not use it.
    */
-  ArchiveSource open(Path archive, BlockCache cache) throws IOException;
+  ArchiveSource open(StoredBytes archive, BlockCache cache) throws IOException;
+
+  /**
+   * {@link #open(StoredBytes, BlockCache)} over a local file that the returned source owns
+   * (closed with it); for tools and tests.
+   */
+  default ArchiveSource open(Path archive, BlockCache cache) throws IOException {
+    LocalStoredBytes stored = LocalStoredBytes.open(archive);
+    try {
+      return new OwningSource(open(stored, cache), stored);
+    } catch (IOException | RuntimeException e) {
+      stored.close();
+      throw e;
+    }
+  }
 
   /** How reads are served, for {@code info --json} and logs. */
   RandomAccess randomAccess();

@@ -34,7 +34,7 @@ public record SpillMap(ArchiveFormat format, long archiveSize, SpillFile spill)
   }
 
   @Override
-  public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
+  public ArchiveSource open(vmafs.vma.io.StoredBytes archive, BlockCache cache) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);
     return spill.open();
   }

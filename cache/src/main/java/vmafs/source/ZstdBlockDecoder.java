@@ -8,10 +8,10 @@ import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import vmafs.source.CorruptArchiveException.Part;
 import vmafs.source.CorruptArchiveException.Where;
 import vmafs.vma.io.Endian;
+import vmafs.vma.io.StoredBytes;
 
 /**
  * Decodes the blocks of one zstd frame from a block boundary on, with plain libzstd: it is fed a
@@ -30,7 +30,7 @@ final class ZstdBlockDecoder implements Closeable {
   /** The least input buffer: one whole block and its header. */
   static final int MIN_INPUT_BUFFER = ZstdFormat.BLOCK_MAX_DECOMPRESSED + ZstdFormat.BLOCK_HEADER_SIZE;
 
-  private final FileChannel ch;
+  private final StoredBytes ch;
   private final String name;
   private final ZstdContextPool pool;
   private final ZstdDecompressCtx ctx;
@@ -56,7 +56,7 @@ final class ZstdBlockDecoder implements Closeable {
    * @param input a direct buffer of at least {@link #MIN_INPUT_BUFFER} bytes that this decoder
    *     may use until it is closed
    */
-  ZstdBlockDecoder(FileChannel ch, String name, ZstdContextPool pool, long blockOffset, long end,
+  ZstdBlockDecoder(StoredBytes ch, String name, ZstdContextPool pool, long blockOffset, long end,
       int windowDescriptor, byte[] prefix, ByteBuffer input) throws IOException {
     if (!input.isDirect() || input.capacity() < MIN_INPUT_BUFFER) {
       throw new IllegalArgumentException("input buffer must be direct and hold a block");
@@ -205,7 +205,7 @@ final class ZstdBlockDecoder implements Closeable {
     inBase = from;
     long pos = from;
     while (in.position() < len) {
-      int n = ch.read(in, pos);
+      int n = ch.read(pos, in);
       if (n < 0) {
         throw new EOFException(name + ": truncated: the zstd block at compressed offset " + from
             + " needs " + len + " bytes, the file ends at " + pos);

@@ -7,7 +7,7 @@ import com.github.luben.zstd.ZstdException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
+import vmafs.vma.io.StoredBytes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -58,14 +58,15 @@ final class ZstdDecodePass extends DecodePassBase {
   private long listedChecksum;
   private boolean frameOwnChecksum;
 
-  private ZstdDecodePass(Path archive, DecodeOptions options) throws IOException {
-    super(archive, options);
+  private ZstdDecodePass(StoredBytes archive, boolean owns, DecodeOptions options)
+      throws IOException {
+    super(archive, owns, options);
     try {
-      seekTable = ZstdFormat.readSeekTable(channel, name);
+      seekTable = ZstdFormat.readSeekTable(archive, name);
       long max = options.zstdMaxFrameSize();
       frameMode = seekTable.isPresent()
           ? seekTable.get().stream().allMatch(e -> e.decompressedSize() <= max)
-          : ZstdFormat.allFramesAtMost(channel, name, max);
+          : ZstdFormat.allFramesAtMost(archive, name, max);
       String why = frameMode ? null : spillReason();
       log.debug("{}: seek table {}, {}", name, seekTable.isPresent() ? "present" : "absent",
           frameMode ? "frames small enough for random access"
@@ -73,7 +74,7 @@ final class ZstdDecodePass extends DecodePassBase {
       if (!frameMode && why != null) {
         if (!options.streamOnly() && !options.forceSpill()) {
           log.warn("{}: {}; decoding it into a spill file instead. 'vmafs convert {} --seekable"
-              + " OUT.vma.zst' makes a copy that needs none", name, why, archive.getFileName());
+              + " OUT.vma.zst' makes a copy that needs none", name, why, fileName());
         }
         startSpill(0);
       } else if (!frameMode) {
@@ -97,7 +98,7 @@ final class ZstdDecodePass extends DecodePassBase {
     if (options.forceSpill()) {
       return "--spill";
     }
-    long window = ZstdFormat.firstWindow(channel, name);
+    long window = ZstdFormat.firstWindow(archive, name);
     if (window > ZstdRestartMap.MAX_WINDOW) {
       return "its zstd frame uses a " + (window >> 20) + " MiB window (zstd --long or --ultra),"
           + " more than restart points are made for (" + (ZstdRestartMap.MAX_WINDOW >> 20) + " MiB)";
@@ -110,13 +111,14 @@ final class ZstdDecodePass extends DecodePassBase {
     points = new RestartPoints();
     prefixes = options.spillFile() == null ? PrefixStore.inMemory()
         : PrefixStore.scratch(options.spillFile().getParent(), name);
-    finder = new ZstdRestartFinder(channel, name, in.fileSize(), ring, points, prefixes,
+    finder = new ZstdRestartFinder(archive, name, in.fileSize(), ring, points, prefixes,
         options.zstdRestartBudget(), options.zstdMaxSpan());
     finder.start();
   }
 
-  static ZstdDecodePass open(Path archive, DecodeOptions options) throws IOException {
-    return new ZstdDecodePass(archive, options);
+  static ZstdDecodePass open(StoredBytes archive, boolean owns, DecodeOptions options)
+      throws IOException {
+    return new ZstdDecodePass(archive, owns, options);
   }
 
   @Override
@@ -177,7 +179,7 @@ final class ZstdDecodePass extends DecodePassBase {
     giveUpHandled = true;
     log.warn("{}: {}; the stream from uncompressed offset {} on is decoded into a spill file. 'vmafs"
         + " convert {} --seekable OUT.vma.zst' makes a copy that needs none", name, g.reason(),
-        g.position(), archive.getFileName());
+        g.position(), fileName());
     SpillWriter spill = startSpill(g.position());
     byte[] buf = new byte[1 << 20];
     for (long at = g.position(); at < readPos; ) {

@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.util.ArrayList;
+import vmafs.vma.io.StoredBytes;
 import java.util.List;
 import java.util.Optional;
 import vmafs.source.CorruptArchiveException.Part;
@@ -117,7 +118,7 @@ final class ZstdFormat {
    * The window of the first data frame (after any skippable frames), or 0 if the file has none;
    * what decides whether restart points can be made for it.
    */
-  static long firstWindow(FileChannel ch, String name) throws IOException {
+  static long firstWindow(StoredBytes ch, String name) throws IOException {
     long size = ch.size();
     long pos = 0;
     ByteBuffer b = ByteBuffer.allocate(FRAME_HEADER_MAX).order(ByteOrder.LITTLE_ENDIAN);
@@ -170,7 +171,7 @@ final class ZstdFormat {
    * false) as soon as a data frame may decompress to more than {@code maxFrame} bytes. Damage that
    * the headers reveal (garbage, truncation) is an error naming the offset.
    */
-  static boolean allFramesAtMost(FileChannel ch, String name, long maxFrame) throws IOException {
+  static boolean allFramesAtMost(StoredBytes ch, String name, long maxFrame) throws IOException {
     long size = ch.size();
     long pos = 0;
     long frameStart = 0;
@@ -235,11 +236,11 @@ final class ZstdFormat {
     return true;
   }
 
-  private static void read(FileChannel ch, String name, long pos, ByteBuffer b, long len, int min)
+  private static void read(StoredBytes ch, String name, long pos, ByteBuffer b, long len, int min)
       throws IOException {
     b.clear().limit((int) Math.max(0, len));
     while (b.hasRemaining()) {
-      int n = ch.read(b, pos + b.position());
+      int n = ch.read(pos + b.position(), b);
       if (n < 0) {
         break;
       }
@@ -256,7 +257,7 @@ final class ZstdFormat {
    * followed by an invalid table is an error rather than "no table": the file claims to be
    * seekable and is damaged.
    */
-  static Optional<List<SeekEntry>> readSeekTable(FileChannel ch, String name) throws IOException {
+  static Optional<List<SeekEntry>> readSeekTable(StoredBytes ch, String name) throws IOException {
     long size = ch.size();
     if (size < SEEK_FOOTER_SIZE + SKIPPABLE_HEADER_SIZE) {
       return Optional.empty();

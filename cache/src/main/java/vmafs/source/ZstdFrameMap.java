@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -18,6 +17,8 @@ import vmafs.source.CorruptArchiveException.Part;
 import vmafs.source.CorruptArchiveException.Where;
 import vmafs.vma.io.ArchiveSource;
 import vmafs.vma.io.Endian;
+import vmafs.vma.io.LocalStoredBytes;
+import vmafs.vma.io.StoredBytes;
 
 /**
  * The frames of a multi-frame {@code .vma.zst} (e.g. the seekable format): a read decodes only the
@@ -108,8 +109,15 @@ public final class ZstdFrameMap extends CompressedMap {
    * Frame sizes are checked against the data on every read.
    */
   public static Optional<ZstdFrameMap> fromSeekTable(Path archive, int maxFrame) throws IOException {
-    String name = archive.toString();
-    try (FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ)) {
+    try (StoredBytes ch = LocalStoredBytes.open(archive)) {
+      return fromSeekTable(ch, maxFrame);
+    }
+  }
+
+  /** As {@link #fromSeekTable(Path, int)}, reading through {@code ch}. */
+  public static Optional<ZstdFrameMap> fromSeekTable(StoredBytes ch, int maxFrame) throws IOException {
+    String name = ch.name();
+    {
       Optional<List<ZstdFormat.SeekEntry>> table = ZstdFormat.readSeekTable(ch, name);
       if (table.isEmpty()) {
         return Optional.empty();
@@ -163,17 +171,17 @@ public final class ZstdFrameMap extends CompressedMap {
    * the seek table), e.g. a VMA index embedded by {@link SeekableZstdWriter}: where it is, for the
    * caller to stream (it may be large).
    */
-  public Optional<Payload> skippablePayload(Path archive, int nibble) throws IOException {
+  public Optional<Payload> skippablePayload(StoredBytes archive, int nibble) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);
     for (int i = 0; i < frames.size(); i++) {
       FrameInfo f = frames.get(i);
       if (f.skippableNibble() == nibble) {
         long len = f.compressedSize() - ZstdFormat.SKIPPABLE_HEADER_SIZE;
-        try (FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ)) {
-          byte[] head = FileReads.read(ch, archive.toString(), offsets[i], 8);
+        {
+          byte[] head = FileReads.read(archive, archive.name(), offsets[i], 8);
           if (Endian.le32(head, 0) != (ZstdFormat.SKIPPABLE_MAGIC_BASE | nibble)
               || Endian.le32Unsigned(head, 4) != len) {
-            throw new IOException(archive + ": no skippable frame at compressed offset "
+            throw new IOException(archive.name() + ": no skippable frame at compressed offset "
                 + offsets[i] + " any more; the archive changed");
           }
           return Optional.of(new Payload(offsets[i] + ZstdFormat.SKIPPABLE_HEADER_SIZE, len));
@@ -198,29 +206,21 @@ public final class ZstdFrameMap extends CompressedMap {
   }
 
   @Override
-  public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
+  public ArchiveSource open(StoredBytes archive, BlockCache cache) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);
     return openUnchecked(archive, cache);
   }
 
   /** {@link #open} without the archive size check: for a map of a prefix (a pass still running). */
-  ArchiveSource openUnchecked(Path archive, BlockCache cache) throws IOException {
-    String name = archive.toString();
-    FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ);
-    try {
-      FrameDecoder decoder = new FrameDecoder(name, ch, loadChunkChecksums(archive, ch));
-      return new CachedBlockSource(name, new BlockTable(blockStarts, size), decoder, cache, () -> {
-        decoder.pool.close();
-        ch.close();
-      });
-    } catch (IOException | RuntimeException e) {
-      ch.close();
-      throw e;
-    }
+  ArchiveSource openUnchecked(StoredBytes archive, BlockCache cache) throws IOException {
+    String name = archive.name();
+    FrameDecoder decoder = new FrameDecoder(name, archive, loadChunkChecksums(archive));
+    return new CachedBlockSource(name, new BlockTable(blockStarts, size), decoder, cache,
+        decoder.pool::close);
   }
 
   /** The chunk checksums written by {@code vmafs convert}, or null (then whole frames only). */
-  private ChunkChecksums loadChunkChecksums(Path archive, FileChannel ch) throws IOException {
+  private ChunkChecksums loadChunkChecksums(StoredBytes archive) throws IOException {
     for (int i = 0; i < frames.size(); i++) {
       FrameInfo f = frames.get(i);
       if (f.skippableNibble() != ChunkChecksums.NIBBLE) {
@@ -231,9 +231,11 @@ public final class ZstdFrameMap extends CompressedMap {
         if (len < 0 || len > DecodeOptions.MAX_BLOCK_ALLOCATION) {
           throw new IOException("its frame is " + f.compressedSize() + " bytes");
         }
-        // Mapped, not read: 4 bytes per 64 KiB of stream is 64 MiB for a TiB of data.
-        ByteBuffer payload = ch.map(FileChannel.MapMode.READ_ONLY,
-            offsets[i] + ZstdFormat.SKIPPABLE_HEADER_SIZE, len);
+        // Mapped where it can be, not read: 4 bytes per 64 KiB of stream is 64 MiB for a TiB of data.
+        ByteBuffer payload = archive instanceof LocalStoredBytes local
+            ? local.channel().map(FileChannel.MapMode.READ_ONLY,
+                offsets[i] + ZstdFormat.SKIPPABLE_HEADER_SIZE, len)
+            : readPayload(archive, offsets[i] + ZstdFormat.SKIPPABLE_HEADER_SIZE, (int) len);
         long[] lengths = new long[blockFrame.length];
         for (int b = 0; b < lengths.length; b++) {
           lengths[b] = frames.get(blockFrame[b]).decompressedSize();
@@ -241,7 +243,7 @@ public final class ZstdFrameMap extends CompressedMap {
         return ChunkChecksums.parse(payload, lengths);
       } catch (IOException e) {
         log.warn("{}: ignoring the chunk checksums at compressed offset {} ({}); random reads will"
-            + " decode whole frames", archive, offsets[i], e.getMessage());
+            + " decode whole frames", archive.name(), offsets[i], e.getMessage());
         return null;
       }
     }
@@ -252,13 +254,20 @@ public final class ZstdFrameMap extends CompressedMap {
    * Decodes frames, or with chunk checksums only as much of a frame as a read needs. Thread-safe:
    * contexts and buffers come from pools, because FUSE calls in on several threads.
    */
+  /** A remote archive's chunk checksums, read once (bounded by {@link DecodeOptions#MAX_BLOCK_ALLOCATION}). */
+  private static ByteBuffer readPayload(StoredBytes archive, long at, int len) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(len);
+    FileReads.readFully(archive, archive.name(), at, b);
+    return b.flip();
+  }
+
   private final class FrameDecoder extends PrefixDecoder {
-    private final FileChannel ch;
+    private final StoredBytes ch;
     private final ZstdContextPool pool = new ZstdContextPool(POOL_SIZE);
     /** Direct buffers for streaming decodes (zstd-jni streams only between direct buffers). */
     private final ConcurrentLinkedDeque<ByteBuffer[]> scratch = new ConcurrentLinkedDeque<>();
 
-    FrameDecoder(String name, FileChannel ch, ChunkChecksums chunks) {
+    FrameDecoder(String name, StoredBytes ch, ChunkChecksums chunks) {
       super(name, chunks);
       this.ch = ch;
     }

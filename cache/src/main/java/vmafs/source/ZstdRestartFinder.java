@@ -5,7 +5,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
+import vmafs.vma.io.StoredBytes;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,7 +86,7 @@ final class ZstdRestartFinder implements Runnable {
   record Stats(int points, int trials, long prefixRaw, long prefixStored, long wastedBytes,
       long cpuNanos) {}
 
-  private final FileChannel ch;
+  private final StoredBytes ch;
   private final String name;
   private final long fileSize;
   private final OutputRing ring;
@@ -110,7 +110,7 @@ final class ZstdRestartFinder implements Runnable {
   private long prefixRaw;
   private volatile long cpuNanos;
 
-  ZstdRestartFinder(FileChannel ch, String name, long fileSize, OutputRing ring,
+  ZstdRestartFinder(StoredBytes ch, String name, long fileSize, OutputRing ring,
       RestartPoints points, PrefixStore prefixes, double budget, long maxSpan) {
     this.ch = ch;
     this.name = name;

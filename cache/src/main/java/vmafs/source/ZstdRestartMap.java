@@ -4,9 +4,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import vmafs.vma.io.StoredBytes;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import vmafs.cache.BlockCache;
@@ -114,17 +113,10 @@ public final class ZstdRestartMap extends CompressedMap {
   }
 
   @Override
-  public ArchiveSource open(Path archive, BlockCache cache) throws IOException {
+  public ArchiveSource open(StoredBytes archive, BlockCache cache) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);
-    String name = archive.toString();
-    FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ);
-    ArchiveSource head;
-    try {
-      head = new ZstdRestartSource(name, ch, this, prefixes, chunks, cache);
-    } catch (RuntimeException e) {
-      ch.close();
-      throw e;
-    }
+    String name = archive.name();
+    ArchiveSource head = new ZstdRestartSource(name, archive, this, prefixes, chunks, cache);
     if (tail == null) {
       return head;
     }

@@ -6,7 +6,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
+import vmafs.vma.io.StoredBytes;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.concurrent.CompletableFuture;
@@ -37,7 +37,7 @@ final class ZstdRestartSource implements ArchiveSource {
   private static final int INPUT_BUFFER = 256 << 10;
 
   private final String name;
-  private final FileChannel ch;
+  private final StoredBytes ch;
   private final RestartPoints.Snapshot points;
   private final PrefixStore prefixes;
   private final ChunkChecksums chunks;
@@ -62,7 +62,7 @@ final class ZstdRestartSource implements ArchiveSource {
 
   private record Recent(long key, byte[] piece) {}
 
-  ZstdRestartSource(String name, FileChannel ch, ZstdRestartMap map, PrefixStore prefixes,
+  ZstdRestartSource(String name, StoredBytes ch, ZstdRestartMap map, PrefixStore prefixes,
       ChunkChecksums chunks, BlockCache cache) {
     this.name = name;
     this.ch = ch;
@@ -326,6 +326,5 @@ final class ZstdRestartSource implements ArchiveSource {
     }
     contexts.close();
     cache.invalidateSource(sourceId);
-    ch.close();
   }
 }

@@ -91,7 +91,8 @@ class ZstdRestartTest {
     byte[] data = TestArchives.data();
     BlockCache cache = new BlockCache(256 << 20);
     long[] starts = map.blockBoundaries();
-    try (ZstdRestartSource src = (ZstdRestartSource) map.open(archive, cache)) {
+    try (vmafs.vma.io.StoredBytes stored = vmafs.vma.io.LocalStoredBytes.open(archive);
+        ZstdRestartSource src = (ZstdRestartSource) map.open(stored, cache)) {
       ByteBuffer b = ByteBuffer.allocate(4096);
       src.readFully(starts[1] + 10_000, b);
       assertArrayEquals(java.util.Arrays.copyOfRange(data, (int) starts[1] + 10_000, (int) starts[1] + 14_096),
@@ -347,7 +348,7 @@ class ZstdRestartTest {
     wrong[(int) damageAt] ^= 1;
     OutputRing ring = new OutputRing(ZstdRestartFinder.RING);
     RestartPoints points = new RestartPoints();
-    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(archive);
+    try (vmafs.vma.io.StoredBytes ch = vmafs.vma.io.LocalStoredBytes.open(archive);
         PrefixStore prefixes = PrefixStore.inMemory()) {
       ZstdRestartFinder f = new ZstdRestartFinder(ch, "t", ch.size(), ring, points, prefixes, 0.03,
           256 << 20);

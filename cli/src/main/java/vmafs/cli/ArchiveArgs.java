@@ -3,7 +3,6 @@ package vmafs.cli;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import vmafs.archive.Archive;
@@ -14,9 +13,14 @@ import vmafs.source.DecodeOptions;
 import vmafs.source.DecodePass;
 import vmafs.vma.Progress;
 import vmafs.vma.VmaStreamReader;
-import vmafs.vma.io.ChannelInputStream;
+import vmafs.remote.RemoteIndexLocation;
+import vmafs.vma.io.LocalStoredBytes;
+import vmafs.vma.io.StoredBytes;
 
-/** Opening the ARCHIVE argument: a file, or "-" for an uncompressed VMA stream on stdin. */
+/**
+ * Opening the ARCHIVE argument: a file, an {@code s3://} or {@code http(s)://} URL (through the
+ * {@link RemoteArchiveOptions} of the command), or "-" for an uncompressed VMA stream on stdin.
+ */
 final class ArchiveArgs {
   private static final int STDIN_BUFFER = 1 << 20;
 
@@ -26,9 +30,9 @@ final class ArchiveArgs {
     return archive.equals("-");
   }
 
-  /** Whether the archive is a compressed file (so random access would need a decode pass). */
-  static boolean isCompressed(String archive) throws IOException {
-    return !isStdin(archive) && ArchiveFormat.detect(existing(archive)) != ArchiveFormat.RAW_VMA;
+  /** Whether the archive is compressed (so random access would need a decode pass). */
+  static boolean isCompressed(StoredBytes stored) throws IOException {
+    return ArchiveFormat.detect(stored) != ArchiveFormat.RAW_VMA;
   }
 
   static Path existing(String archive) {
@@ -45,13 +49,13 @@ final class ArchiveArgs {
     return p;
   }
 
-  /** Opens and indexes an archive file, with a progress bar for long passes. */
-  static Archive open(String archive, IndexOptions index) throws IOException {
-    return open(archive, index, vmafs.cache.BlockCache.DEFAULT_MAX_BYTES);
+  /** Opens and indexes an archive, with a progress bar for long passes; the archive owns {@code stored}. */
+  static Archive open(StoredBytes stored, IndexOptions index) throws IOException {
+    return open(stored, index, vmafs.cache.BlockCache.DEFAULT_MAX_BYTES);
   }
 
-  static Archive open(String archive, IndexOptions index, long cacheBytes) throws IOException {
-    return open(archive, index, cacheBytes, false);
+  static Archive open(StoredBytes stored, IndexOptions index, long cacheBytes) throws IOException {
+    return open(stored, index, cacheBytes, false);
   }
 
   /**
@@ -59,10 +63,10 @@ final class ArchiveArgs {
    * its header is read, with the pass going on in the service ({@code wait}: returns once the
    * index is complete, with a progress bar, as the other commands do).
    */
-  static ArchiveService serve(String archive, IndexOptions index, long cacheBytes, boolean partial,
+  static ArchiveService serve(StoredBytes stored, IndexOptions index, long cacheBytes, boolean partial,
       boolean wait, String refusal) throws IOException {
     if (wait) {
-      Archive a = open(archive, index, cacheBytes);
+      Archive a = open(stored, index, cacheBytes);
       try {
         Completeness.check(a.images().stream().map(vmafs.vma.image.DeviceImage::index).toList(),
             partial, refusal);
@@ -72,9 +76,8 @@ final class ArchiveArgs {
       }
       return ArchiveService.of(a);
     }
-    Path p = existing(archive);
-    ArchiveService s = ArchiveService.start(p,
-        index.apply(new ArchiveOpener()).cacheBytes(cacheBytes), partial);
+    ArchiveService s = ArchiveService.start(stored,
+        opener(stored, index).cacheBytes(cacheBytes), partial);
     if (!s.hasPass()) {
       // A saved index: complete now, and refused as before when it describes an incomplete archive.
       try {
@@ -89,41 +92,65 @@ final class ArchiveArgs {
   }
 
   /** For commands that need the index but read no data (info). */
-  static Archive openIndexOnly(String archive, IndexOptions index) throws IOException {
-    return open(archive, index, vmafs.cache.BlockCache.DEFAULT_MAX_BYTES, true);
+  static Archive openIndexOnly(StoredBytes stored, IndexOptions index) throws IOException {
+    return open(stored, index, vmafs.cache.BlockCache.DEFAULT_MAX_BYTES, true);
   }
 
-  private static Archive open(String archive, IndexOptions index, long cacheBytes, boolean indexOnly)
-      throws IOException {
-    Path p = existing(archive);
-    try (ProgressBar bar = new ProgressBar("indexing", Files.size(p))) {
-      return index.apply(new ArchiveOpener()).cacheBytes(cacheBytes).indexOnly(indexOnly)
-          .progress(bar).open(p);
+  private static Archive open(StoredBytes stored, IndexOptions index, long cacheBytes,
+      boolean indexOnly) throws IOException {
+    try (ProgressBar bar = new ProgressBar("indexing", stored.size())) {
+      return opener(stored, index).cacheBytes(cacheBytes).indexOnly(indexOnly).progress(bar)
+          .open(stored);
     }
+  }
+
+  /**
+   * The opener for {@code stored} with the index options; a remote archive's index is saved in
+   * the per-user cache under its URL and version ({@link RemoteIndexLocation}).
+   */
+  private static ArchiveOpener opener(StoredBytes stored, IndexOptions index) {
+    ArchiveOpener o = index.apply(new ArchiveOpener());
+    if (!(stored instanceof LocalStoredBytes)) {
+      if (stored.versionTag() == null) {
+        // Without a version a replaced object could not be told from the one indexed.
+        org.slf4j.LoggerFactory.getLogger(ArchiveArgs.class).warn("{} has no ETag or Last-Modified:"
+            + " its index is kept in memory only", stored.name());
+      } else {
+        o.remoteIndex(RemoteIndexLocation.relative(stored.name(), stored.versionTag()));
+      }
+    }
+    return o;
   }
 
   /**
    * A sequential reader over the archive: stdin for "-" (an uncompressed VMA), otherwise the file,
    * decompressed on the fly whatever its compression (nothing is spilled or saved).
    */
-  static VmaStreamReader stream(String archive) throws IOException {
-    return stream(archive, Progress.NONE);
+  static VmaStreamReader stream(String archive, RemoteArchiveOptions remote) throws IOException {
+    return stream(archive, remote, Progress.NONE);
   }
 
-  /** As {@link #stream(String)}, reporting progress in bytes of the archive file. */
-  static VmaStreamReader stream(String archive, Progress progress) throws IOException {
+  /**
+   * As {@link #stream(String, RemoteArchiveOptions)}, reporting progress in bytes of the archive
+   * file. The stored archive stays open until the command ends.
+   */
+  static VmaStreamReader stream(String archive, RemoteArchiveOptions remote, Progress progress)
+      throws IOException {
     if (isStdin(archive)) {
       BufferedInputStream in = new BufferedInputStream(System.in, STDIN_BUFFER);
       refuseCompressedStdin(in);
       return VmaStreamReader.open(in);
     }
-    Path p = existing(archive);
-    if (ArchiveFormat.detect(p) == ArchiveFormat.RAW_VMA) {
+    return stream(remote.open(archive), progress);
+  }
+
+  /** The stream of an opened archive: read in order once (a remote one: one streaming request). */
+  static VmaStreamReader stream(StoredBytes stored, Progress progress) throws IOException {
+    if (ArchiveFormat.detect(stored) == ArchiveFormat.RAW_VMA) {
       // Not FileInputStream: its skip() seeks past the end silently and would hide truncation.
-      FileChannel ch = FileChannel.open(p);
-      return VmaStreamReader.open(new CountingInputStream(new ChannelInputStream(ch, 0, STDIN_BUFFER), progress));
+      return VmaStreamReader.open(new CountingInputStream(stored.openScan(0, STDIN_BUFFER), progress));
     }
-    DecodePass pass = DecodePass.open(p, DecodeOptions.defaults().withStreamOnly()
+    DecodePass pass = DecodePass.open(stored, DecodeOptions.defaults().withStreamOnly()
         .withProgress((done, total) -> progress.update(done)));
     return VmaStreamReader.open(new BufferedInputStream(pass.stream(), STDIN_BUFFER));
   }

@@ -50,8 +50,10 @@ final class AutoMountpoint {
    * and empty or holding a FUSE mount (a dead one from a killed server is cleared by the mount).
    */
   static Path create(Path archive) throws IOException {
-    Path dir = parentFor(archive);
-    Path mp = dir.resolve(name(archive));
+    return make(parentFor(archive).resolve(name(archive)));
+  }
+
+  private static Path make(Path mp) throws IOException {
     try {
       Files.createDirectory(mp);
       return mp;
@@ -62,6 +64,25 @@ final class AutoMountpoint {
       throw new CliException(ExitCodes.ENVIRONMENT, mp + " already exists and is not an empty directory"
           + " of yours; give a mount point: vmafs mount ARCHIVE MOUNTPOINT");
     }
+  }
+
+  /**
+   * The mount point of a remote archive ({@code url}'s last segment as the name): never beside it,
+   * so under {@code /run/vmafs/} or {@code $XDG_RUNTIME_DIR/vmafs/}.
+   */
+  static Path createForRemote(String url) throws IOException {
+    Path named = Path.of(vmafs.remote.RemoteIndexLocation.fileName(url));
+    Path dir = Posix.uid() == 0 ? runDir(ROOT_RUN_DIR, "rwxr-xr-x") : userRunDirOrFail();
+    return make(dir.resolve(name(named)));
+  }
+
+  private static Path userRunDirOrFail() throws IOException {
+    Path user = userRunDir();
+    if (user == null) {
+      throw new CliException(ExitCodes.ENVIRONMENT, "XDG_RUNTIME_DIR is not set, so there is no"
+          + " directory to make a mount point for a remote archive in; give a mount point");
+    }
+    return runDir(user, "rwx------");
   }
 
   /**

@@ -21,7 +21,9 @@ import vmafs.vma.VmaHeader;
 final class ConfigCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive, or - for stdin.")
+  @Mixin RemoteArchiveOptions remote;
+
+  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive (a file, s3://BUCKET/KEY or an http(s):// URL), or - for stdin.")
   String archive;
 
   @Option(names = {"-c", "--config"}, paramLabel = "NAME", defaultValue = "qemu-server.conf",
@@ -30,7 +32,7 @@ final class ConfigCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    VmaHeader h = ArchiveArgs.stream(archive).header();
+    VmaHeader h = ArchiveArgs.stream(archive, remote).header();
     ConfigBlob c = h.config(name).orElseThrow(() -> new CliException(ExitCodes.USAGE,
         "unable to find configuration data '" + name + "' (the archive has: "
             + (h.configs().isEmpty() ? "no configs" : h.configs().stream().map(ConfigBlob::name)

@@ -19,6 +19,8 @@ import vmafs.archive.SeekableArchive;
 import vmafs.source.DecodeOptions;
 import vmafs.vma.io.AtomicFile;
 import vmafs.vma.io.FileTrust;
+import vmafs.vma.io.LocalStoredBytes;
+import vmafs.vma.io.StoredBytes;
 
 @Command(
     name = "convert",
@@ -37,7 +39,9 @@ import vmafs.vma.io.FileTrust;
 final class ConvertCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive to convert.")
+  @Mixin RemoteArchiveOptions remote;
+
+  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive to convert: a file, s3://BUCKET/KEY or an http(s):// URL.")
   String archive;
 
   @Option(names = "--seekable", required = true, paramLabel = "OUT",
@@ -64,7 +68,7 @@ final class ConvertCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     long started = System.nanoTime();
-    Path in = ArchiveArgs.existing(archive);
+    StoredBytes in = remote.open(archive);
     long frame = Units.parseSize(frameSize);
     if (frame < BLOCK_SIZE || frame > DecodeOptions.DEFAULT_ZSTD_MAX_FRAME / 2) {
       throw new CliException(ExitCodes.USAGE, "--frame-size must be between 4K and "
@@ -75,13 +79,13 @@ final class ConvertCommand implements Callable<Integer> {
     }
     // Both files are created safely (AtomicFile): the index only ever lives in its private
     // directory, the output is renamed into place once verified.
-    try (AtomicFile output = AtomicFile.create(out, FileTrust.derivedPermissions(in));
+    try (in; AtomicFile output = AtomicFile.create(out, FileTrust.derivedPermissions(in));
         AtomicFile index = AtomicFile.create(out.resolveSibling(out.getFileName() + ".index"),
             FileTrust.privatePermissions())) {
       byte[] sourceHash;
-      try (ProgressBar bar = new ProgressBar("converting", Files.size(in))) {
+      try (ProgressBar bar = new ProgressBar("converting", in.size())) {
         try (OutputStream os = new BufferedOutputStream(output.outputStream(), 1 << 20)) {
-          sourceHash = SeekableArchive.write(ArchiveArgs.stream(archive, bar), os, index.channel(),
+          sourceHash = SeekableArchive.write(ArchiveArgs.stream(in, bar), os, index.channel(),
               (int) frame, level, threads);
         }
       }
@@ -92,9 +96,10 @@ final class ConvertCommand implements Callable<Integer> {
     }
     if (json) {
       Map<String, Object> o = Json.object();
-      o.put("archive", in.toAbsolutePath().toString());
+      o.put("archive", in instanceof LocalStoredBytes l ? l.path().toAbsolutePath().toString()
+          : in.name());
       o.put("output", out.toAbsolutePath().toString());
-      o.put("input_bytes", Files.size(in));
+      o.put("input_bytes", in.size());
       o.put("output_bytes", Files.size(out));
       o.put("frame_size", frame);
       o.put("level", level);
@@ -102,7 +107,7 @@ final class ConvertCommand implements Callable<Integer> {
       o.put("seconds", Math.round((System.nanoTime() - started) / 1e6) / 1000.0);
       System.out.print(Json.write(o));
     } else {
-      System.out.println(out + ": " + Units.bytes(Files.size(out)) + " (from " + Units.bytes(Files.size(in)) + ")");
+      System.out.println(out + ": " + Units.bytes(Files.size(out)) + " (from " + Units.bytes(in.size()) + ")");
     }
     return ExitCodes.OK;
   }

@@ -56,7 +56,9 @@ final class ExtractCommand implements Callable<Integer> {
 
   @Mixin IndexOptions indexOptions = IndexOptions.readOnly();
 
-  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive, or - for an uncompressed VMA on stdin.")
+  @Mixin RemoteArchiveOptions remote;
+
+  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive (a file, s3://BUCKET/KEY or an http(s):// URL), or - for an uncompressed VMA on stdin.")
   String archive;
 
   @Parameters(index = "1", paramLabel = "TARGETDIR", description = "Created; must not exist unless --force.")
@@ -76,18 +78,26 @@ final class ExtractCommand implements Callable<Integer> {
   boolean json;
 
   private final long started = System.nanoTime();
+  /** The archive as stored, once opened (null for stdin). */
+  private vmafs.vma.io.StoredBytes stored;
 
   @Override
   public Integer call() throws Exception {
     // A compressed archive must be decoded once anyway: write the images during that pass
     // instead of decoding it for an index (and perhaps a spill file) and then copying.
-    if (ArchiveArgs.isStdin(archive) || ArchiveArgs.isCompressed(archive)) {
-      long total = ArchiveArgs.isStdin(archive) ? -1 : Files.size(Path.of(archive));
-      try (ProgressBar bar = new ProgressBar("extracting", total)) {
-        return fromStream(ArchiveArgs.stream(archive, bar), bar);
+    if (ArchiveArgs.isStdin(archive)) {
+      try (ProgressBar bar = new ProgressBar("extracting", -1)) {
+        return fromStream(ArchiveArgs.stream(archive, remote, bar), bar);
       }
     }
-    try (Archive a = ArchiveArgs.open(archive, indexOptions)) {
+    vmafs.vma.io.StoredBytes in = remote.open(archive);
+    stored = in;
+    if (ArchiveArgs.isCompressed(in)) {
+      try (in; ProgressBar bar = new ProgressBar("extracting", in.size())) {
+        return fromStream(ArchiveArgs.stream(in, bar), bar);
+      }
+    }
+    try (Archive a = ArchiveArgs.open(in, indexOptions)) {
       return fromArchive(a);
     }
   }
@@ -209,8 +219,8 @@ final class ExtractCommand implements Callable<Integer> {
 
   /** Extracted files hold the archive's data: never more readable than the archive itself. */
   private Set<PosixFilePermission> permissions() throws IOException {
-    return ArchiveArgs.isStdin(archive) ? PosixFilePermissions.fromString("rw-rw-rw-")
-        : FileTrust.derivedPermissions(Path.of(archive));
+    return stored == null ? PosixFilePermissions.fromString("rw-rw-rw-")
+        : FileTrust.derivedPermissions(stored);
   }
 
   /**

@@ -26,7 +26,9 @@ final class IndexCommand implements Callable<Integer> {
 
   @Mixin IndexOptions indexOptions;
 
-  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive file.")
+  @Mixin RemoteArchiveOptions remote;
+
+  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive: a file, s3://BUCKET/KEY or an http(s):// URL.")
   String archive;
 
   @Option(names = "--json", description = "Print the result as JSON (docs/json.md).")
@@ -37,7 +39,7 @@ final class IndexCommand implements Callable<Integer> {
     if (indexOptions.noSave) {
       throw new CliException(ExitCodes.USAGE, "'vmafs index' saves the index; --no-save-index makes no sense here");
     }
-    try (Archive a = ArchiveArgs.open(archive, indexOptions)) {
+    try (Archive a = ArchiveArgs.open(remote.open(archive), indexOptions)) {
       if (a.indexFile() == null) {
         throw new CliException(ExitCodes.ENVIRONMENT, "the index could not be saved (see the warning above)");
       }

@@ -34,7 +34,9 @@ final class InfoCommand implements Callable<Integer> {
 
   @Mixin IndexOptions indexOptions = IndexOptions.readOnly();
 
-  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive file.")
+  @Mixin RemoteArchiveOptions remote;
+
+  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive: a file, s3://BUCKET/KEY or an http(s):// URL.")
   String archive;
 
   @Option(names = "--json", description = "Print the result as JSON (docs/json.md).")
@@ -42,8 +44,14 @@ final class InfoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (Archive a = ArchiveArgs.openIndexOnly(archive, indexOptions)) {
-      System.out.print(json ? Json.write(toJson(a)) : text(a));
+    try (Archive a = ArchiveArgs.openIndexOnly(remote.open(archive), indexOptions)) {
+      String out;
+      if (json) {
+        out = Json.write(toJson(a));
+      } else {
+        out = text(a) + RemoteArchiveOptions.transferText(a.stored());
+      }
+      System.out.print(out);
       System.out.flush();
     }
     return ExitCodes.OK;
@@ -52,7 +60,7 @@ final class InfoCommand implements Callable<Integer> {
   static Map<String, Object> toJson(Archive a) {
     VmaHeader h = a.header();
     Map<String, Object> o = Json.object();
-    o.put("archive", a.path().toString());
+    o.put("archive", a.name());
     o.put("compression", a.compression());
     o.put("uuid", h.uuidString());
     o.put("ctime", ListCommand.isoTime(h.ctime()));
@@ -84,6 +92,8 @@ final class InfoCommand implements Callable<Integer> {
     o.put("index_file", a.indexFile() == null ? null : a.indexFile().toString());
     o.put("stream_bytes", a.index().streamLength());
     randomAccessJson(a, o);
+    // Last but one, so that the counters include the partition tables read above.
+    o.put("remote", RemoteArchiveOptions.transferJson(a.stored()));
     o.put("complete", a.index().isComplete());
     return o;
   }
@@ -124,7 +134,7 @@ final class InfoCommand implements Callable<Integer> {
   static String text(Archive a) {
     VmaHeader h = a.header();
     StringBuilder sb = new StringBuilder();
-    sb.append("archive:     ").append(a.path()).append('\n');
+    sb.append("archive:     ").append(a.name()).append('\n');
     if (!a.compression().equals("none")) {
       sb.append("compression: ").append(a.compression()).append('\n');
     }

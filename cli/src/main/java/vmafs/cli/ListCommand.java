@@ -30,7 +30,9 @@ import vmafs.cli.log.Printable;
 final class ListCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive, or - for stdin.")
+  @Mixin RemoteArchiveOptions remote;
+
+  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive (a file, s3://BUCKET/KEY or an http(s):// URL), or - for stdin.")
   String archive;
 
   /** C's ctime(3): "Www Mmm dd hh:mm:ss yyyy", day padded with a space, local time. */
@@ -39,7 +41,7 @@ final class ListCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    VmaHeader h = ArchiveArgs.stream(archive).header();
+    VmaHeader h = ArchiveArgs.stream(archive, remote).header();
     print(h, System.out);
     return ExitCodes.OK;
   }

@@ -69,7 +69,9 @@ final class MountCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive file.")
+  @Mixin RemoteArchiveOptions remote;
+
+  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive: a file, s3://BUCKET/KEY or an http(s):// URL.")
   String archive;
 
   @Parameters(index = "1", arity = "0..1", paramLabel = "MOUNTPOINT",
@@ -132,7 +134,7 @@ final class MountCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ArchiveArgs.existing(archive);
+    remote.check(archive);
     options = FstabOptions.forLibfuse(options);
     if (mountpoint != null && !Files.isDirectory(mountpoint) && !isFuseMount(mountpoint)) {
       throw new CliException(ExitCodes.ENVIRONMENT, mountpoint + ": mount point must be an existing directory");
@@ -178,14 +180,15 @@ final class MountCommand implements Callable<Integer> {
     // Whatever can fail happens before the server reports ready, or the mount would vanish after
     // its caller was told it succeeded.
     // Without a mount point (made beside the archive later) the log is named after the archive.
-    int logFd = serverOptions.openLog("mount", mountpoint != null ? mountpoint : Path.of(archive));
+    int logFd = serverOptions.openLog("mount", mountpoint != null ? mountpoint : RemoteArchiveOptions.forNames(archive));
     // libfuse2 serves one request at a time: a read waiting for the pass would stall the mount.
     boolean wait = waitForIndex || backend() == MountOptions.Backend.FUSE2;
-    ArchiveService service = ArchiveArgs.serve(archive, indexOptions, serverOptions.cacheBytes(),
+    ArchiveService service = ArchiveArgs.serve(remote.open(archive), indexOptions, serverOptions.cacheBytes(),
         partial, wait, "refusing to mount an incomplete archive");
     try {
       if (mountpoint == null) {
-        mountpoint = AutoMountpoint.create(service.path());
+        mountpoint = service.localPath() != null ? AutoMountpoint.create(service.localPath())
+            : AutoMountpoint.createForRemote(service.name());
         madeMountpoint = true;
       }
       ReadOnlyFs fs = new ReadOnlyFs(files(service), service.header().ctime(), 0444, 0555,
@@ -193,7 +196,7 @@ final class MountCommand implements Callable<Integer> {
               .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
       int n = threads != null ? threads : Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
       boolean allowOther = options.remove("allow_other");
-      MountOptions opts = new MountOptions(mountpoint, service.path().toAbsolutePath().toString(), n,
+      MountOptions opts = new MountOptions(mountpoint, absoluteName(service), n,
           allowOther, fuseOptions(), backend());
       // The hook exists before the mount does: a SIGTERM that arrives while the mount comes up
       // waits for it and then unmounts, instead of leaving a dead mount behind.
@@ -242,7 +245,7 @@ final class MountCommand implements Callable<Integer> {
       if (serverOptions.daemonChild) {
         Daemon.ready(logFd);
       }
-      log.info("serving {} on {} with {} ({} threads){}", service.path(), mountpoint, mount.backend(), n,
+      log.info("serving {} on {} with {} ({} threads){}", service.name(), mountpoint, mount.backend(), n,
           service.status().state() == ArchiveService.PassState.INDEXING ? ", indexing" : "");
       if (foreground && !json && service.status().state() == ArchiveService.PassState.INDEXING) {
         followPass(service);
@@ -297,10 +300,15 @@ final class MountCommand implements Callable<Integer> {
     }
   }
 
+  /** The archive's absolute path, or its URL. */
+  private static String absoluteName(ArchiveService a) {
+    return a.localPath() != null ? a.localPath().toAbsolutePath().toString() : a.name();
+  }
+
   /** What {@code --json} prints once the files are readable (docs/json.md). */
   private Map<String, Object> summaryJson(ArchiveService a, ReadOnlyFs fs, FuseMount mount, double seconds) {
     Map<String, Object> o = Json.object();
-    o.put("archive", a.path().toAbsolutePath().toString());
+    o.put("archive", absoluteName(a));
     o.put("mountpoint", mountpoint.toAbsolutePath().toString());
     o.put("mountpoint_created", madeMountpoint);
     o.put("backend", mount.backend() == MountOptions.Backend.FUSE3 ? "libfuse3" : "libfuse2");
@@ -402,7 +410,7 @@ final class MountCommand implements Callable<Integer> {
 
   private void printSummary(ArchiveService a, ReadOnlyFs fs, FuseMount mount, PrintStream out) {
     StringBuilder sb = new StringBuilder();
-    sb.append("mounted ").append(a.path()).append(" on ").append(mountpoint.toAbsolutePath()).append('\n');
+    sb.append("mounted ").append(a.name()).append(" on ").append(mountpoint.toAbsolutePath()).append('\n');
     for (ReadOnlyFs.Entry e : fs.files()) {
       sb.append(String.format("  %-48s %10s  (%s data)%n",
           Printable.of(mountpoint.toAbsolutePath().resolve(e.name()).toString()),

@@ -59,7 +59,9 @@ final class NbdCommand implements Callable<Integer> {
 
   @Mixin IndexOptions indexOptions;
 
-  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive file.")
+  @Mixin RemoteArchiveOptions remote;
+
+  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive: a file, s3://BUCKET/KEY or an http(s):// URL.")
   String archive;
 
   @Option(names = "--listen", paramLabel = "ADDR",
@@ -107,7 +109,7 @@ final class NbdCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Path archivePath = ArchiveArgs.existing(archive);
+    Path archivePath = remote.check(archive);
     long cacheBytes = serverOptions.cacheBytes();
     TlsMode mode = tlsMode();
     List<ListenAddress> addresses = addresses(archivePath); // checked before anything is spawned
@@ -177,8 +179,8 @@ final class NbdCommand implements Callable<Integer> {
   private int serve(List<ListenAddress> addresses, TlsMode mode, long cacheBytes) throws IOException, InterruptedException {
     TlsCredentials credentials = tlsCert == null ? null : TlsCredentials.load(tlsCert, tlsKey, tlsCa);
     // Whatever can fail happens before the server reports ready (see MountCommand).
-    int logFd = serverOptions.openLog("nbd", Path.of(archive));
-    ArchiveService a = ArchiveArgs.serve(archive, indexOptions, cacheBytes, partial, waitForIndex,
+    int logFd = serverOptions.openLog("nbd", RemoteArchiveOptions.forNames(archive));
+    ArchiveService a = ArchiveArgs.serve(remote.open(archive), indexOptions, cacheBytes, partial, waitForIndex,
         "refusing to serve an incomplete archive");
     try {
       ServerLimits limits = ServerLimits.defaults().withMaxConnections(maxConnections);
@@ -223,22 +225,27 @@ final class NbdCommand implements Callable<Integer> {
         throw new MalformedArchiveException("dev_info[" + img.device().id() + "].devname_ptr", 0,
             "device name '" + img.device().name() + "' appears twice");
       }
-      String description = img.device().name() + " of " + a.path().getFileName() + " (backup of " + when
+      String description = img.device().name() + " of " + fileName(a.name()) + " (backup of " + when
           + (a.status().state() == ArchiveService.PassState.INDEXING ? ")"
               : ", " + Units.bytes(img.content().allocatedBytes()) + " of data)");
       out.add(new Export(img.device().name(), description, img.content()));
     }
     if (out.isEmpty()) {
-      throw new CliException(ExitCodes.USAGE, a.path() + " holds no drive to serve");
+      throw new CliException(ExitCodes.USAGE, a.name() + " holds no drive to serve");
     }
     return out;
+  }
+
+  /** The last part of a path or URL. */
+  private static String fileName(String name) {
+    return name.substring(name.lastIndexOf('/') + 1);
   }
 
   private static void printSummary(ArchiveService a, List<ListenAddress> bound, NbdServer server, TlsMode mode,
       TlsCredentials credentials, PrintStream out) {
     long pid = ProcessHandle.current().pid();
     StringBuilder sb = new StringBuilder();
-    sb.append("serving ").append(a.path()).append(" over NBD, read-only (pid ").append(pid)
+    sb.append("serving ").append(a.name()).append(" over NBD, read-only (pid ").append(pid)
         .append("; stop it with: kill ").append(pid).append(")\n");
     for (ListenAddress l : bound) {
       sb.append("  listening on ").append(l.display()).append('\n');

@@ -1,9 +1,14 @@
 package vmafs.cli;
 
 import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
 import picocli.CommandLine.Option;
 import vmafs.remote.ArchiveLocation;
+import vmafs.remote.RemoteIndexLocation;
 import vmafs.remote.RemoteOptions;
+import vmafs.remote.RemoteStoredBytes;
+import vmafs.remote.TransferStats;
 import vmafs.vma.io.StoredBytes;
 
 /**
@@ -64,6 +69,54 @@ final class RemoteArchiveOptions {
    * Opens ARCHIVE for reading: a local file (checked as {@link ArchiveArgs#existing} does), or the
    * first range request of a remote one, whose failures are one-line errors (exit 5).
    */
+  /**
+   * Checks ARCHIVE without opening it (a background server's parent: the server opens it): a local
+   * file must exist, a URL must be well-formed. Returns a path to name things after (sockets):
+   * the file, or the URL's last segment.
+   */
+  Path check(String archive) {
+    ArchiveLocation where = location(archive);
+    if (where instanceof ArchiveLocation.Local local) {
+      return ArchiveArgs.existing(local.path().toString());
+    }
+    return Path.of(RemoteIndexLocation.fileName(where.displayName()));
+  }
+
+  /**
+   * A path to name files after (a server's log): the archive's path, or its URL as shown in
+   * messages (without a query string, which may be a pre-signed URL's signature).
+   */
+  static Path forNames(String archive) {
+    ArchiveLocation where = location(archive);
+    return where instanceof ArchiveLocation.Local local ? local.path() : Path.of(where.displayName());
+  }
+
+  /** {@code info --json}'s {@code remote}: what reading a remote archive cost; null for a file. */
+  static Map<String, Object> transferJson(StoredBytes stored) {
+    if (!(stored instanceof RemoteStoredBytes r)) {
+      return null;
+    }
+    TransferStats t = r.stats();
+    Map<String, Object> o = Json.object();
+    o.put("version_tag", r.versionTag());
+    o.put("piece_size", r.pieceSize());
+    o.put("requests", t.requests());
+    o.put("bytes_received", t.bytesReceived());
+    o.put("retries", t.retries());
+    o.put("cache_hits", t.cacheHits());
+    o.put("pieces_fetched", t.piecesFetched());
+    return o;
+  }
+
+  /** The same for people: one line, empty for a file. */
+  static String transferText(StoredBytes stored) {
+    if (!(stored instanceof RemoteStoredBytes r)) {
+      return "";
+    }
+    return "transfer:    " + r.stats().summary() + " (version " + vmafs.cli.log.Printable.of(String.valueOf(r.versionTag()))
+        + ", " + Units.bytes(r.pieceSize()) + " pieces)\n";
+  }
+
   StoredBytes open(String archive) throws IOException {
     ArchiveLocation where = location(archive);
     if (where instanceof ArchiveLocation.Local local) {

@@ -122,7 +122,7 @@ final class StatusCommand implements Callable<Integer> {
   /** The status of one service as the mount publishes it (docs/json.md). */
   static Map<String, Object> json(ArchiveService.Status s) {
     Map<String, Object> o = Json.object();
-    o.put("archive", s.archive().toAbsolutePath().toString());
+    o.put("archive", s.archive());
     o.put("compression", s.compression());
     o.put("state", s.state().name().toLowerCase(Locale.ROOT));
     o.put("error", s.error());

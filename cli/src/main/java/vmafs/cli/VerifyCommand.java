@@ -32,7 +32,9 @@ import vmafs.vma.index.ExtentIndexBuilder;
 final class VerifyCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive, or - for stdin.")
+  @Mixin RemoteArchiveOptions remote;
+
+  @Parameters(index = "0", paramLabel = "ARCHIVE", description = "The archive (a file, s3://BUCKET/KEY or an http(s):// URL), or - for stdin.")
   String archive;
 
   @Option(names = "--json", description = "Print the result as JSON (docs/json.md).")
@@ -42,9 +44,11 @@ final class VerifyCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     long started = System.nanoTime();
     ExtentIndex index;
-    long total = ArchiveArgs.isStdin(archive) ? -1 : java.nio.file.Files.size(ArchiveArgs.existing(archive));
+    vmafs.vma.io.StoredBytes stored = ArchiveArgs.isStdin(archive) ? null : remote.open(archive);
+    long total = stored == null ? -1 : stored.size();
     try (ProgressBar bar = new ProgressBar("verifying", total)) {
-      VmaStreamReader reader = ArchiveArgs.stream(archive, bar);
+      VmaStreamReader reader = stored == null ? ArchiveArgs.stream(archive, remote, bar)
+          : ArchiveArgs.stream(stored, bar);
       ExtentIndexBuilder builder = new ExtentIndexBuilder(reader.header());
       ExtentHeader e;
       while ((e = reader.nextExtent()) != null) {

@@ -123,6 +123,9 @@ public final class JsonSchema {
     if (child == null) {
       return false;
     }
+    if (child.isNull() && !rest.isEmpty()) {
+      return true; // an object documented "or null" is null here: its fields cannot be present
+    }
     if (!element) {
       return present(child, rest);
     }

@@ -179,12 +179,12 @@ public final class HttpStoredBytes extends RemoteStoredBytes {
 
   private void checkRange(HttpResponse<?> r, String range, long start, long end) throws RemoteAccessException {
     if (r.statusCode() == 412 || r.statusCode() == 416) {
-      throw changed();
+      throw changedError();
     }
     failUnless206(name(), r, range);
     long[] cr = contentRange(name(), r);
     if (cr[2] != size() || (validator != null && !validator.matches(r))) {
-      throw changed();
+      throw changedError();
     }
     if (cr[0] != start || cr[1] != end) {
       throw new RemoteAccessException(name(), Reason.BAD_RESPONSE, "asked for " + range + ", got "
@@ -192,7 +192,7 @@ public final class HttpStoredBytes extends RemoteStoredBytes {
     }
   }
 
-  private RemoteAccessException changed() {
+  private RemoteAccessException changedError() {
     return new RemoteAccessException(name(), Reason.CHANGED, "the file changed while it was being read (its "
         + (validator != null ? validator.header() : "size") + " is not the one it had when opened)");
   }

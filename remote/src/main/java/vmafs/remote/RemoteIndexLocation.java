@@ -26,6 +26,14 @@ public final class RemoteIndexLocation {
     return cacheDir().resolve("remote").resolve(hash(displayName, versionTag) + "-" + fileName(displayName) + SUFFIX);
   }
 
+  /**
+   * The same place relative to the cache directory, {@code remote/<hash>-<file name>.vmafs-index},
+   * for the opener, which resolves it against the cache directory it has checked.
+   */
+  public static String relative(String displayName, String versionTag) {
+    return "remote/" + hash(displayName, versionTag) + "-" + fileName(displayName) + SUFFIX;
+  }
+
   static Path cacheDir() {
     String xdg = System.getenv("XDG_CACHE_HOME");
     Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
@@ -45,7 +53,7 @@ public final class RemoteIndexLocation {
   }
 
   /** The last path segment, reduced to characters that are safe in a file name. */
-  static String fileName(String displayName) {
+  public static String fileName(String displayName) {
     String s = displayName;
     int q = s.indexOf('?');
     if (q >= 0) {

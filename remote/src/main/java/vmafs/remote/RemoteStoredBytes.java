@@ -58,7 +58,11 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
   private final ConcurrentHashMap<Long, CompletableFuture<byte[]>> inFlight = new ConcurrentHashMap<>();
   private final ExecutorService fetchers;
   private final long[] recentEnds = new long[STREAMS_TRACKED];
+  /** Where the run of reads ending at {@code recentEnds[i]} began. */
+  private final long[] runStarts = new long[STREAMS_TRACKED];
   private int recentNext;
+  /** Why the object is no longer the version opened, once a request has found out. */
+  private volatile String changedReason;
 
   RemoteStoredBytes(Opened opened, RemoteOptions options, TransferCounters counters, Retrier retrier) {
     this.name = opened.name();
@@ -169,15 +173,21 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
     return new SequentialStream(position);
   }
 
-  /** Whether a read [position, end) continues an earlier one; records its end either way. */
+  /**
+   * Whether a read [position, end) continues an earlier one and the run of reads it continues
+   * has covered a piece; records its end either way. A few small reads in a row (a partition
+   * table's sectors, a file system's superblock) are no sequential reader worth 8 pieces of
+   * read-ahead.
+   */
   private synchronized boolean sequential(long position, long end) {
     for (int i = 0; i < recentEnds.length; i++) {
       if (recentEnds[i] == position) {
         recentEnds[i] = end;
-        return true;
+        return end - runStarts[i] >= pieceSize;
       }
     }
     recentEnds[recentNext] = end;
+    runStarts[recentNext] = position;
     recentNext = (recentNext + 1) % recentEnds.length;
     return false;
   }
@@ -244,10 +254,27 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
       inFlight.remove(index, result);
       result.complete(data);
     } catch (IOException | RuntimeException e) {
+      noteChange(e);
       inFlight.remove(index, result);
       result.completeExceptionally(new PieceFailure(e instanceof IOException io ? io
           : new IOException(name + ": range request failed: " + e, e)));
     }
+  }
+
+  private void noteChange(Exception e) {
+    if (e instanceof RemoteAccessException r && r.reason() == RemoteAccessException.Reason.CHANGED) {
+      changedReason = "the object was replaced or changed since it was opened (" + r.getMessage() + ")";
+    }
+  }
+
+  /**
+   * What the requests have seen: every request carries the version opened (If-Match) and checks
+   * the answer's, so a replaced object is noticed by the next request that reaches the store. No
+   * request of its own: a mount's watcher asks once a second.
+   */
+  @Override
+  public final String changed() {
+    return changedReason;
   }
 
   private int pieceLength(long index) {
@@ -330,6 +357,7 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
   /** The streaming GET behind {@link #openSequential}: counts bytes and resumes after a drop. */
   private final class SequentialStream extends InputStream {
     private long position;
+    private byte[] skipBuffer;
     private InputStream body;
     private boolean closed;
 
@@ -358,7 +386,13 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
         return -1;
       }
       int want = (int) Math.min(len, size - position);
-      int n = retrier.run(name, () -> readSome(b, off, want));
+      int n;
+      try {
+        n = retrier.run(name, () -> readSome(b, off, want));
+      } catch (IOException | RuntimeException e) {
+        noteChange(e);
+        throw e;
+      }
       position += n;
       counters.received(n);
       return n;
@@ -406,7 +440,19 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
         position += s;
         return s;
       }
-      return super.skip(s);
+      // Read through in large reads: InputStream.skip reads 2 KiB at a time, each a retrier call.
+      if (skipBuffer == null) {
+        skipBuffer = new byte[256 << 10];
+      }
+      long done = 0;
+      while (done < s) {
+        int got = read(skipBuffer, 0, (int) Math.min(skipBuffer.length, s - done));
+        if (got < 0) {
+          break;
+        }
+        done += got;
+      }
+      return done;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package vmafs.remote;
 
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +29,10 @@ public final class RemoteBench {
   private RemoteBench() {}
 
   public static void main(String[] args) throws Exception {
+    if (args[0].equals("get")) {
+      sdkGet(URI.create(args[1]), args[2], args[3]);
+      return;
+    }
     Path file = Path.of(args[0]);
     Path scratch = Path.of(args[1]);
     int runs = Integer.parseInt(args[2]);
@@ -110,6 +115,26 @@ public final class RemoteBench {
         System.out.printf(Locale.ROOT, "median %-10s %6.2f s %7.0f MiB/s  ratio to sdk-get %.2f%n", e.getKey(), m,
             size / 1048576.0 / m, m / base);
       }
+    }
+  }
+
+  /**
+   * {@code RemoteBench get ENDPOINT BUCKET KEY}: the object to nowhere with one plain SDK GET, the
+   * baseline of bench/remote.sh's mount figures; prints the seconds of the GET (not of the JVM).
+   * Credentials from the environment.
+   */
+  private static void sdkGet(URI endpoint, String bucket, String key) throws Exception {
+    RemoteOptions options = RemoteOptions.defaults().withEndpoint(endpoint);
+    byte[] sink = new byte[1 << 20];
+    try (S3Client sdk = S3StoredBytes.client(options, endpoint)) {
+      long t0 = System.nanoTime();
+      long got = 0;
+      try (InputStream in = sdk.getObject(b -> b.bucket(bucket).key(key))) {
+        for (int n; (n = in.read(sink)) >= 0; ) {
+          got += n;
+        }
+      }
+      System.out.printf(Locale.ROOT, "%.3f %d%n", (System.nanoTime() - t0) / 1e9, got);
     }
   }
 

@@ -48,7 +48,8 @@ public final class ArchiveService implements Closeable {
    * @param waits reads that had to wait since the start
    * @param lateDuplicates clusters listed again after they had been read
    */
-  public record Status(Path archive, String compression, PassState state, String error,
+  /** @param archive the archive's absolute path, or its URL */
+  public record Status(String archive, String compression, PassState state, String error,
       long bytesDone, long bytesTotal, double seconds, double bytesPerSecond, double etaSeconds,
       int waitingReads, long waits, long lateDuplicates, Path indexFile) {
     public double percent() {
@@ -56,14 +57,14 @@ public final class ArchiveService implements Closeable {
     }
   }
 
-  private final Path path;
+  private final vmafs.vma.io.StoredBytes stored;
   private final Archive ready;
   private final LivePass pass;
   private final List<Image> images;
   private ArchiveWatcher watcher;
 
-  private ArchiveService(Path path, Archive ready, LivePass pass) {
-    this.path = path;
+  private ArchiveService(vmafs.vma.io.StoredBytes stored, Archive ready, LivePass pass) {
+    this.stored = stored;
     this.ready = ready;
     this.pass = pass;
     List<Image> out = new ArrayList<>();
@@ -82,7 +83,7 @@ public final class ArchiveService implements Closeable {
 
   /** An archive that is indexed already (the commands that need the whole index first). */
   public static ArchiveService of(Archive archive) {
-    return new ArchiveService(archive.path(), archive, null);
+    return new ArchiveService(archive.stored(), archive, null);
   }
 
   /**
@@ -91,12 +92,35 @@ public final class ArchiveService implements Closeable {
    */
   public static ArchiveService start(Path path, ArchiveOpener opener, boolean partial)
       throws IOException {
-    ArchiveOpener.Started s = opener.start(path, partial);
-    return new ArchiveService(path, s.ready(), s.pass());
+    return start(vmafs.vma.io.LocalStoredBytes.open(path), opener, partial);
   }
 
-  public Path path() {
-    return path;
+  /** As {@link #start(Path, ArchiveOpener, boolean)} over the stored archive, which it owns. */
+  public static ArchiveService start(vmafs.vma.io.StoredBytes stored, ArchiveOpener opener,
+      boolean partial) throws IOException {
+    ArchiveOpener.Started s = opener.start(stored, partial);
+    return new ArchiveService(stored, s.ready(), s.pass());
+  }
+
+  /** The archive's path or URL, for messages. */
+  public String name() {
+    return stored.name();
+  }
+
+  /** The archive's file, or null for a remote archive. */
+  public Path localPath() {
+    return stored instanceof vmafs.vma.io.LocalStoredBytes local ? local.path() : null;
+  }
+
+  /** The archive as stored (its transfer counters, for a remote one). */
+  public vmafs.vma.io.StoredBytes stored() {
+    return stored;
+  }
+
+  /** The path made absolute, or the URL. */
+  private String absoluteName() {
+    Path p = localPath();
+    return p == null ? stored.name() : p.toAbsolutePath().toString();
   }
 
   public VmaHeader header() {
@@ -143,8 +167,8 @@ public final class ArchiveService implements Closeable {
 
   public Status status() {
     if (pass == null) {
-      long size = ready.path().toFile().length();
-      return new Status(path, ready.compression(), PassState.COMPLETE, null, size, size, 0, 0, -1,
+      long size = sizeNow();
+      return new Status(absoluteName(), ready.compression(), PassState.COMPLETE, null, size, size, 0, 0, -1,
           0, 0, 0, ready.indexFile());
     }
     LiveIndex idx = pass.index();
@@ -155,7 +179,7 @@ public final class ArchiveService implements Closeable {
     };
     PassProgress p = pass.progress();
     int waiting = idx.waitingReads() + pass.readsWaitingForData();
-    return new Status(path, pass.compression(), state,
+    return new Status(absoluteName(), pass.compression(), state,
         idx.failure() == null ? null : idx.failure().getMessage(), p.done(), p.total(),
         p.seconds(), p.bytesPerSecond(), p.etaSeconds(), waiting, idx.waits(),
         idx.lateDuplicates(), archive().map(Archive::indexFile).orElse(null));
@@ -166,7 +190,20 @@ public final class ArchiveService implements Closeable {
    * later read ({@link ArchiveWatcher}).
    */
   public void watch(Runnable onInvalid) throws IOException {
-    watcher = ArchiveWatcher.start(path, this::invalidate, onInvalid);
+    watcher = ArchiveWatcher.start(stored, this::invalidate, onInvalid);
+  }
+
+  /** The size of the archive now (a local file may have changed), as {@code status} shows it. */
+  private long sizeNow() {
+    Path p = localPath();
+    if (p != null) {
+      return p.toFile().length();
+    }
+    try {
+      return stored.size();
+    } catch (IOException e) {
+      return 0;
+    }
   }
 
   /** Every later read fails with {@code why}. */
@@ -190,7 +227,7 @@ public final class ArchiveService implements Closeable {
     }
     if (pass != null) {
       if (pass.index().state() == LiveIndex.State.INDEXING) {
-        log.info("{}: stopping the index pass (nothing is saved)", path);
+        log.info("{}: stopping the index pass (nothing is saved)", stored.name());
       }
       pass.close();
     } else {

@@ -49,6 +49,28 @@ public record ArchiveIdentity(long size, long mtimeMillis, byte[] fingerprint) {
     return new ArchiveIdentity(size, mtime, sha.digest());
   }
 
+  /**
+   * The identity of an archive read through {@code stored} (a remote object: its version is in the
+   * index's location, so {@code mtimeMillis} is 0 there), from two 64 KiB reads.
+   */
+  public static ArchiveIdentity of(vmafs.vma.io.StoredBytes stored, long mtimeMillis)
+      throws IOException {
+    long size = stored.size();
+    MessageDigest sha;
+    try {
+      sha = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    for (long pos : new long[] {0, Math.max(0, size - SAMPLE)}) {
+      ByteBuffer b = ByteBuffer.allocate((int) Math.min(SAMPLE, size - pos));
+      stored.readFully(pos, b);
+      sha.update(b.flip());
+    }
+    sha.update(ByteBuffer.allocate(8).putLong(0, size));
+    return new ArchiveIdentity(size, mtimeMillis, sha.digest());
+  }
+
   private static void sample(FileChannel ch, long pos, MessageDigest sha) throws IOException {
     ByteBuffer b = ByteBuffer.allocate(SAMPLE);
     while (b.hasRemaining()) {

@@ -107,6 +107,12 @@ public final class FileTrust {
    * (a 0600 archive's index and spill hold its configs and data), never writable by others, always
    * readable and writable by its owner.
    */
+  public static Set<PosixFilePermission> derivedPermissions(StoredBytes archive) throws IOException {
+    return archive instanceof LocalStoredBytes local ? derivedPermissions(local.path())
+        : EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+  }
+
+  /** As {@link #derivedPermissions(StoredBytes)}: a remote archive's derived files are the owner's only. */
   public static Set<PosixFilePermission> derivedPermissions(Path archive) throws IOException {
     Set<PosixFilePermission> out = EnumSet.of(PosixFilePermission.OWNER_READ,
         PosixFilePermission.OWNER_WRITE);

@@ -5,12 +5,12 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 
 /** A buffered sequential view of {@link StoredBytes} from a start offset, read positionally. */
-final class PositionalInputStream extends InputStream {
+public final class PositionalInputStream extends InputStream {
   private final StoredBytes stored;
   private final ByteBuffer buf;
   private long next;
 
-  PositionalInputStream(StoredBytes stored, long position, int bufferSize) {
+  public PositionalInputStream(StoredBytes stored, long position, int bufferSize) {
     this.stored = stored;
     this.next = position;
     this.buf = ByteBuffer.allocate(bufferSize).flip();
@@ -40,6 +40,14 @@ final class PositionalInputStream extends InputStream {
     java.util.Objects.checkFromIndexSize(off, len, b.length);
     if (len == 0) {
       return 0;
+    }
+    if (!buf.hasRemaining()) {
+      // Straight into the caller's array: a reader with its own buffer gets one read, no copy.
+      int n = stored.read(next, ByteBuffer.wrap(b, off, len));
+      if (n > 0) {
+        next += n;
+      }
+      return n <= 0 ? -1 : n;
     }
     if (!fill()) {
       return -1;

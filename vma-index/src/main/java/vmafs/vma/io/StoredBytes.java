@@ -58,4 +58,33 @@ public interface StoredBytes extends Closeable {
   default InputStream openSequential(long position) throws IOException {
     return new PositionalInputStream(this, position, 1 << 20);
   }
+
+  /**
+   * A stream for one pass in order that skips most of what it passes (the index pass of an
+   * uncompressed archive reads each 512-byte extent header and skips the data), never past the
+   * end. By default {@link #openSequential}, which reads short skips through: one request for the
+   * pass instead of one per header. A local file jumps instead.
+   */
+  default InputStream openScan(long position, int bufferSize) throws IOException {
+    return openSequential(position);
+  }
+
+  /**
+   * Why the stored archive is no longer the version that was opened, or null while it still is.
+   * A mount's watcher asks about once a second, so an implementation that would need a request to
+   * find out reports what its reads have seen instead (a remote object's ETag is checked on every
+   * request).
+   */
+  default String changed() throws IOException {
+    return null;
+  }
+
+  /**
+   * Whether small reads at scattered offsets cost about what a local {@code pread} costs. False
+   * for a remote object, where each one may be a request: code that would read a few bytes at
+   * many places (every frame header of a file) does it only where this is true.
+   */
+  default boolean cheapScatteredReads() {
+    return false;
+  }
 }
