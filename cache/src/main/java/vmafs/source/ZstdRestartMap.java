@@ -118,6 +118,10 @@ public final class ZstdRestartMap implements SourceMap {
     return points;
   }
 
+  PrefixStore prefixes() {
+    return prefixes;
+  }
+
   ChunkChecksums chunkChecksums() {
     return chunks;
   }
