@@ -80,3 +80,15 @@ result 11 "sequential read through the mount, dd bs=1M, single-frame .vma.zst" "
 
 peak=$(( $(printf '%s\n' "${rss[@]}" | sort -n | tail -1) / 1024 ))
 result 11 "mount server peak RSS (VmHWM), default cache, after random / sequential reads" "$peak" MiB "-" "-" "<= 256" "$(verdict "$peak" le 256)"
+
+# --- the ceiling of cold random reads without FUSE (RestartReadCeiling), interleaved with fio ---
+# libzstd: prefix + dictionary + plain libzstd from the point to the end of the 4 KiB (the least
+# work a cold read can do); source: ZstdRestartSource as the mount reads, without FUSE.
+for i in $(seq "$RUNS"); do
+  mount_vma "$Z" "$M"
+  f1=$(fio_iops "$IMG" 1 10 --direct=1); f2=$(fio_iops "$IMG" 2 10 --direct=1)
+  umount_vma "$M"
+  log "fio through the mount: $f1 reads/s (1 job), $f2 reads/s (2 jobs)"
+  java -cp "$ROOT/cache/target/test-classes:$JAR" vmafs.source.RestartReadCeiling "$Z" 10 1 |
+    while read -r line; do result 11 "without FUSE, $line" "-" "" "fio 1 job $f1, 2 jobs $f2 reads/s" "-" "-" "-"; done
+done

@@ -102,6 +102,10 @@ public final class ZstdRestartMap extends CompressedMap {
     return points;
   }
 
+  PrefixStore prefixes() {
+    return prefixes;
+  }
+
   ChunkChecksums chunkChecksums() {
     return chunks;
   }

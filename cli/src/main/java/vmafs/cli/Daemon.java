@@ -37,10 +37,12 @@ final class Daemon {
 
   /**
    * Starts the command being run ({@code spec}) again as a detached server, with the arguments it
-   * was given: see {@link #spawn(List)}.
+   * was given and a maximum heap of {@code heapMib} (ServerOptions#heapBoundMib; 0: the JVM's
+   * default): see {@link
+   * #spawn(List, long)}.
    */
-  static int spawn(CommandSpec spec) throws IOException, InterruptedException {
-    return spawn(childArgs(spec));
+  static int spawn(CommandSpec spec, long heapMib) throws IOException, InterruptedException {
+    return spawn(childArgs(spec), heapMib);
   }
 
   /**
@@ -63,13 +65,27 @@ final class Daemon {
   /**
    * Starts {@code vmafs ARGS} as a detached server, forwards its stderr (progress, warnings,
    * errors) and stdout until it reports readiness, and returns its verdict: 0 once it serves, its
-   * exit code if it ended before.
+   * exit code if it ended before. The server gets this JVM's options and {@code -Xmx<heapMib>m},
+   * unless those options set the heap already (the user's choice wins, as in the launcher, which
+   * starts the server itself and computes the same bound).
    */
-  static int spawn(List<String> args) throws IOException, InterruptedException {
+  static int spawn(List<String> args, long heapMib) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add("setsid");
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    List<String> jvm = ManagementFactory.getRuntimeMXBean().getInputArguments();
+    cmd.addAll(jvm);
+    if (heapMib > 0
+        && jvm.stream().noneMatch(o -> o.startsWith("-Xmx") || o.startsWith("-XX:MaxHeapSize="))) {
+      cmd.add("-Xmx" + heapMib + "m");
+    }
+    // Direct memory (index tables while they are built) defaults to the maximum heap; it keeps the
+    // JVM's default instead, a quarter of RAM.
+    if (jvm.stream().noneMatch(o -> o.startsWith("-XX:MaxDirectMemorySize="))) {
+      long ram = ManagementFactory.getPlatformMXBean(com.sun.management.OperatingSystemMXBean.class)
+          .getTotalMemorySize();
+      cmd.add("-XX:MaxDirectMemorySize=" + Math.max(64, ram / 4 >> 20) + "m");
+    }
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(Main.class.getName());

@@ -145,7 +145,7 @@ final class MountCommand implements Callable<Integer> {
       throw new CliException(ExitCodes.USAGE, "--loop works only for a background mount (without -f)");
     }
     if (!foreground && !serverOptions.daemonChild) {
-      return Daemon.spawn(spec);
+      return Daemon.spawn(spec, serverOptions.heapBoundMibFor(archive));
     }
     return serve();
   }
@@ -183,7 +183,7 @@ final class MountCommand implements Callable<Integer> {
     int logFd = serverOptions.openLog("mount", mountpoint != null ? mountpoint : RemoteArchiveOptions.forNames(archive));
     // libfuse2 serves one request at a time: a read waiting for the pass would stall the mount.
     boolean wait = waitForIndex || backend() == MountOptions.Backend.FUSE2;
-    ArchiveService service = ArchiveArgs.serve(remote.open(archive), indexOptions, serverOptions.cacheBytes(),
+    ArchiveService service = ArchiveArgs.serve(remote.open(archive), indexOptions, serverOptions.servingCacheBytes(),
         partial, wait, "refusing to mount an incomplete archive");
     try {
       if (mountpoint == null) {

@@ -110,16 +110,16 @@ final class NbdCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Path archivePath = remote.check(archive);
-    long cacheBytes = serverOptions.cacheBytes();
+    serverOptions.cacheBytes(); // fail early on a typo, before anything is spawned
     TlsMode mode = tlsMode();
     List<ListenAddress> addresses = addresses(archivePath); // checked before anything is spawned
     if (maxConnections < 1 || (threads != null && threads < 1)) {
       throw new CliException(ExitCodes.USAGE, "--max-connections and --threads take a positive number");
     }
     if (!foreground && !serverOptions.daemonChild) {
-      return Daemon.spawn(spec);
+      return Daemon.spawn(spec, serverOptions.heapBoundMibFor(archive));
     }
-    return serve(addresses, mode, cacheBytes);
+    return serve(addresses, mode, serverOptions.servingCacheBytes());
   }
 
   private TlsMode tlsMode() {

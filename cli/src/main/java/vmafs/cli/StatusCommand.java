@@ -117,7 +117,7 @@ final class StatusCommand implements Callable<Integer> {
 
   private static final List<String> FIELDS = List.of("archive", "compression", "state", "error",
       "bytes_done", "bytes_total", "percent", "seconds", "bytes_per_second", "eta_seconds",
-      "waiting_reads", "waits", "late_duplicates", "index_file", "pid");
+      "waiting_reads", "waits", "late_duplicates", "index_file", "pid", "max_heap_bytes");
 
   /** The status of one service as the mount publishes it (docs/json.md). */
   static Map<String, Object> json(ArchiveService.Status s) {
@@ -137,6 +137,7 @@ final class StatusCommand implements Callable<Integer> {
     o.put("late_duplicates", s.lateDuplicates());
     o.put("index_file", s.indexFile() == null ? null : s.indexFile().toString());
     o.put("pid", ProcessHandle.current().pid());
+    o.put("max_heap_bytes", ServerOptions.maxHeapBytes());
     return o;
   }
 
