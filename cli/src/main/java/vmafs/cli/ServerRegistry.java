@@ -39,7 +39,6 @@ import org.slf4j.LoggerFactory;
 final class ServerRegistry implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ServerRegistry.class);
   private static final String DIR = "servers";
-  private static final int GROUP_OR_OTHER_WRITE = 0022;
   private static final int S_IFMT = 0170000;
   private static final int S_IFSOCK = 0140000;
   /** The most a status may be, as for a mount's attribute. */
@@ -239,19 +238,12 @@ final class ServerRegistry implements AutoCloseable {
 
   /** Why {@code dir} (and its parent) may not be trusted as {@code uid}'s, or null. */
   private static String untrustedDirectory(Path dir, int uid) {
-    for (Path d : new Path[] {dir, dir.getParent()}) {
-      try {
-        int owner = (Integer) Files.getAttribute(d, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-        int mode = (Integer) Files.getAttribute(d, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-        if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS) || owner != uid || (mode & GROUP_OR_OTHER_WRITE) != 0) {
-          return d + " is not a private directory of uid " + uid + " (owner uid " + owner + ", mode "
-              + Integer.toOctalString(mode & 07777) + ")";
-        }
-      } catch (IOException e) {
-        return d + ": " + e.getMessage();
-      }
+    try {
+      String bad = RuntimeDir.notPrivate(dir, uid);
+      return bad != null ? bad : RuntimeDir.notPrivate(dir.getParent(), uid);
+    } catch (IOException e) {
+      return dir + ": " + e.getMessage();
     }
-    return null;
   }
 
   private static boolean isSocket(Path p) throws IOException {

@@ -23,6 +23,11 @@ class DuringPassTest {
   /** Data on the second drive: what keeps the pass busy while the boot disk is used. */
   static final long TAIL = 2L << 30;
   static final String BOOT = BootTest.IMAGE;
+  /**
+   * The archive is shared by the tests, and a pass that completes saves its index beside it:
+   * without this, the tests after it would start from that index, with no pass to test.
+   */
+  static final String REINDEX = "--reindex";
 
   @TempDir static Path dir;
   static Path boot;
@@ -49,7 +54,7 @@ class DuringPassTest {
   void qemuBootsFromTheMountWhileThePassRuns(@TempDir Path tmp) throws IOException {
     Isolated v = new Isolated(tmp);
     Path mnt = tmp.resolve("mnt");
-    try (Mounted.Cleanup c = v.mount(archive, mnt)) {
+    try (Mounted.Cleanup c = v.mount(archive, mnt, REINDEX)) {
       assertTrue(InstantMountTest.indexing(v, mnt), notIndexing("the mount returned",
           InstantMountTest.status(v, mnt)));
       long t0 = System.nanoTime();
@@ -83,7 +88,7 @@ class DuringPassTest {
     }
     Isolated v = new Isolated(tmp);
     Path mnt = tmp.resolve("mnt");
-    try (Mounted.Cleanup c = v.mount(archive, mnt)) {
+    try (Mounted.Cleanup c = v.mount(archive, mnt, REINDEX)) {
       Path p1 = mnt.resolve(BOOT + ".p1");
       assertEquals(size, Files.size(p1));
       // Waits until the pass has listed the whole boot disk.
@@ -110,7 +115,8 @@ class DuringPassTest {
    */
   @Test
   void nbdServesWhileThePassRunsAndStatusListsTheServer(@TempDir Path tmp) throws Exception {
-    try (Served s = Served.start(tmp.resolve("home"), archive)) {
+    Path servers = tmp.resolve("home/run/vmafs/servers");
+    try (Served s = Served.start(tmp.resolve("home"), archive, REINDEX)) {
       String addr = "unix:" + s.socket();
       String bootUri = s.uri("drive-virtio0");
       Path first = tmp.resolve("first.bin");
@@ -143,6 +149,10 @@ class DuringPassTest {
           bootUri, boot.toString()).ok().out().trim());
       assertEquals("Images are identical.", Run.cmd("qemu-img", "compare", "-f", "raw", "-F", "raw",
           s.uri("drive-scsi1"), data.toString()).ok().out().trim());
+      assertTrue(Files.exists(servers.resolve(s.pid() + ".sock")), "the status socket");
+    }
+    try (var left = Files.list(servers)) {
+      assertEquals(List.of(), left.toList(), "the stopped server left its status socket behind");
     }
   }
 }
