@@ -175,6 +175,7 @@ final class MountCommand implements Callable<Integer> {
   private int serve() throws IOException, InterruptedException {
     preload();
     long started = System.nanoTime();
+    startup("server started");
     // Whatever can fail happens before the server reports ready, or the mount would vanish after
     // its caller was told it succeeded.
     // Without a mount point (made beside the archive later) the log is named after the archive.
@@ -183,12 +184,15 @@ final class MountCommand implements Callable<Integer> {
     boolean wait = waitForIndex || backend() == MountOptions.Backend.FUSE2;
     ArchiveService service = ArchiveArgs.serve(archive, indexOptions, serverOptions.cacheBytes(),
         partial, wait, "refusing to mount an incomplete archive");
+    startup("archive opened");
     try {
       if (mountpoint == null) {
         mountpoint = AutoMountpoint.create(service.path());
         madeMountpoint = true;
       }
-      ReadOnlyFs fs = new ReadOnlyFs(files(service), service.header().ctime(), 0444, 0555,
+      List<ReadOnlyFs.Entry> files = files(service);
+      startup("files listed (partition tables read)");
+      ReadOnlyFs fs = new ReadOnlyFs(files, service.header().ctime(), 0444, 0555,
           Map.of(STATUS_XATTR, () -> Json.write(StatusCommand.json(service.status()))
               .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
       int n = threads != null ? threads : Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
@@ -215,6 +219,7 @@ final class MountCommand implements Callable<Integer> {
       try {
         mount = FuseMounts.mount(fs, opts);
         mounted.complete(mount);
+        startup("FUSE mounted");
       } catch (RuntimeException e) {
         mounted.completeExceptionally(e);
         throw e;
@@ -239,6 +244,7 @@ final class MountCommand implements Callable<Integer> {
         System.out.print(Json.write(summaryJson(service, fs, mount, (System.nanoTime() - started) / 1e9)));
         System.out.flush();
       }
+      startup("ready");
       if (serverOptions.daemonChild) {
         Daemon.ready(logFd);
       }
@@ -258,6 +264,18 @@ final class MountCommand implements Callable<Integer> {
     } finally {
       service.close();
       cleanUpAfterUnmount();
+    }
+  }
+
+  /**
+   * {@code -v}: how long after the process started (the launcher's, whose pid the JVM keeps) a
+   * step of the start was done, for the benchmark of "command to files readable".
+   */
+  private static void startup(String step) {
+    if (log.isDebugEnabled()) {
+      long ms = ProcessHandle.current().info().startInstant()
+          .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toMillis()).orElse(-1L);
+      log.debug("startup: {} after {} ms", step, ms);
     }
   }
 

@@ -96,7 +96,11 @@ final class StatusCommand implements Callable<Integer> {
     List<Object> nbd = Json.array();
     for (Map<String, Object> s : servers) {
       nbd.add(s);
-      text.append("nbd server").append(s.get("pid") instanceof Number p ? " (pid " + p + ")" : "").append('\n');
+      text.append("nbd server ").append(s.get("pid") instanceof Number p ? "(pid " + p + ")"
+          : Printable.of(String.valueOf(s.get("status_socket")))).append('\n');
+      if (target != null && s.get("state") == null) {
+        code = ExitCodes.ENVIRONMENT;
+      }
       if (s.get("listening") instanceof List<?> l) {
         for (Object a : l) {
           text.append("  listening ").append(Printable.of(String.valueOf(a))).append('\n');
@@ -118,12 +122,14 @@ final class StatusCommand implements Callable<Integer> {
     return code;
   }
 
+  /** Whether {@code arg} is where a vmafs mount sits (a dead one too: its status says why). */
   private static boolean isVmafsMount(String arg) {
-    Path p = Path.of(arg);
-    if (!Files.isDirectory(p)) {
-      return false;
+    try {
+      return MountTable.at(FuseMounts.canonicalMountpoint(Path.of(arg)))
+          .filter(m -> m.fsType().equals("fuse.vmafs")).isPresent();
+    } catch (RuntimeException e) {
+      return false; // no path of this machine (an address), or its parent is not accessible
     }
-    return MountTable.at(FuseMounts.canonicalMountpoint(p)).filter(m -> m.fsType().equals("fuse.vmafs")).isPresent();
   }
 
   /** The registered server that listens on {@code arg}, or null. */
