@@ -272,10 +272,10 @@ final class MountCommand implements Callable<Integer> {
    * step of the start was done, for the benchmark of "command to files readable".
    */
   private static void startup(String step) {
-    if (log.isDebugEnabled()) {
+    if (log.isInfoEnabled()) {
       long ms = ProcessHandle.current().info().startInstant()
           .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toMillis()).orElse(-1L);
-      log.debug("startup: {} after {} ms", step, ms);
+      log.info("startup: {} after {} ms", step, ms);
     }
   }
 
