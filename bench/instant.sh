@@ -24,7 +24,8 @@ instant() {
   local t0 tr tf tp
   rm -f "$1".vmafs-index "$1".spill
   t0=$(now)
-  "$VMAFS" mount "$1" "$M" >/dev/null
+  # -v: the server prints how long after the launcher started each step of its start was done.
+  "$VMAFS" mount -v "$1" "$M" >/dev/null 2>"$WORK/mount.err"
   stat "$IMG" >/dev/null; tr=$(now)
   head -c 4096 "$IMG" >/dev/null; tf=$(now)
   MOUNTS+=("$M")
@@ -35,7 +36,20 @@ instant() {
   wait
   [ "$(state)" = complete ] || { log "pass did not complete: $(state)"; exit 1; }
   umount_vma "$M"
+  startup_steps >&2
   echo "$(calc "$tr - $t0") $(calc "$tf - $t0") $(calc "$tp - $t0")"
+}
+# The steps of the last instant() run's start, from what -v printed: "step=ms …".
+startup_steps() {
+  printf '# start of the server, ms after the launcher started:'
+  sed -n 's/^vmafs: startup: \(.*\) after \([0-9]*\) ms$/ \1=\2/p' "$WORK/mount.err" | tr -d '\n'
+  echo
+  rm -f "$WORK/mount.err"
+}
+# A JVM start and exit through the launcher, the floor of any command: "vmafs --version".
+jvm_start() {
+  local t0
+  t0=$(now); "$VMAFS" --version >/dev/null; calc "$(now) - $t0"
 }
 # waited ARCHIVE: "readable first4k" seconds from the command with --wait (readable = pass done)
 waited() {
@@ -49,6 +63,9 @@ waited() {
   umount_vma "$M"
   echo "$(calc "$tr - $t0") $(calc "$tf - $t0")"
 }
+
+j=(); for i in $(seq "$RUNS"); do j+=("$(jvm_start)"); done
+log "vmafs --version (launcher + JVM start + exit): median $(fmt "$(median "${j[@]}")") s"
 
 for a in "$Z" "$L"; do
   warm "$a"

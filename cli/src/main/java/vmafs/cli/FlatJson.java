@@ -5,9 +5,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Reads one JSON object whose values are all scalars (strings, numbers, booleans, null): what a
- * mount's status attribute holds ({@link StatusCommand}). Strict: anything else is an error, not a
- * guess, since the text comes from whatever server answers on a mount point.
+ * Reads one JSON object whose values are all scalars (strings, numbers, booleans, null) or arrays
+ * of strings: what a mount's status attribute and an NBD server's status socket hold ({@link
+ * StatusCommand}). Strict: anything else is an error, not a guess, since the text comes from
+ * whatever server answers on a mount point or a socket.
  */
 final class FlatJson {
   private final String s;
@@ -45,6 +46,9 @@ final class FlatJson {
     if (c == '"') {
       return string();
     }
+    if (c == '[') {
+      return strings();
+    }
     for (String word : new String[] {"true", "false", "null"}) {
       if (s.startsWith(word, i)) {
         i += word.length();
@@ -61,6 +65,20 @@ final class FlatJson {
     } catch (NumberFormatException e) {
       throw error("a number");
     }
+  }
+
+  /** An array of strings (an NBD server's addresses): the one kind of array a status holds. */
+  private java.util.List<Object> strings() throws IOException {
+    expect('[');
+    java.util.List<Object> out = new java.util.ArrayList<>();
+    if (!peek(']')) {
+      do {
+        space();
+        out.add(string());
+      } while (peek(','));
+      expect(']');
+    }
+    return out;
   }
 
   private String string() throws IOException {

@@ -177,6 +177,7 @@ final class MountCommand implements Callable<Integer> {
   private int serve() throws IOException, InterruptedException {
     preload();
     long started = System.nanoTime();
+    startup("server started");
     // Whatever can fail happens before the server reports ready, or the mount would vanish after
     // its caller was told it succeeded.
     // Without a mount point (made beside the archive later) the log is named after the archive.
@@ -185,13 +186,16 @@ final class MountCommand implements Callable<Integer> {
     boolean wait = waitForIndex || backend() == MountOptions.Backend.FUSE2;
     ArchiveService service = ArchiveArgs.serve(remote.open(archive), indexOptions, serverOptions.servingCacheBytes(),
         partial, wait, "refusing to mount an incomplete archive");
+    startup("archive opened");
     try {
       if (mountpoint == null) {
         mountpoint = service.localPath() != null ? AutoMountpoint.create(service.localPath())
             : AutoMountpoint.createForRemote(service.name());
         madeMountpoint = true;
       }
-      ReadOnlyFs fs = new ReadOnlyFs(files(service), service.header().ctime(), 0444, 0555,
+      List<ReadOnlyFs.Entry> files = files(service);
+      startup("files listed (partition tables read)");
+      ReadOnlyFs fs = new ReadOnlyFs(files, service.header().ctime(), 0444, 0555,
           Map.of(STATUS_XATTR, () -> Json.write(StatusCommand.json(service.status()))
               .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
       int n = threads != null ? threads : Math.max(2, Math.min(4, Runtime.getRuntime().availableProcessors()));
@@ -218,6 +222,7 @@ final class MountCommand implements Callable<Integer> {
       try {
         mount = FuseMounts.mount(fs, opts);
         mounted.complete(mount);
+        startup("FUSE mounted");
       } catch (RuntimeException e) {
         mounted.completeExceptionally(e);
         throw e;
@@ -242,6 +247,7 @@ final class MountCommand implements Callable<Integer> {
         System.out.print(Json.write(summaryJson(service, fs, mount, (System.nanoTime() - started) / 1e9)));
         System.out.flush();
       }
+      startup("ready");
       if (serverOptions.daemonChild) {
         Daemon.ready(logFd);
       }
@@ -261,6 +267,18 @@ final class MountCommand implements Callable<Integer> {
     } finally {
       service.close();
       cleanUpAfterUnmount();
+    }
+  }
+
+  /**
+   * {@code -v}: how long after the process started (the launcher's, whose pid the JVM keeps) a
+   * step of the start was done, for the benchmark of "command to files readable".
+   */
+  private static void startup(String step) {
+    if (log.isInfoEnabled()) {
+      long ms = ProcessHandle.current().info().startInstant()
+          .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toMillis()).orElse(-1L);
+      log.info("startup: {} after {} ms", step, ms);
     }
   }
 

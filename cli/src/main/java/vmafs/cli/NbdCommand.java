@@ -10,6 +10,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -187,7 +188,8 @@ final class NbdCommand implements Callable<Integer> {
       if (threads != null) {
         limits = limits.withWorkers(threads);
       }
-      NbdServer server = new NbdServer(exports(a), limits, mode, credentials);
+      List<Export> exports = exports(a);
+      NbdServer server = new NbdServer(exports, limits, mode, credentials);
       Thread hook = new Thread(() -> server.shutdown(DRAIN), "vmafs-nbd-stop");
       Runtime.getRuntime().addShutdownHook(hook);
       List<ListenAddress> bound;
@@ -198,16 +200,47 @@ final class NbdCommand implements Callable<Integer> {
         throw new CliException(ExitCodes.ENVIRONMENT, e.getMessage(), e);
       }
       a.watch(() -> {});
+      ServerRegistry registry = register(a, bound, exports);
       printSummary(a, bound, server, mode, credentials, System.out);
       warnAboutPlainTcp(bound, mode);
       if (serverOptions.daemonChild) {
         Daemon.ready(logFd);
       }
       server.awaitTermination();
+      if (registry != null) {
+        registry.close();
+      }
       return ExitCodes.OK;
     } finally {
       a.close();
     }
+  }
+
+  /**
+   * Makes the server visible to {@code vmafs status} ({@link ServerRegistry}); a server that cannot
+   * register still serves, with a warning.
+   */
+  private static ServerRegistry register(ArchiveService a, List<ListenAddress> bound, List<Export> served) {
+    List<Object> listening = Json.array();
+    bound.forEach(l -> listening.add(l.display()));
+    List<Object> exports = Json.array();
+    served.forEach(e -> exports.add(e.name()));
+    ServerRegistry r;
+    try {
+      r = ServerRegistry.register(() -> {
+        Map<String, Object> o = StatusCommand.json(a.status());
+        o.put("listening", listening);
+        o.put("exports", exports);
+        return Json.write(o).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      });
+    } catch (IOException | RuntimeException e) {
+      log.warn("'vmafs status' will not list this server: {}", e.getMessage());
+      return null;
+    }
+    // SIGTERM: the JVM may halt before serve() returns, and the socket must not stay behind.
+    Runtime.getRuntime().addShutdownHook(new Thread(r::close, "vmafs-status-socket-stop"));
+    log.info("status socket {}", r.socket());
+    return r;
   }
 
   /** One export per drive; the vmstate stream and the configs are not disks. */

@@ -18,21 +18,46 @@ final class RuntimeDir {
 
   private RuntimeDir() {}
 
-  static Path create() {
+  /** Where the directory is (it may not exist yet). */
+  static Path path() {
     String xdg = System.getenv("XDG_RUNTIME_DIR");
-    Path dir = (xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of("/run")).resolve("vmafs");
+    return (xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of("/run")).resolve("vmafs");
+  }
+
+  /** This process's user id. */
+  static int uid() {
+    try {
+      return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+    } catch (IOException e) {
+      throw new CliException(ExitCodes.ENVIRONMENT, "cannot tell this process's user id: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Why {@code dir} is not a private directory of {@code uid} (a link, another owner, writable by
+   * group or others), or null if it is one.
+   */
+  static String notPrivate(Path dir, int uid) throws IOException {
+    int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+    int mode = (Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) || owner != uid || (mode & GROUP_OR_OTHER_WRITE) != 0) {
+      return dir + " is not a private directory of uid " + uid + " (owner uid " + owner + ", mode "
+          + Integer.toOctalString(mode & 07777) + ")";
+    }
+    return null;
+  }
+
+  static Path create() {
+    Path dir = path();
     try {
       try {
         Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       } catch (FileAlreadyExistsException e) {
         // checked below like any existing one
       }
-      int uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-      int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-      int mode = (Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-      if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) || owner != uid || (mode & GROUP_OR_OTHER_WRITE) != 0) {
-        throw new CliException(ExitCodes.ENVIRONMENT, dir + " is not a private directory of this user (owner uid "
-            + owner + ", mode " + Integer.toOctalString(mode & 07777) + "): refusing to put a socket there;"
+      String bad = notPrivate(dir, uid());
+      if (bad != null) {
+        throw new CliException(ExitCodes.ENVIRONMENT, bad + ": refusing to put a socket there;"
             + " pass --listen unix:PATH");
       }
       return dir;

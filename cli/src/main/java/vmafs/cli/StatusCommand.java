@@ -17,23 +17,29 @@ import picocli.CommandLine.Parameters;
 import vmafs.cli.log.Printable;
 import vmafs.fs.FuseMounts;
 import vmafs.fuse.MountTable;
+import vmafs.nbd.ListenAddress;
 import vmafs.service.ArchiveService;
 
 @Command(
     name = "status",
     mixinStandardHelpOptions = true,
-    header = "Show how far each vmafs mount's index pass is.",
+    header = "Show how far the index pass of each vmafs mount and NBD server is.",
     description = {
-      "For each mount: the archive, the index pass's state (indexing, complete, failed and why),"
-          + " bytes and percent done, throughput and time left, and reads waiting for the pass."
-          + " Without MOUNTPOINT, every vmafs mount this process can see (from"
-          + " /proc/self/mountinfo). The server answers through the mount itself (the read-only"
-          + " extended attribute user.vmafs.status of its root), so no file is read or written."
+      "For each mount and each 'vmafs nbd' server: the archive, the index pass's state (indexing,"
+          + " complete, failed and why), bytes and percent done, throughput and time left, and"
+          + " reads waiting for the pass; for a server also its addresses and exports.",
+      "",
+      "Without an argument, every vmafs mount this process can see (from /proc/self/mountinfo)"
+          + " and every NBD server of this user (root: of every user). A mount answers through"
+          + " itself (the read-only extended attribute user.vmafs.status of its root); an NBD"
+          + " server through its status socket in the runtime directory ($XDG_RUNTIME_DIR/vmafs/"
+          + "servers, /run/vmafs/servers for root), so no file is read or written."
     },
     footer = {
       "  vmafs status",
       "  vmafs status /mnt/vm",
-      "  vmafs status --json /mnt/vm"
+      "  vmafs status unix:/run/vmafs/vzdump-qemu-100-2026_11_22-12_00_00.vma.zst.sock",
+      "  vmafs status --json 127.0.0.1:10809"
     })
 final class StatusCommand implements Callable<Integer> {
   /** The most a status may be: a getxattr value is at most 64 KiB. */
@@ -41,8 +47,10 @@ final class StatusCommand implements Callable<Integer> {
 
   @Mixin CommonOptions common;
 
-  @Parameters(index = "0", arity = "0..1", paramLabel = "MOUNTPOINT", description = "A vmafs mount (default: all of them).")
-  Path mountpoint;
+  @Parameters(index = "0", arity = "0..1", paramLabel = "MOUNTPOINT|ADDR",
+      description = "A vmafs mount, or an address an NBD server listens on (unix:PATH, the socket's"
+          + " PATH, or HOST:PORT) (default: all of them).")
+  String target;
 
   @Option(names = "--json", description = "Print the status as JSON (docs/json.md).")
   boolean json;
@@ -50,14 +58,21 @@ final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     List<Path> targets = new ArrayList<>();
-    if (mountpoint != null) {
-      Path canonical = FuseMounts.canonicalMountpoint(mountpoint);
-      if (MountTable.at(canonical).filter(m -> m.fsType().equals("fuse.vmafs")).isEmpty()) {
-        throw new CliException(ExitCodes.USAGE, mountpoint + ": not a vmafs mount");
-      }
-      targets.add(canonical);
-    } else {
+    List<Map<String, Object>> servers = new ArrayList<>();
+    if (target == null) {
       FuseMounts.vmafsMounts().forEach(m -> targets.add(m.mountpoint()));
+      for (ServerRegistry.Found f : ServerRegistry.list()) {
+        servers.add(server(f));
+      }
+    } else if (isVmafsMount(target)) {
+      targets.add(FuseMounts.canonicalMountpoint(Path.of(target)));
+    } else {
+      Map<String, Object> s = serverAt(target);
+      if (s == null) {
+        throw new CliException(ExitCodes.USAGE, target + ": not a vmafs mount, nor an address a vmafs"
+            + " nbd server of this user listens on");
+      }
+      servers.add(s);
     }
     List<Object> mounts = Json.array();
     int code = ExitCodes.OK;
@@ -70,25 +85,129 @@ final class StatusCommand implements Callable<Integer> {
         m = Json.object();
         m.put("mountpoint", mp.toString());
         m.put("error", "no status: " + e.getMessage());
-        if (mountpoint != null) {
+        if (target != null) {
           code = ExitCodes.ENVIRONMENT;
         }
       }
       mounts.add(m);
+      text.append(Printable.of(String.valueOf(m.get("mountpoint")))).append('\n');
       text(m, text);
+    }
+    List<Object> nbd = Json.array();
+    for (Map<String, Object> s : servers) {
+      nbd.add(s);
+      text.append("nbd server ").append(s.get("pid") instanceof Number p ? "(pid " + p + ")"
+          : Printable.of(String.valueOf(s.get("status_socket")))).append('\n');
+      if (target != null && s.get("state") == null) {
+        code = ExitCodes.ENVIRONMENT;
+      }
+      if (s.get("listening") instanceof List<?> l) {
+        for (Object a : l) {
+          text.append("  listening ").append(Printable.of(String.valueOf(a))).append('\n');
+        }
+      }
+      text(s, text);
     }
     if (json) {
       Map<String, Object> o = Json.object();
       o.put("mounts", mounts);
+      o.put("nbd_servers", nbd);
       System.out.print(Json.write(o));
-    } else if (targets.isEmpty()) {
-      System.out.println("no vmafs mounts");
+    } else if (targets.isEmpty() && servers.isEmpty()) {
+      System.out.println("no vmafs mounts or NBD servers");
     } else {
       System.out.print(text);
     }
     System.out.flush();
     return code;
   }
+
+  /** Whether {@code arg} is where a vmafs mount sits (a dead one too: its status says why). */
+  private static boolean isVmafsMount(String arg) {
+    try {
+      return MountTable.at(FuseMounts.canonicalMountpoint(Path.of(arg)))
+          .filter(m -> m.fsType().equals("fuse.vmafs")).isPresent();
+    } catch (RuntimeException e) {
+      return false; // no path of this machine (an address), or its parent is not accessible
+    }
+  }
+
+  /** The registered server that listens on {@code arg}, or null. */
+  private static Map<String, Object> serverAt(String arg) {
+    String unix = arg.startsWith("unix:") ? arg.substring("unix:".length()) : arg.startsWith("/") || Files.exists(Path.of(arg)) ? arg : null;
+    String wanted;
+    if (unix != null) {
+      wanted = "unix:" + normalized(Path.of(unix));
+    } else {
+      try {
+        wanted = ListenAddress.parse(arg).display();
+      } catch (IllegalArgumentException e) {
+        throw new CliException(ExitCodes.USAGE, arg + ": not a vmafs mount, nor an address (" + e.getMessage() + ")");
+      }
+    }
+    for (ServerRegistry.Found f : ServerRegistry.list()) {
+      Map<String, Object> s = server(f);
+      if (s.get("listening") instanceof List<?> l) {
+        for (Object a : l) {
+          String addr = String.valueOf(a);
+          String norm = addr.startsWith("unix:") ? "unix:" + normalized(Path.of(addr.substring(5))) : addr;
+          if (norm.equals(wanted)) {
+            return s;
+          }
+        }
+      }
+    }
+    return null;
+  }
+
+  private static String normalized(Path p) {
+    try {
+      return p.toRealPath().toString();
+    } catch (IOException e) {
+      return p.toAbsolutePath().normalize().toString();
+    }
+  }
+
+  /** One server's entry: its answer's known fields, or why there is none. */
+  private static Map<String, Object> server(ServerRegistry.Found f) {
+    Map<String, Object> m = Json.object();
+    m.put("status_socket", f.socket().toString());
+    m.put("uid", f.uid());
+    Map<String, Object> n = null;
+    String error = f.error();
+    if (error == null) {
+      try {
+        n = FlatJson.parse(f.status());
+      } catch (IOException e) {
+        error = "no status: " + e.getMessage();
+      }
+    }
+    if (n == null) {
+      m.put("error", error);
+      return m;
+    }
+    for (String k : SERVER_FIELDS) {
+      m.put(k, strings(n.get(k)));
+    }
+    for (String k : FIELDS) {
+      m.put(k, scalar(n.get(k)));
+    }
+    return m;
+  }
+
+  private static List<Object> strings(Object v) {
+    List<Object> out = Json.array();
+    if (v instanceof List<?> l) {
+      l.forEach(x -> out.add(String.valueOf(x)));
+    }
+    return out;
+  }
+
+  private static Object scalar(Object v) {
+    return v instanceof List<?> ? null : v;
+  }
+
+  private static final List<String> SERVER_FIELDS = List.of("listening", "exports");
 
   /**
    * The status a mount's server publishes. Whoever runs a FUSE server can name it vmafs, so the
@@ -110,7 +229,7 @@ final class StatusCommand implements Callable<Integer> {
     Map<String, Object> m = Json.object();
     m.put("mountpoint", mp.toString());
     for (String f : FIELDS) {
-      m.put(f, n.get(f));
+      m.put(f, scalar(n.get(f)));
     }
     return m;
   }
@@ -142,7 +261,6 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   private static void text(Map<String, Object> m, StringBuilder sb) {
-    sb.append(Printable.of(String.valueOf(m.get("mountpoint")))).append('\n');
     if (m.get("state") == null) {
       sb.append("  ").append(Printable.of(String.valueOf(m.get("error")))).append('\n');
       return;

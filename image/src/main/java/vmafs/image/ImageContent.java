@@ -65,6 +65,25 @@ public interface ImageContent {
     return total;
   }
 
+  /**
+   * The bytes of {@code [from, to)} known to hold data, for the {@code st_blocks} of a view of
+   * part of this image. The same as {@link #dataBytes} for an image whose hole map is final; an
+   * image still being indexed reports its unknown ranges as data to {@code SEEK_DATA} (never a
+   * hole that may turn out to be data) but counts only what is known here, as its own {@link
+   * #allocatedBytes} does.
+   */
+  default long knownDataBytes(long from, long to) throws IOException {
+    return dataBytes(from, to);
+  }
+
+  /**
+   * Whether {@link #knownDataBytes} and {@link #allocatedBytes} are final: false while an index
+   * pass still lists the image's clusters.
+   */
+  default boolean allocationSettled() {
+    return true;
+  }
+
   /** A small in-memory file with no holes, for config blobs. */
   static ImageContent ofBytes(byte[] bytes) {
     return new BytesContent(bytes.clone());

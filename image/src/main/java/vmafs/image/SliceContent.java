@@ -14,18 +14,21 @@ public final class SliceContent implements ImageContent {
   private final ImageContent disk;
   private final long offset;
   private final long length;
-  private final long allocatedBytes;
+  /** Once the disk's allocation is final: counted once, since {@code stat} asks on every call. */
+  private volatile long allocatedBytes = -1;
+  /** The last count while it was not final. */
+  private volatile long lastCount;
 
-  private SliceContent(ImageContent disk, long offset, long length, long allocatedBytes) {
+  private SliceContent(ImageContent disk, long offset, long length) {
     this.disk = disk;
     this.offset = offset;
     this.length = length;
-    this.allocatedBytes = allocatedBytes;
   }
 
   /**
-   * The bytes {@code [offset, offset + length)} of {@code disk}. Counts the range's data once, here
-   * ({@code st_blocks} is asked for on every {@code stat}).
+   * The bytes {@code [offset, offset + length)} of {@code disk}. Counts the range's data here
+   * when the disk's allocation is final; while it is not (an index pass runs), each {@code stat}
+   * counts what is known so far ({@link ImageContent#knownDataBytes}).
    *
    * @throws IllegalArgumentException if the range is not inside the disk
    * @throws IOException if the disk's hole map cannot be read
@@ -35,9 +38,25 @@ public final class SliceContent implements ImageContent {
       throw new IllegalArgumentException("range [" + offset + ", +" + length + ") is not inside an image of "
           + disk.size() + " bytes");
     }
-    long data = disk.dataBytes(offset, offset + length);
-    long blocks = data == 0 ? 0 : (data - 1) / ALLOCATION_UNIT + 1;
-    return new SliceContent(disk, offset, length, blocks * ALLOCATION_UNIT);
+    SliceContent s = new SliceContent(disk, offset, length);
+    s.allocated();
+    return s;
+  }
+
+  /** The range's known data in whole allocation units; kept once the disk's allocation is final. */
+  private long allocated() throws IOException {
+    long a = allocatedBytes;
+    if (a >= 0) {
+      return a;
+    }
+    boolean settled = disk.allocationSettled(); // before counting: a count after it is final
+    long data = disk.knownDataBytes(offset, offset + length);
+    a = (data == 0 ? 0 : (data - 1) / ALLOCATION_UNIT + 1) * ALLOCATION_UNIT;
+    if (settled) {
+      allocatedBytes = a;
+    }
+    lastCount = a;
+    return a;
   }
 
   /** Where the slice starts in the disk. */
@@ -52,7 +71,25 @@ public final class SliceContent implements ImageContent {
 
   @Override
   public long allocatedBytes() {
-    return allocatedBytes;
+    try {
+      return allocated();
+    } catch (IOException e) {
+      // Only a hole map that answers inconsistently fails the count (the first one, in of(),
+      // fails the slice): st_blocks cannot say so, and the last count is still true.
+      return lastCount;
+    }
+  }
+
+  @Override
+  public long knownDataBytes(long from, long to) throws IOException {
+    long f = Math.max(0, from);
+    long t = Math.min(to, length);
+    return f >= t ? 0 : disk.knownDataBytes(offset + f, offset + t);
+  }
+
+  @Override
+  public boolean allocationSettled() {
+    return disk.allocationSettled();
   }
 
   @Override

@@ -76,6 +76,60 @@ class SliceContentTest {
     assertEquals(0, empty.allocatedBytes());
   }
 
+  /**
+   * A disk still being indexed: all data to SEEK_DATA, known data growing. The slice's st_blocks
+   * follows what is known on every stat, and keeps the count once the disk says it is final.
+   */
+  @Test
+  void whileTheDisksAllocationIsNotFinalEachCountIsWhatIsKnownSoFar() throws IOException {
+    SparseImage d = disk();
+    long[] known = {0};
+    boolean[] settled = {false};
+    ImageContent indexing = new ImageContent() {
+      public long size() {
+        return d.size();
+      }
+
+      public long allocatedBytes() {
+        return known[0];
+      }
+
+      public int read(long offset, ByteBuffer dst) throws IOException {
+        return d.read(offset, dst);
+      }
+
+      public long nextData(long offset) {
+        return offset < size() ? offset : -1;
+      }
+
+      public long nextHole(long offset) {
+        return size();
+      }
+
+      @Override
+      public long knownDataBytes(long from, long to) {
+        return Math.max(0, Math.min(to, known[0]) - from);
+      }
+
+      @Override
+      public boolean allocationSettled() {
+        return settled[0];
+      }
+    };
+    SliceContent s = SliceContent.of(indexing, 8192, 65536);
+    assertEquals(0, s.allocatedBytes(), "nothing known yet, though all of it is data to SEEK_DATA");
+    assertEquals(0, s.nextData(0));
+    known[0] = 8192 + 5000;
+    assertEquals(8192, s.allocatedBytes(), "5000 bytes known, in 4 KiB units");
+    assertFalse(s.allocationSettled());
+    known[0] = 8192 + 20000;
+    settled[0] = true;
+    assertEquals(20480, s.allocatedBytes());
+    known[0] = 1 << 20; // a final count is not asked for again
+    assertEquals(20480, s.allocatedBytes());
+    assertTrue(s.allocationSettled());
+  }
+
   @Test
   void aRangeOutsideTheDiskIsRefused() {
     SparseImage d = disk();

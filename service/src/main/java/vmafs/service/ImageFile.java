@@ -61,6 +61,16 @@ public final class ImageFile implements ImageContent {
   }
 
   @Override
+  public long knownDataBytes(long from, long to) {
+    return image != null ? image.storedBytes(from, to) : growing.knownStoredBytes(from, to);
+  }
+
+  @Override
+  public boolean allocationSettled() {
+    return image != null || growing.settled();
+  }
+
+  @Override
   public long dataBytes(long from, long to) {
     return image != null ? image.storedBytes(from, to) : growing.storedBytes(from, to);
   }

@@ -50,6 +50,18 @@ class BootTest {
 
   /** Builds the boot disk ({@code dir/disk.raw}) and its shuffled archive, which it returns. */
   static Path bootArchive(Path dir) throws IOException {
+    Path disk = bootDisk(dir);
+    Path archive = dir.resolve("vzdump-qemu-101-2026_11_22-12_00_00.vma");
+    Run.vmafs("create", "--order", "shuffled", "--seed", "3", archive.toString(),
+        "drive-virtio0=" + disk).ok();
+    return archive;
+  }
+
+  /**
+   * The boot disk, {@code dir/disk.raw}: sparse random data, an MBR with the sample boot sector,
+   * the far marker at {@link #MARKER_LBA} and a near one at {@link #NEAR_LBA}.
+   */
+  static Path bootDisk(Path dir) throws IOException {
     Path disk = Images.sparse(dir.resolve("disk.raw"), SIZE, 60, 11);
     Run.sh("printf 'label: dos\\nstart=2048, type=83, bootable\\n' | sfdisk -q " + disk).ok();
     byte[] boot = Files.readAllBytes(Qemu.bootSector(dir.resolve("boot.bin"), MARKER_LBA, WRITE_LBA));
@@ -57,10 +69,7 @@ class BootTest {
     Qemu.poke(disk, 0, boot);
     Qemu.poke(disk, MARKER_LBA * 512, sector(MARKER));
     Qemu.poke(disk, NEAR_LBA * 512, sector("vmafs boot test: near marker"));
-    Path archive = dir.resolve("vzdump-qemu-101-2026_11_22-12_00_00.vma");
-    Run.vmafs("create", "--order", "shuffled", "--seed", "3", archive.toString(),
-        "drive-virtio0=" + disk).ok();
-    return archive;
+    return disk;
   }
 
   @AfterAll

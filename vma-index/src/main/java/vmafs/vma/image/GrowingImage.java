@@ -19,7 +19,7 @@ import vmafs.vma.io.ArchiveSource;
  * again with data. {@link #nextData} and {@link #nextHole} therefore report the rest of the image
  * as data until the pass ends (never a hole that might turn out to be data; a copy started now
  * reads zeros it could have skipped), and exactly from the finished index after.
- * {@link #allocatedBytes} counts the blocks listed so far.
+ * {@link #allocatedBytes} and {@link #knownStoredBytes} count the blocks listed so far.
  */
 public final class GrowingImage {
   private final DeviceInfo info;
@@ -83,6 +83,31 @@ public final class GrowingImage {
       return f.storedBytes(from, to);
     }
     return Math.max(0, Math.min(to, info.size()) - Math.max(0, from));
+  }
+
+  /**
+   * Bytes of {@code [from, to)} in blocks listed as stored so far, in whole 4 KiB blocks: what the
+   * {@code st_blocks} of part of the image (a partition) counts while the pass runs. It only grows
+   * until the pass ends (a cluster listed again replaces its blocks), and unlike {@link
+   * #storedBytes} it never counts what is not known yet: that is data to {@code SEEK_DATA}, but
+   * no allocated block to {@code du}. Exact from the finished index after a complete pass.
+   */
+  public long knownStoredBytes(long from, long to) {
+    DeviceImage f = finishedImage();
+    if (f != null) {
+      return f.storedBytes(from, to);
+    }
+    long start = Math.max(0, from);
+    long end = Math.min(to, info.size());
+    if (start >= end) {
+      return 0;
+    }
+    return index.storedBlocks(info.id(), start / BLOCK_SIZE, (end - 1) / BLOCK_SIZE + 1) * BLOCK_SIZE;
+  }
+
+  /** Whether the pass is over: from now on the allocation does not change. */
+  public boolean settled() {
+    return index.state() != LiveIndex.State.INDEXING;
   }
 
   /** The finished image once the pass completed, else null. */

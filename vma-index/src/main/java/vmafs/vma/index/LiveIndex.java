@@ -1,5 +1,6 @@
 package vmafs.vma.index;
 
+import static vmafs.vma.VmaFormat.BLOCKS_PER_CLUSTER;
 import static vmafs.vma.VmaFormat.CLUSTER_SHIFT;
 
 import java.io.IOException;
@@ -270,6 +271,35 @@ public final class LiveIndex {
     stamp = lock.readLock();
     try {
       return builder.storedBlocks(devId);
+    } finally {
+      lock.unlockRead(stamp);
+    }
+  }
+
+  /**
+   * Stored 4 KiB blocks among blocks {@code [firstBlock, endBlock)} of a device listed so far,
+   * for the {@code st_blocks} of part of an image (a partition) while the pass runs. Under the
+   * read lock: the walk reads many pages, and pages appear as the pass lists clusters.
+   */
+  public long storedBlocks(int devId, long firstBlock, long endBlock) {
+    long stamp = lock.readLock();
+    try {
+      ClusterTable t = builder.table(devId);
+      long n = 0;
+      long b = Math.max(0, firstBlock);
+      while (b < endBlock) {
+        long cluster = b / BLOCKS_PER_CLUSTER;
+        if (b % ClusterTable.FULL_PAGE_BLOCKS == 0 && b + ClusterTable.FULL_PAGE_BLOCKS <= endBlock) {
+          n += t.storedBlocks(cluster >>> ClusterTable.PAGE_SHIFT);
+          b += ClusterTable.FULL_PAGE_BLOCKS;
+          continue;
+        }
+        int j = (int) (b % BLOCKS_PER_CLUSTER);
+        int k = (int) Math.min(BLOCKS_PER_CLUSTER, endBlock - cluster * BLOCKS_PER_CLUSTER);
+        n += Integer.bitCount(ClusterTable.mask(t.get(cluster)) & ((1 << k) - 1) & -(1 << j));
+        b = (cluster + 1) * BLOCKS_PER_CLUSTER;
+      }
+      return n;
     } finally {
       lock.unlockRead(stamp);
     }

@@ -218,6 +218,43 @@ class LiveIndexTest {
     }
   }
 
+  /** st_blocks of part of a disk while indexing: the blocks listed so far in that range, no more. */
+  @Test
+  void storedBlocksOfARangeCountOnlyWhatIsListed() throws Exception {
+    ExecutorService pool = Executors.newCachedThreadPool();
+    try {
+      int n = 800; // three pages of 256 clusters: whole pages are counted from their sums
+      Pass p = start(archive(n), false, pool);
+      p.gate().allow(400 * (512 + 4096)); // about 400 one-block extents
+      waitListed(p.index(), 300);
+      long t = p.index().storedBlocks(1);
+      for (int i = 0; i < 50; i++) { // until the pass stands at the gate
+        Thread.sleep(20);
+        long now = p.index().storedBlocks(1);
+        if (now == t && i > 5) {
+          break;
+        }
+        t = now;
+      }
+      assertTrue(t >= 300 && t < n - 1, "listed " + t);
+      // Listed in order, one stored block each: clusters 0..t but 5.
+      assertEquals(t, p.index().storedBlocks(1, 0, n * 16L));
+      assertEquals(t, p.index().storedBlocks(1, 0, (t + 1) * 16));
+      assertEquals(0, p.index().storedBlocks(1, (t + 1) * 16, n * 16L), "not listed yet");
+      assertEquals(255, p.index().storedBlocks(1, 0, 256 * 16), "the first page, without cluster 5");
+      assertEquals(0, p.index().storedBlocks(1, 5 * 16, 6 * 16), "cluster 5 is not listed");
+      assertEquals(1, p.index().storedBlocks(1, 4 * 16, 4 * 16 + 1), "block 0 of cluster 4");
+      assertEquals(0, p.index().storedBlocks(1, 4 * 16 + 1, 5 * 16), "its other blocks are zero");
+      assertEquals(t - 256, p.index().storedBlocks(1, 256 * 16 + 1, n * 16L),
+          "from inside the second page's first cluster: its block 0 is not counted");
+      p.gate().allowAll();
+      p.run().get(10, TimeUnit.SECONDS);
+      assertEquals(n - 1, p.index().storedBlocks(1, 0, n * 16L));
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   @Test
   void concurrentReadersNeverSeeTornEntries() throws Exception {
     ExecutorService pool = Executors.newCachedThreadPool();
