@@ -23,6 +23,7 @@ import vmafs.source.ProgressListener;
 import vmafs.source.ZstdFrameMap;
 import vmafs.vma.VmaStreamReader;
 import vmafs.vma.testing.VmaArchiveBuilder;
+import vmafs.vma.io.LocalStoredBytes;
 
 /** What {@code vmafs convert} writes: zstd decodes it to the same stream, and damage is caught. */
 class SeekableArchiveTest {
@@ -65,7 +66,9 @@ class SeekableArchiveTest {
     ZstdFrameMap map = ZstdFrameMap.fromSeekTable(out, DecodeOptions.DEFAULT_ZSTD_MAX_FRAME).orElseThrow();
     assertEquals(vma.length, map.uncompressedSize());
     assertTrue(map.frameCount() > vma.length / (64 << 10), "frames of about 64 KiB: " + map.frameCount());
-    assertTrue(map.skippablePayload(out, EmbeddedIndex.NIBBLE).isPresent(), "the index is embedded");
+    try (LocalStoredBytes stored = LocalStoredBytes.open(out)) {
+      assertTrue(map.skippablePayload(stored, EmbeddedIndex.NIBBLE).isPresent(), "the index is embedded");
+    }
     // The real zstd reads it byte for byte (what Proxmox's restore does).
     Process p = new ProcessBuilder("zstd", "-dc", out.toString()).redirectErrorStream(false).start();
     byte[] decoded = p.getInputStream().readAllBytes();

@@ -3,15 +3,14 @@ package vmafs.source;
 import com.github.luben.zstd.Zstd;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import vmafs.cache.BlockCache;
 import vmafs.vma.io.ArchiveSource;
+import vmafs.vma.io.LocalStoredBytes;
 
 /**
  * The ceiling of cold random reads through zstd restart points, without FUSE (bench/restart.sh):
@@ -103,7 +102,7 @@ public final class RestartReadCeiling {
     AtomicLong prefixNanos = new AtomicLong();
     AtomicLong decodeNanos = new AtomicLong();
     AtomicLong decoded = new AtomicLong();
-    try (FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ);
+    try (LocalStoredBytes ch = LocalStoredBytes.open(archive);
         ZstdContextPool pool = new ZstdContextPool(threads)) {
       double rate = run(size, seed, seconds, threads, () -> {
         ByteBuffer in = ByteBuffer.allocateDirect(ZstdBlockDecoder.MIN_INPUT_BUFFER);
