@@ -129,11 +129,12 @@ class ServerHeapBoundTest {
   @Test
   void theJavaFrontEndsServerGetsItToo() throws IOException {
     Path mnt = mountpoint("java");
-    Run.Result r = Run.exec(Run.vmafsCommand("mount", "--json", "--cache-size", "512k",
+    // An even number of MiB: the JVM rounds its maximum heap up to its 2 MiB alignment.
+    Run.Result r = Run.exec(Run.vmafsCommand("mount", "--json", "--cache-size", "1536k",
         archive.toString(), mnt.toString()), null, env("")).ok();
     long pid = jsonNumber(r.out(), "pid");
-    assertEquals(1 + 96, xmxMib(pid), "512 KiB rounds up to 1 MiB");
-    assertEquals(97L << 20, reportedHeap(mnt));
+    assertEquals(2 + 96, xmxMib(pid), "1.5 MiB rounds up to 2 MiB");
+    assertEquals(98L << 20, reportedHeap(mnt));
   }
 
   @Test
