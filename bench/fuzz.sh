@@ -22,18 +22,18 @@ mkdir -p "$LOGS"
 targets=()
 if [ $# -gt 0 ]; then
   for c in "$@"; do
-    f=$(cd "$ROOT" && find image vma-index cache -path '*/src/test/java/*' -name "$c.java" | head -1)
+    f=$(cd "$ROOT" && find image vma-index archive-sources -path '*/src/test/java/*' -name "$c.java" | head -1)
     [ -n "$f" ] || { echo "no fuzz target $c" >&2; exit 2; }
     targets+=("${f%%/*}:$c")
   done
 else
   while read -r f; do
     targets+=("${f%%/*}:$(basename "$f" .java)")
-  done < <(cd "$ROOT" && find image vma-index cache -path '*/src/test/java/*' -name '*FuzzTest.java' | sort)
+  done < <(cd "$ROOT" && find image vma-index archive-sources -path '*/src/test/java/*' -name '*FuzzTest.java' | sort)
 fi
 
 echo "# building test classes" >&2
-(cd "$ROOT" && mvn -q -B -o test-compile -pl image,vma-index,cache -am) >&2
+(cd "$ROOT" && mvn -q -B -o test-compile -pl image,vma-index,archive-sources -am) >&2
 
 # fuzz MODULE:CLASS -> one result line in $LOGS/CLASS.result
 fuzz() {
@@ -44,7 +44,7 @@ fuzz() {
   local rc=0
   # -Dtest also narrows the default (regression) execution to this class: it replays its seeds first.
   # Each job gets its own surefire temp dir: a finishing surefire deletes the shared one.
-  (cd "$ROOT" && mvn -B -o test -pl image,vma-index,cache -am -Dtest="$class" -DtempDir="surefire-$class" \
+  (cd "$ROOT" && mvn -B -o test -pl image,vma-index,archive-sources -am -Dtest="$class" -DtempDir="surefire-$class" \
       -Dsurefire.failIfNoSpecifiedTests=false -Dvmafs.fuzz.target="$class" \
       -Dvmafs.fuzz.seconds="$SECONDS_PER_TARGET" -Dvmafs.fuzz.timeout=30 -Dvmafs.fuzz.heap=1g) \
       > "$log" 2>&1 || rc=$?

@@ -22,7 +22,7 @@ log() { echo "# $*" >&2; }
 # Builds the whole reactor (never -pl without -am: ~/.m2 is shared) and the test classes.
 build() {
   if [ ! -f "$JAR" ] || [ ! -d "$ROOT/tests/target/test-classes/vmafs/e2e" ] || \
-     [ -n "$(find "$ROOT"/{image,nbd,vma-index,remote,cache,service,fuse-mount,cli,tests}/src -newer "$JAR" -print -quit)" ]; then
+     [ -n "$(find "$ROOT"/{image,nbd,vma-index,remote,archive-sources,service,fuse-mount,cli,tests}/src -newer "$JAR" -print -quit)" ]; then
     log "building (mvn -o package, test-compile)"
     (cd "$ROOT" && mvn -q -B -o package -DskipTests && mvn -q -B -o test-compile) >&2
   fi

@@ -89,6 +89,6 @@ for i in $(seq "$RUNS"); do
   f1=$(fio_iops "$IMG" 1 10 --direct=1); f2=$(fio_iops "$IMG" 2 10 --direct=1)
   umount_vma "$M"
   log "fio through the mount: $f1 reads/s (1 job), $f2 reads/s (2 jobs)"
-  java -cp "$ROOT/cache/target/test-classes:$JAR" vmafs.source.RestartReadCeiling "$Z" 10 1 |
+  java -cp "$ROOT/archive-sources/target/test-classes:$JAR" vmafs.source.zstd.RestartReadCeiling "$Z" 10 1 |
     while read -r line; do result 11 "without FUSE, $line" "-" "" "fio 1 job $f1, 2 jobs $f2 reads/s" "-" "-" "-"; done
 done

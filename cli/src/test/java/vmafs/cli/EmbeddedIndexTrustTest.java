@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import vmafs.archive.Archive;
 import vmafs.archive.ArchiveOpener;
 import vmafs.archive.EmbeddedIndex;
-import vmafs.source.SeekableZstdWriter;
+import vmafs.source.zstd.SeekableZstdWriter;
 import vmafs.vma.ConfigBlob;
 import vmafs.vma.VmaHeader;
 import vmafs.vma.VmaStreamReader;
