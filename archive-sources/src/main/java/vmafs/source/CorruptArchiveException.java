@@ -22,6 +22,10 @@ public final class CorruptArchiveException extends VmaException {
     ZSTD_BLOCK("zstd block"),
     /** A span decoded from a restart point inside a zstd frame (docs/design.md). */
     ZSTD_RESTART_SPAN("zstd restart span"),
+    /** The seek table of a seekable zstd archive: its footer or its skippable-frame header. */
+    ZSTD_SEEK_TABLE("zstd seek table"),
+    /** One entry of that table, numbered as the frame it describes. */
+    ZSTD_SEEK_ENTRY("zstd seek-table entry"),
     GZIP_MEMBER("gzip member"),
     /** A checkpoint of the gzip map: a restart point with its 32 KiB window. */
     GZIP_CHECKPOINT("gzip checkpoint"),

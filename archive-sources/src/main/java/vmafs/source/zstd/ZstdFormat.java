@@ -32,6 +32,10 @@ public final class ZstdFormat {
   static final int SEEKABLE_MAGIC = 0x8F92EAB1;
   /** u32 number of frames, u8 descriptor, u32 seekable magic. */
   static final int SEEK_FOOTER_SIZE = 9;
+  /** Offsets in the footer: u32 Number_Of_Frames, u8 Seek_Table_Descriptor, u32 Seekable_Magic_Number. */
+  static final int SEEK_FOOTER_FRAMES = 0;
+  static final int SEEK_FOOTER_DESCRIPTOR = 4;
+  static final int SEEK_FOOTER_MAGIC = 5;
   static final int SEEK_DESCRIPTOR_CHECKSUM = 0x80;
   static final int SEEK_DESCRIPTOR_RESERVED = 0x7C;
   static final int SEEK_ENTRY_SIZE = 8;
@@ -263,52 +267,55 @@ public final class ZstdFormat {
     if (size < SEEK_FOOTER_SIZE + SKIPPABLE_HEADER_SIZE) {
       return Optional.empty();
     }
+    long footerAt = size - SEEK_FOOTER_SIZE;
     ByteBuffer footer = ByteBuffer.allocate(SEEK_FOOTER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-    read(ch, name, size - SEEK_FOOTER_SIZE, footer, SEEK_FOOTER_SIZE, SEEK_FOOTER_SIZE);
-    if (footer.getInt(5) != SEEKABLE_MAGIC) {
+    read(ch, name, footerAt, footer, SEEK_FOOTER_SIZE, SEEK_FOOTER_SIZE);
+    if (footer.getInt(SEEK_FOOTER_MAGIC) != SEEKABLE_MAGIC) {
       return Optional.empty();
     }
-    long n = footer.getInt(0) & 0xffffffffL;
-    int descriptor = footer.get(4) & 0xff;
-    String where = name + ": seek table ending at compressed offset " + size;
-    if ((descriptor & SEEK_DESCRIPTOR_RESERVED) != 0) {
-      throw new IOException(where + ": reserved descriptor bits set (0x"
-          + Integer.toHexString(descriptor) + ")");
-    }
-    if (n > SEEK_MAX_FRAMES) {
-      throw new IOException(where + ": " + n + " frames is more than the format allows");
-    }
+    long n = footer.getInt(SEEK_FOOTER_FRAMES) & 0xffffffffL;
+    int descriptor = footer.get(SEEK_FOOTER_DESCRIPTOR) & 0xff;
+    check((descriptor & SEEK_DESCRIPTOR_RESERVED) == 0,
+        seekTable(name, footerAt + SEEK_FOOTER_DESCRIPTOR), "Seek_Table_Descriptor 0x"
+            + Integer.toHexString(descriptor) + " has reserved bits set");
+    check(n <= SEEK_MAX_FRAMES, seekTable(name, footerAt + SEEK_FOOTER_FRAMES),
+        "Number_Of_Frames " + n + " is more than the format allows (" + SEEK_MAX_FRAMES + ")");
     int entrySize = (descriptor & SEEK_DESCRIPTOR_CHECKSUM) != 0
         ? SEEK_ENTRY_SIZE_WITH_CHECKSUM : SEEK_ENTRY_SIZE;
     long tableFrameSize = SKIPPABLE_HEADER_SIZE + n * entrySize + SEEK_FOOTER_SIZE;
-    if (tableFrameSize > size) {
-      throw new IOException(where + ": a table of " + n + " frames does not fit in the file");
-    }
+    check(tableFrameSize <= size, seekTable(name, footerAt + SEEK_FOOTER_FRAMES),
+        "Number_Of_Frames " + n + ": a table of " + tableFrameSize + " bytes does not fit in the "
+            + size + "-byte file");
     long tableStart = size - tableFrameSize;
     ByteBuffer table = ByteBuffer.allocate((int) tableFrameSize).order(ByteOrder.LITTLE_ENDIAN);
     read(ch, name, tableStart, table, tableFrameSize, (int) tableFrameSize);
-    if (table.getInt(0) != SEEK_TABLE_MAGIC
-        || (table.getInt(4) & 0xffffffffL) != tableFrameSize - SKIPPABLE_HEADER_SIZE) {
-      throw new IOException(where + ": no valid seek-table frame header at compressed offset "
-          + tableStart);
-    }
+    check(table.getInt(0) == SEEK_TABLE_MAGIC, seekTable(name, tableStart),
+        "Magic_Number 0x" + Integer.toHexString(table.getInt(0)) + " is not the seek table's (0x"
+            + Integer.toHexString(SEEK_TABLE_MAGIC) + ") where Number_Of_Frames " + n + " puts it");
+    long frameSize = table.getInt(4) & 0xffffffffL;
+    check(frameSize == tableFrameSize - SKIPPABLE_HEADER_SIZE,
+        seekTable(name, tableStart + 4), "Frame_Size " + frameSize + " disagrees with "
+            + n + " entries (" + (tableFrameSize - SKIPPABLE_HEADER_SIZE) + " bytes)");
     List<SeekEntry> entries = new ArrayList<>((int) n);
     long sum = 0;
     for (int i = 0; i < n; i++) {
       int at = SKIPPABLE_HEADER_SIZE + i * entrySize;
       long c = table.getInt(at) & 0xffffffffL;
       long d = table.getInt(at + 4) & 0xffffffffL;
-      if (d > SEEK_MAX_FRAME_SIZE) {
-        throw new IOException(where + ": frame #" + i + " claims " + d + " decompressed bytes");
-      }
+      check(d <= SEEK_MAX_FRAME_SIZE,
+          Where.of(name, Part.ZSTD_SEEK_ENTRY, i, tableStart + at + 4),
+          "Decompressed_Size " + d + " is more than the format allows (" + SEEK_MAX_FRAME_SIZE + ")");
       long checksum = entrySize == SEEK_ENTRY_SIZE_WITH_CHECKSUM ? table.getInt(at + 8) & 0xffffffffL : -1;
       entries.add(new SeekEntry(c, d, checksum));
       sum += c;
     }
-    if (sum != tableStart) {
-      throw new IOException(where + ": frames add up to " + sum + " bytes but the table starts at "
-          + tableStart);
-    }
+    check(sum == tableStart, seekTable(name, tableStart),
+        "the entries' Compressed_Size add up to " + sum + " bytes but the table starts at "
+            + tableStart);
     return Optional.of(entries);
+  }
+
+  private static Where seekTable(String name, long offset) {
+    return Where.of(name, Part.ZSTD_SEEK_TABLE, NONE, offset);
   }
 }

@@ -140,8 +140,8 @@ public final class ZstdFrameMap extends CompressedMap {
           return Optional.empty();
         }
         if (e.compressedSize() < 5) {
-          throw new IOException(name + ": seek table lists a " + e.compressedSize()
-              + "-byte frame at compressed offset " + off);
+          throw new CorruptArchiveException(Where.of(name, Part.ZSTD_FRAME, frames.size(), off),
+              "its seek-table entry's Compressed_Size " + e.compressedSize() + " is too small for a frame");
         }
         byte[] head = FileReads.read(ch, name, off, 5);
         int magic = Endian.le32(head, 0);
@@ -149,8 +149,8 @@ public final class ZstdFrameMap extends CompressedMap {
         if (ZstdFormat.isSkippableMagic(magic)) {
           nibble = magic & ~ZstdFormat.SKIPPABLE_MAGIC_MASK;
         } else if (magic != ZstdFormat.FRAME_MAGIC) {
-          throw new IOException(name + ": seek table points at compressed offset " + off
-              + ", where there is no frame");
+          throw new CorruptArchiveException(Where.of(name, Part.ZSTD_FRAME, frames.size(), off),
+              "the seek table puts a frame here, but its magic is 0x" + Integer.toHexString(magic));
         }
         FrameInfo f = nibble >= 0 ? new FrameInfo(e.compressedSize(), nibble, e.decompressedSize())
             : new FrameInfo(e.compressedSize(), nibble, e.decompressedSize(),
