@@ -2,6 +2,7 @@ package vmafs.archive;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import vmafs.source.internal.ForwardingSource;
 import vmafs.vma.io.ArchiveSource;
 
 /**
@@ -9,7 +10,7 @@ import vmafs.vma.io.ArchiveSource;
  * later read fails (the mount answers EIO) instead of serving bytes the index no longer
  * describes.
  */
-public final class GuardedSource implements ArchiveSource {
+public final class GuardedSource implements ForwardingSource {
   private final ArchiveSource delegate;
   private volatile String invalidReason;
 
@@ -20,6 +21,11 @@ public final class GuardedSource implements ArchiveSource {
   /** From now on every read fails with this reason. */
   public void invalidate(String reason) {
     invalidReason = reason;
+  }
+
+  @Override
+  public ArchiveSource delegate() {
+    return delegate;
   }
 
   public boolean isValid() {
@@ -40,20 +46,5 @@ public final class GuardedSource implements ArchiveSource {
     if (why != null) {
       throw new IOException(delegate.name() + ": " + why);
     }
-  }
-
-  @Override
-  public long size() throws IOException {
-    return delegate.size();
-  }
-
-  @Override
-  public String name() {
-    return delegate.name();
-  }
-
-  @Override
-  public void close() throws IOException {
-    delegate.close();
   }
 }

@@ -14,7 +14,6 @@ import vmafs.source.internal.BlockTable;
 import vmafs.source.internal.CachedBlockSource;
 import vmafs.source.internal.ChunkChecksums;
 import vmafs.source.internal.CompressedMap;
-import vmafs.source.internal.ConcatSource;
 import vmafs.source.internal.MapCodec;
 import vmafs.source.internal.PrefixDecoder;
 import vmafs.source.internal.SpillFile;
@@ -168,16 +167,7 @@ public final class GzipMap extends CompressedMap {
         return "the gzip span at compressed offset " + cOff[i];
       }
     };
-    ArchiveSource head = new CachedBlockSource(name, table, decoder, cache, () -> {});
-    if (tail == null) {
-      return head;
-    }
-    try {
-      return new ConcatSource(name, head, tail.open());
-    } catch (IOException e) {
-      head.close();
-      throw e;
-    }
+    return withTail(name, new CachedBlockSource(name, table, decoder, cache, () -> {}));
   }
 
   private byte[] window(int i, String name) throws IOException {

@@ -1,5 +1,6 @@
 package vmafs.source.internal;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import vmafs.source.ArchiveFormat;
 import vmafs.source.SourceMap;
@@ -53,6 +54,22 @@ public abstract class CompressedMap implements SourceMap {
   /** The spill file holding the tail, or null. */
   public final Path spillPath() {
     return tail == null ? null : tail.path();
+  }
+
+  /**
+   * {@code head}, the source of what the archive's own restart points cover, followed by the
+   * spill tail if there is one; {@code head} is closed if the tail cannot be opened.
+   */
+  protected final ArchiveSource withTail(String name, ArchiveSource head) throws IOException {
+    if (tail == null) {
+      return head;
+    }
+    try {
+      return new ConcatSource(name, head, tail.open());
+    } catch (IOException e) {
+      head.close();
+      throw e;
+    }
   }
 
   /**

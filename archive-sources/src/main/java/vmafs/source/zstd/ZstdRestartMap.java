@@ -11,7 +11,6 @@ import vmafs.source.RandomAccess;
 import vmafs.source.SourceMap;
 import vmafs.source.internal.ChunkChecksums;
 import vmafs.source.internal.CompressedMap;
-import vmafs.source.internal.ConcatSource;
 import vmafs.source.internal.MapCodec;
 import vmafs.source.internal.SpillFile;
 import vmafs.vma.io.StoredBytes;
@@ -129,16 +128,7 @@ public final class ZstdRestartMap extends CompressedMap {
   public ArchiveSource open(StoredBytes archive, BlockCache cache) throws IOException {
     MapCodec.checkArchiveSize(archive, archiveSize);
     String name = archive.name();
-    ArchiveSource head = new ZstdRestartSource(name, archive, this, prefixes, chunks, cache);
-    if (tail == null) {
-      return head;
-    }
-    try {
-      return new ConcatSource(name, head, tail.open());
-    } catch (IOException e) {
-      head.close();
-      throw e;
-    }
+    return withTail(name, new ZstdRestartSource(name, archive, this, prefixes, chunks, cache));
   }
 
   @Override
