@@ -47,67 +47,97 @@ import vmafs.vma.io.ArchiveSource;
  * the index file) and are read from there on a miss.
  */
 public final class GzipMap extends CompressedMap {
-  private static final int RECORD_BYTES = 8 + 8 + 8 + 4 + 4 + 4;
   /** Windows are tiny and read once per cache miss; level 1 keeps the pass fast. */
   private static final int WINDOW_ZSTD_LEVEL = 1;
 
+  /**
+   * One checkpoint as it is kept and serialized (big-endian, {@link #BYTES} bytes): where its
+   * deflate span starts and ends in the archive, where it starts in the stream, the span's CRC-32,
+   * and its window's length raw and as stored (zstd). The pass and a loaded map hold checkpoints
+   * as one buffer of these records; this is the only code that lays them out.
+   */
+  record Checkpoint(long cOff, long cEnd, long uOff, int spanCrc, int windowLength,
+      int storedWindowLength) {
+    static final int BYTES = 8 + 8 + 8 + 4 + 4 + 4;
+    private static final int C_END = 8;
+    private static final int SPAN_CRC = 24;
+
+    static Checkpoint read(ByteBuffer records, int i) {
+      int at = i * BYTES;
+      return new Checkpoint(records.getLong(at), records.getLong(at + C_END),
+          records.getLong(at + 16), records.getInt(at + SPAN_CRC), records.getInt(at + 28),
+          records.getInt(at + 32));
+    }
+
+    void write(ByteBuffer records, int i) {
+      records.putLong(i * BYTES, cOff).putLong(i * BYTES + C_END, cEnd)
+          .putLong(i * BYTES + 16, uOff).putInt(i * BYTES + SPAN_CRC, spanCrc)
+          .putInt(i * BYTES + 28, windowLength).putInt(i * BYTES + 32, storedWindowLength);
+    }
+
+    /** Closes the span at compressed offset {@code end}, with its CRC-32. */
+    static void close(ByteBuffer records, int i, long end, int crc) {
+      records.putLong(i * BYTES + C_END, end).putInt(i * BYTES + SPAN_CRC, crc);
+    }
+  }
+
   private final int spacing;
-  private final long[] cOff;
-  private final long[] cEnd;
+  /** {@link Checkpoint} records, one after the other. */
+  private final ByteBuffer records;
+  private final int count;
+  /** Where each checkpoint's span starts in the stream, for {@link BlockTable}. */
   private final long[] uOff;
-  private final int[] crc;
-  private final int[] winRaw;
-  private final int[] winLen;
+  /** Where each checkpoint's stored window starts in {@link #windows}. */
   private final int[] winOff;
   private final ByteBuffer windows;
   /** Big-endian u32 chunk CRCs, span after span, as serialized; {@link #chunks} reads them. */
   private final ByteBuffer chunkCrcs;
   private final ChunkChecksums chunks;
 
-  private GzipMap(long archiveSize, long size, int spacing, long[] cOff, long[] cEnd, long[] uOff,
-      int[] crc, int[] winRaw, int[] winLen, ByteBuffer windows, int chunkSize, ByteBuffer chunkCrcs,
-      SpillFile tail) throws IOException {
+  /** Checks every checkpoint against its neighbours and the archive before the map is used. */
+  private GzipMap(long archiveSize, long size, int spacing, ByteBuffer records, ByteBuffer windows,
+      int chunkSize, ByteBuffer chunkCrcs, SpillFile tail) throws IOException {
     super(ArchiveFormat.GZIP, archiveSize, size, tail);
-    int n = cOff.length;
+    int n = records.remaining() / Checkpoint.BYTES;
     this.spacing = spacing;
-    this.cOff = cOff;
-    this.cEnd = cEnd;
-    this.uOff = uOff;
-    this.crc = crc;
-    this.winRaw = winRaw;
-    this.winLen = winLen;
+    this.records = records;
+    this.count = n;
     this.windows = windows;
     this.chunkCrcs = chunkCrcs;
+    this.uOff = new long[n];
     this.winOff = new int[n];
     long headSize = size - (tail == null ? 0 : tail.length());
-    long w = 0;
     for (int i = 0; i < n; i++) {
+      uOff[i] = records.getLong(i * Checkpoint.BYTES + 16);
+    }
+    long w = 0;
+    long[] spanLengths = new long[n];
+    for (int i = 0; i < n; i++) {
+      Checkpoint c = Checkpoint.read(records, i);
       long spanEnd = i + 1 < n ? uOff[i + 1] : headSize;
-      boolean ok = (i == 0 ? uOff[0] == 0 : uOff[i] > uOff[i - 1])
-          && spanEnd - uOff[i] <= DecodeOptions.MAX_BLOCK_ALLOCATION && spanEnd > uOff[i]
-          && cOff[i] >= 0 && cOff[i] < cEnd[i] && cEnd[i] <= archiveSize
-          && cEnd[i] - cOff[i] <= 2L * DecodeOptions.MAX_BLOCK_ALLOCATION
-          && winRaw[i] >= 0 && winRaw[i] <= GzipFormat.WINDOW_SIZE && winLen[i] >= 0
-          && (winRaw[i] == 0) == (winLen[i] == 0);
+      boolean ok = (i == 0 ? c.uOff() == 0 : c.uOff() > uOff[i - 1])
+          && spanEnd - c.uOff() <= DecodeOptions.MAX_BLOCK_ALLOCATION && spanEnd > c.uOff()
+          && c.cOff() >= 0 && c.cOff() < c.cEnd() && c.cEnd() <= archiveSize
+          && c.cEnd() - c.cOff() <= 2L * DecodeOptions.MAX_BLOCK_ALLOCATION
+          && c.windowLength() >= 0 && c.windowLength() <= GzipFormat.WINDOW_SIZE
+          && c.storedWindowLength() >= 0
+          && (c.windowLength() == 0) == (c.storedWindowLength() == 0);
       if (!ok) {
         throw new IOException("gzip map: checkpoint #" + i + " is inconsistent");
       }
       winOff[i] = (int) w;
-      w += winLen[i];
+      w += c.storedWindowLength();
+      spanLengths[i] = spanEnd - c.uOff();
     }
     if (w > windows.limit() || (n == 0 && headSize != 0) || headSize < 0) {
       throw new IOException("gzip map does not add up (" + n + " checkpoints, windows " + w + "/"
           + windows.limit() + " bytes, head " + headSize + ")");
     }
-    long[] spanLengths = new long[n];
-    for (int i = 0; i < n; i++) {
-      spanLengths[i] = (i + 1 < n ? uOff[i + 1] : headSize) - uOff[i];
-    }
     this.chunks = ChunkChecksums.of(chunkSize, chunkCrcs, spanLengths);
   }
 
   public int checkpointCount() {
-    return cOff.length;
+    return count;
   }
 
   /** The chunk checksums of the spans (for tests). */
@@ -122,9 +152,9 @@ public final class GzipMap extends CompressedMap {
 
   @Override
   public RandomAccess randomAccess() {
-    long bytes = (long) RECORD_BYTES * cOff.length + windows.limit() + chunkCrcs.remaining();
+    long bytes = (long) Checkpoint.BYTES * count + windows.limit() + chunkCrcs.remaining();
     return new RandomAccess(tail == null ? RandomAccess.GZIP_CHECKPOINTS
-        : RandomAccess.GZIP_CHECKPOINTS_AND_SPILL, cOff.length, bytes, spilledBytes());
+        : RandomAccess.GZIP_CHECKPOINTS_AND_SPILL, count, bytes, spilledBytes());
   }
 
   @Override
@@ -145,8 +175,9 @@ public final class GzipMap extends CompressedMap {
         byte[] span = decodeFirst(i, table.length(i));
         CRC32 sum = new CRC32();
         sum.update(span);
-        if ((int) sum.getValue() != crc[i]) {
-          throw new CorruptArchiveException(Where.of(name, Part.GZIP_CHECKPOINT, i, cOff[i]),
+        Checkpoint c = Checkpoint.read(records, i);
+        if ((int) sum.getValue() != c.spanCrc()) {
+          throw new CorruptArchiveException(Where.of(name, Part.GZIP_CHECKPOINT, i, c.cOff()),
               "the data does not match its recorded CRC-32; the archive is damaged or changed");
         }
         return span;
@@ -154,7 +185,8 @@ public final class GzipMap extends CompressedMap {
 
       @Override
       protected byte[] decodeFirst(int i, int len) throws IOException {
-        return GzipInflate.span(ch, name, cOff[i], cEnd[i], window(i, name), len);
+        Checkpoint c = Checkpoint.read(records, i);
+        return GzipInflate.span(ch, name, c.cOff(), c.cEnd(), window(c, i, name), len);
       }
 
       @Override
@@ -164,27 +196,27 @@ public final class GzipMap extends CompressedMap {
 
       @Override
       protected String where(int i) {
-        return "the gzip span at compressed offset " + cOff[i];
+        return "the gzip span at compressed offset " + Checkpoint.read(records, i).cOff();
       }
     };
     return withTail(name, new CachedBlockSource(name, table, decoder, cache, () -> {}));
   }
 
-  private byte[] window(int i, String name) throws IOException {
-    if (winRaw[i] == 0) {
+  private byte[] window(Checkpoint c, int i, String name) throws IOException {
+    if (c.windowLength() == 0) {
       return new byte[0];
     }
-    byte[] stored = new byte[winLen[i]];
+    byte[] stored = new byte[c.storedWindowLength()];
     windows.get(winOff[i], stored);
     try {
-      byte[] w = Zstd.decompress(stored, winRaw[i]);
-      if (w.length != winRaw[i]) {
-        throw new CorruptArchiveException(Where.of(name, Part.GZIP_CHECKPOINT, i, cOff[i]),
+      byte[] w = Zstd.decompress(stored, c.windowLength());
+      if (w.length != c.windowLength()) {
+        throw new CorruptArchiveException(Where.of(name, Part.GZIP_CHECKPOINT, i, c.cOff()),
             "its saved window is damaged");
       }
       return w;
     } catch (ZstdException e) {
-      throw new CorruptArchiveException(Where.of(name, Part.GZIP_CHECKPOINT, i, cOff[i]),
+      throw new CorruptArchiveException(Where.of(name, Part.GZIP_CHECKPOINT, i, c.cOff()),
           "its saved window is damaged: " + e.getMessage(), e);
     }
   }
@@ -193,27 +225,16 @@ public final class GzipMap extends CompressedMap {
   public void writeTo(java.io.OutputStream os) throws IOException {
     MapCodec.write(os, MapCodec.KIND_GZIP, archiveSize, size, out -> {
       out.writeInt(spacing);
-      out.writeInt(cOff.length);
-      for (int i = 0; i < cOff.length; i++) {
-        out.writeLong(cOff[i]);
-        out.writeLong(cEnd[i]);
-        out.writeLong(uOff[i]);
-        out.writeInt(crc[i]);
-        out.writeInt(winRaw[i]);
-        out.writeInt(winLen[i]);
-      }
+      out.writeInt(count);
+      copy(records, 0, count * Checkpoint.BYTES, out);
       out.writeBoolean(tail != null);
       if (tail != null) {
         tail.write(out);
       }
-      int blobLen = cOff.length == 0 ? 0 : winOff[cOff.length - 1] + winLen[cOff.length - 1];
+      int blobLen = count == 0 ? 0
+          : winOff[count - 1] + Checkpoint.read(records, count - 1).storedWindowLength();
       out.writeInt(blobLen);
-      byte[] chunk = new byte[64 << 10];
-      for (int at = 0; at < blobLen; at += chunk.length) {
-        int k = Math.min(chunk.length, blobLen - at);
-        windows.get(at, chunk, 0, k);
-        out.write(chunk, 0, k);
-      }
+      copy(windows, 0, blobLen, out);
       out.writeInt(chunks.chunkSize());
       out.writeInt(chunkCrcs.remaining() / 4);
       for (int at = chunkCrcs.position(); at < chunkCrcs.limit(); at += 4) {
@@ -222,24 +243,22 @@ public final class GzipMap extends CompressedMap {
     });
   }
 
+  private static void copy(ByteBuffer from, int at, int length, java.io.DataOutput out)
+      throws IOException {
+    byte[] chunk = new byte[64 << 10];
+    for (int done = 0; done < length; done += chunk.length) {
+      int k = Math.min(chunk.length, length - done);
+      from.get(at + done, chunk, 0, k);
+      out.write(chunk, 0, k);
+    }
+  }
+
   public static GzipMap readBody(ByteBuffer in, long archiveSize, long size, Path spillPath)
       throws IOException {
     int spacing = in.getInt();
-    int n = MapCodec.count(in, in.getInt(), RECORD_BYTES, "gzip checkpoint");
-    long[] c = new long[n];
-    long[] e = new long[n];
-    long[] u = new long[n];
-    int[] s = new int[n];
-    int[] raw = new int[n];
-    int[] len = new int[n];
-    for (int i = 0; i < n; i++) {
-      c[i] = in.getLong();
-      e[i] = in.getLong();
-      u[i] = in.getLong();
-      s[i] = in.getInt();
-      raw[i] = in.getInt();
-      len[i] = in.getInt();
-    }
+    int n = MapCodec.count(in, in.getInt(), Checkpoint.BYTES, "gzip checkpoint");
+    ByteBuffer records = in.slice(in.position(), n * Checkpoint.BYTES);
+    in.position(in.position() + n * Checkpoint.BYTES);
     SpillFile tail = in.get() != 0 ? SpillFile.read(in, spillPath) : null;
     int blobLen = in.getInt();
     if (blobLen < 0 || blobLen > in.remaining()) {
@@ -254,25 +273,27 @@ public final class GzipMap extends CompressedMap {
     }
     ByteBuffer chunkCrcs = in.slice(in.position(), 4 * chunkCount);
     in.position(in.position() + 4 * chunkCount);
-    return new GzipMap(archiveSize, size, spacing, c, e, u, s, raw, len, blob, chunkSize, chunkCrcs,
-        tail);
+    return new GzipMap(archiveSize, size, spacing, records, blob, chunkSize, chunkCrcs, tail);
   }
 
-  /** Collects checkpoints during the decode pass. */
+  /**
+   * Collects checkpoints during the decode pass. While the pass runs, the last checkpoint's span
+   * is open (every closed span is followed by a new checkpoint): its window stays raw, for the
+   * pass to start a spill from it ({@link #removeLast}), and is compressed into the windows when
+   * its span closes. So the windows hold exactly the closed checkpoints' and never change below
+   * what a {@link #prefix} shares.
+   */
   static final class Builder {
     /** A checkpoint with its window uncompressed, as the pass needs it to start a spill. */
     record Point(long cOff, long uOff, byte[] window) {}
 
     private final int spacing;
-    private long[] cOff = new long[256];
-    private long[] cEnd = new long[256];
-    private long[] uOff = new long[256];
-    private int[] crc = new int[256];
-    private int[] winRaw = new int[256];
-    private int[] winLen = new int[256];
+    private ByteBuffer records = ByteBuffer.allocate(256 * Checkpoint.BYTES);
+    private int count;
+    /** The open checkpoint's window, or null when every span is closed. */
+    private byte[] openWindow;
     private byte[] blob = new byte[1 << 20];
     private int blobLen;
-    private int count;
     private int[] chunkCrcs = new int[1024];
     private int chunkCount;
 
@@ -285,22 +306,32 @@ public final class GzipMap extends CompressedMap {
     }
 
     long lastUOff() {
-      return count == 0 ? 0 : uOff[count - 1];
+      return count == 0 ? 0 : Checkpoint.read(records, count - 1).uOff();
     }
 
     void add(long c, long u, byte[] window) throws IOException {
-      if (count == cOff.length) {
-        int m = count * 2;
-        cOff = Arrays.copyOf(cOff, m);
-        cEnd = Arrays.copyOf(cEnd, m);
-        uOff = Arrays.copyOf(uOff, m);
-        crc = Arrays.copyOf(crc, m);
-        winRaw = Arrays.copyOf(winRaw, m);
-        winLen = Arrays.copyOf(winLen, m);
+      if (openWindow != null) {
+        throw new IllegalStateException("gzip checkpoint #" + (count - 1) + "'s span is still open");
       }
-      byte[] stored = window.length == 0 ? window : Zstd.compress(window, WINDOW_ZSTD_LEVEL);
+      if ((count + 1L) * Checkpoint.BYTES > records.capacity()) {
+        if (2L * records.capacity() > Integer.MAX_VALUE - 16) {
+          throw new IOException("too many gzip checkpoints; use a larger spacing");
+        }
+        records = ByteBuffer.allocate(2 * records.capacity()).put(records.array(), 0, count * Checkpoint.BYTES);
+      }
+      new Checkpoint(c, -1, u, 0, window.length, 0).write(records, count);
+      openWindow = window;
+      count++;
+    }
+
+    /** Ends the last checkpoint's span at compressed offset {@code end}. */
+    void closeSpan(long end, long spanCrc, int[] spanChunks) throws IOException {
+      byte[] stored = openWindow.length == 0 ? openWindow : Zstd.compress(openWindow, WINDOW_ZSTD_LEVEL);
       if ((long) blobLen + stored.length > Integer.MAX_VALUE - 16) {
         throw new IOException("too many gzip checkpoints (2 GiB of windows); use a larger spacing");
+      }
+      if ((long) chunkCount + spanChunks.length > Integer.MAX_VALUE / 4 - 16) {
+        throw new IOException("too many gzip chunk checksums (2 GiB); the stream is too large");
       }
       if (blobLen + stored.length > blob.length) {
         blob = Arrays.copyOf(blob, (int) Math.min(Integer.MAX_VALUE - 16,
@@ -308,21 +339,10 @@ public final class GzipMap extends CompressedMap {
       }
       System.arraycopy(stored, 0, blob, blobLen, stored.length);
       blobLen += stored.length;
-      cOff[count] = c;
-      cEnd[count] = -1;
-      uOff[count] = u;
-      winRaw[count] = window.length;
-      winLen[count] = stored.length;
-      count++;
-    }
-
-    /** Ends the last checkpoint's span at compressed offset {@code end}. */
-    void closeSpan(long end, long spanCrc, int[] spanChunks) throws IOException {
-      cEnd[count - 1] = end;
-      crc[count - 1] = (int) spanCrc;
-      if ((long) chunkCount + spanChunks.length > Integer.MAX_VALUE / 4 - 16) {
-        throw new IOException("too many gzip chunk checksums (2 GiB); the stream is too large");
-      }
+      Checkpoint open = Checkpoint.read(records, count - 1);
+      new Checkpoint(open.cOff(), end, open.uOff(), (int) spanCrc, open.windowLength(), stored.length)
+          .write(records, count - 1);
+      openWindow = null;
       if (chunkCount + spanChunks.length > chunkCrcs.length) {
         chunkCrcs = Arrays.copyOf(chunkCrcs, Math.max(2 * chunkCrcs.length, chunkCount + spanChunks.length));
       }
@@ -330,13 +350,16 @@ public final class GzipMap extends CompressedMap {
       chunkCount += spanChunks.length;
     }
 
+    /** Takes back the open checkpoint (an empty member's, or where a spill starts). */
     Point removeLast() {
+      if (openWindow == null) {
+        throw new IllegalStateException("no open gzip checkpoint to take back");
+      }
       count--;
-      blobLen -= winLen[count];
-      byte[] w = winRaw[count] == 0 ? new byte[0]
-          : Zstd.decompress(Arrays.copyOfRange(blob, blobLen, blobLen + winLen[count]),
-              winRaw[count]);
-      return new Point(cOff[count], uOff[count], w);
+      Checkpoint c = Checkpoint.read(records, count);
+      Point p = new Point(c.cOff(), c.uOff(), openWindow);
+      openWindow = null;
+      return p;
     }
 
     SourceMap build(long archiveSize, long size, SpillFile spill, long spillStart, String name)
@@ -348,51 +371,44 @@ public final class GzipMap extends CompressedMap {
         throw new IOException(name + ": spill covers " + spill.length() + " bytes from "
             + spillStart + " but the stream is " + size + " bytes");
       }
-      return new GzipMap(archiveSize, size, spacing, Arrays.copyOf(cOff, count),
-          Arrays.copyOf(cEnd, count), Arrays.copyOf(uOff, count), Arrays.copyOf(crc, count),
-          Arrays.copyOf(winRaw, count), Arrays.copyOf(winLen, count),
+      return new GzipMap(archiveSize, size, spacing, recordsOf(count),
           ByteBuffer.wrap(Arrays.copyOf(blob, blobLen)), ChunkChecksums.DEFAULT_CHUNK,
           crcBytes(), spill);
     }
 
     /**
      * A map of the closed spans, for reads while the pass goes on (null while there is none).
-     * Before a spill the last checkpoint is left out: its span is still open, and {@link
-     * #removeLast} may take it back and reuse its window bytes. Once the pass spills from {@code
-     * spillStart} every span is closed and the last one ends there. The windows are shared, not
-     * copied: bytes before the last checkpoint's never change.
+     * Before a spill the last checkpoint is left out: its span is open, and {@link #removeLast}
+     * may take it back. Once the pass spills from {@code spillStart} every span is closed and the
+     * last one ends there. The windows are shared, not copied: the closed checkpoints' never
+     * change.
      *
      * @param spillStart where the spill begins, or -1 while nothing spills
      */
     GzipMap prefix(long archiveSize, long spillStart) throws IOException {
+      // Without a spill the last span's end is not known yet (it is open, or the pass is at the end).
       int k = spillStart >= 0 ? count : count - 1;
-      while (k > 0 && cEnd[k - 1] < 0) {
-        k--;
-      }
       if (k <= 0) {
         return null;
       }
-      long size = k < count ? uOff[k] : spillStart;
+      long size = k < count ? Checkpoint.read(records, k).uOff() : spillStart;
       int chunks = 0;
+      int windowBytes = 0;
       for (int i = 0; i < k; i++) {
-        long end = i + 1 < k ? uOff[i + 1] : size;
-        chunks += (int) ((end - uOff[i] + ChunkChecksums.DEFAULT_CHUNK - 1)
+        Checkpoint c = Checkpoint.read(records, i);
+        long end = i + 1 < k ? Checkpoint.read(records, i + 1).uOff() : size;
+        chunks += (int) ((end - c.uOff() + ChunkChecksums.DEFAULT_CHUNK - 1)
             / ChunkChecksums.DEFAULT_CHUNK);
+        windowBytes += c.storedWindowLength();
       }
       ByteBuffer crcs = ByteBuffer.allocate(4 * chunks);
       crcs.asIntBuffer().put(chunkCrcs, 0, chunks);
-      return new GzipMap(archiveSize, size, spacing, Arrays.copyOf(cOff, k),
-          Arrays.copyOf(cEnd, k), Arrays.copyOf(uOff, k), Arrays.copyOf(crc, k),
-          Arrays.copyOf(winRaw, k), Arrays.copyOf(winLen, k),
-          ByteBuffer.wrap(blob, 0, winOffEnd(k)).slice(), ChunkChecksums.DEFAULT_CHUNK, crcs, null);
+      return new GzipMap(archiveSize, size, spacing, recordsOf(k),
+          ByteBuffer.wrap(blob, 0, windowBytes).slice(), ChunkChecksums.DEFAULT_CHUNK, crcs, null);
     }
 
-    private int winOffEnd(int k) {
-      int w = 0;
-      for (int i = 0; i < k; i++) {
-        w += winLen[i];
-      }
-      return w;
+    private ByteBuffer recordsOf(int k) {
+      return ByteBuffer.wrap(Arrays.copyOf(records.array(), k * Checkpoint.BYTES));
     }
 
     private ByteBuffer crcBytes() {
