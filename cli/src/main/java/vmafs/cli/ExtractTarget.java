@@ -1,10 +1,5 @@
 package vmafs.cli;
 
-import static vmafs.vma.VmaFormat.DEV_INFO_SIZE;
-import static vmafs.vma.VmaFormat.DEV_OFF_NAME_PTR;
-import static vmafs.vma.VmaFormat.OFF_CONFIG_NAMES;
-import static vmafs.vma.VmaFormat.OFF_DEV_INFO;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -22,6 +17,7 @@ import java.util.Set;
 import vmafs.vma.ConfigBlob;
 import vmafs.vma.DeviceInfo;
 import vmafs.vma.MalformedArchiveException;
+import vmafs.vma.VmaFormat;
 import vmafs.vma.VmaHeader;
 import vmafs.vma.io.AtomicFile;
 import vmafs.vma.write.VmaWriter;
@@ -102,7 +98,7 @@ final class ExtractTarget implements AutoCloseable {
   }
 
   private static String configField(long field) {
-    return "config_names[" + (field - OFF_CONFIG_NAMES) / 4 + "]";
+    return VmaFormat.configNameField(field);
   }
 
   /** Writes config {@code i} of the header under its own (checked) name. */
@@ -153,7 +149,7 @@ final class ExtractTarget implements AutoCloseable {
   }
 
   private static long deviceFieldOffset(DeviceInfo d) {
-    return OFF_DEV_INFO + (long) d.id() * DEV_INFO_SIZE + DEV_OFF_NAME_PTR;
+    return VmaFormat.devNamePtrOffset(d.id());
   }
 
   private static void checkSafe(String name, String what, long offset) throws MalformedArchiveException {

@@ -96,6 +96,16 @@ public final class VmaFormat {
     return ((long) (mask & 0xFFFF) << 48) | ((long) (devId & 0xFF) << 32) | (cluster & 0xFFFF_FFFFL);
   }
 
+  /** Archive offset of {@code dev_info[devId].devname_ptr}, the field a bad device name is reported at. */
+  public static long devNamePtrOffset(int devId) {
+    return OFF_DEV_INFO + (long) devId * DEV_INFO_SIZE + DEV_OFF_NAME_PTR;
+  }
+
+  /** The name of the config-name pointer at archive offset {@code offset}: {@code config_names[slot]}. */
+  public static String configNameField(long offset) {
+    return "config_names[" + (offset - OFF_CONFIG_NAMES) / 4 + "]";
+  }
+
   /** Clusters a device of {@code size} bytes occupies: ceil(size / 64 KiB). */
   public static long clusterCount(long size) {
     return (size + CLUSTER_SIZE - 1) >>> CLUSTER_SHIFT;
