@@ -20,6 +20,12 @@ import vmafs.vma.io.ArchiveSource;
  * <p>A prefix that is replaced is closed once the reads using it are done (reference counted).
  */
 public final class LiveSource implements ArchiveSource {
+  /**
+   * Heap a live source keeps: the pass's last output ({@link RecentOutput}); the servers' heap bound
+   * counts it (cli ServerOptions.PASS_OUTPUT).
+   */
+  public static final int RECENT_OUTPUT_BYTES = 16 << 20;
+
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LiveSource.class);
   /** A waiting read looks again this often whatever it was told (the spill writer does not tell). */
   private static final long POLL_MILLIS = 5;

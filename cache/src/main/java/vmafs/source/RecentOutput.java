@@ -17,10 +17,9 @@ import java.nio.ByteBuffer;
 final class RecentOutput {
   /**
    * How much is kept: a read woken by the pass copies its bytes within one pass step (256 KiB);
-   * 16 MiB is ~50 ms of a zstd pass, so a reader a few requests behind still finds its bytes. Heap
-   * counted in the server's bound (ServerOptions).
+   * 16 MiB is ~50 ms of a zstd pass, so a reader a few requests behind still finds its bytes.
    */
-  static final int CAPACITY = 16 << 20;
+  static final int CAPACITY = LiveSource.RECENT_OUTPUT_BYTES;
 
   private final byte[] buf;
   private final int mask;
