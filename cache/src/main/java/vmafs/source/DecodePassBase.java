@@ -258,6 +258,7 @@ abstract class DecodePassBase implements DecodePass {
 
   @Override
   public void close() throws IOException {
+    recent = null; // the live source keeps it while it still serves from it
     try {
       if (spill != null) {
         spill.close();
