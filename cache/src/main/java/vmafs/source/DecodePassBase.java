@@ -258,7 +258,6 @@ abstract class DecodePassBase implements DecodePass {
 
   @Override
   public void close() throws IOException {
-    recent = null; // the live source keeps it while it still serves from it
     try {
       if (spill != null) {
         spill.close();
