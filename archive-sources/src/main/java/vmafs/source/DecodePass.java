@@ -31,6 +31,22 @@ import vmafs.vma.io.StoredBytes;
 public interface DecodePass extends Closeable {
 
   /** Starts a pass over {@code archive}, picking the decoder from its magic bytes. */
+  /**
+   * Loads what decoding an archive named {@code fileName} needs that takes long to load the first
+   * time: zstd-jni's native library (unpacked from its jar, then linked: tens of ms, more on a busy
+   * machine). A server calls it on a second thread while its first reads the archive's identity,
+   * so that the pass does not wait for it. Failures are left to the pass to report.
+   */
+  static void preload(String fileName) {
+    if (fileName.endsWith(".zst")) {
+      try {
+        com.github.luben.zstd.util.Native.load();
+      } catch (RuntimeException | LinkageError e) {
+        // the pass reports it
+      }
+    }
+  }
+
   static DecodePass open(Path archive, DecodeOptions options) throws IOException {
     LocalStoredBytes stored = LocalStoredBytes.open(archive);
     try {

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import vmafs.source.internal.RecentOutput;
 import vmafs.vma.io.ArchiveSource;
 
 /**
@@ -20,6 +21,13 @@ import vmafs.vma.io.ArchiveSource;
  * <p>A prefix that is replaced is closed once the reads using it are done (reference counted).
  */
 public final class LiveSource implements ArchiveSource {
+  /**
+   * Heap a live source keeps: the pass's last output ({@link RecentOutput}); the servers' heap bound
+   * counts it (cli ServerOptions.PASS_OUTPUT).
+   */
+  public static final int RECENT_OUTPUT_BYTES = 16 << 20;
+
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LiveSource.class);
   /** A waiting read looks again this often whatever it was told (the spill writer does not tell). */
   private static final long POLL_MILLIS = 5;
 
@@ -27,7 +35,12 @@ public final class LiveSource implements ArchiveSource {
   private final Object changed = new Object();
   private final AtomicInteger waiting = new AtomicInteger();
   private final AtomicLong wanted = new AtomicLong();
+  private final AtomicLong wantedFrom = new AtomicLong(Long.MAX_VALUE);
   private volatile Prefix prefix;
+  /** What the pass decoded last; reads it holds are copied from it, not decoded again. */
+  private volatile RecentOutput recent;
+  private final java.util.concurrent.atomic.LongAdder fromRecent = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder fromPrefix = new java.util.concurrent.atomic.LongAdder();
   private volatile ArchiveSource finished;
   private volatile IOException failure;
   private volatile boolean closed;
@@ -74,6 +87,11 @@ public final class LiveSource implements ArchiveSource {
     signal();
   }
 
+  /** Makes reads that {@code r} holds copy from it (until the pass ends cleanly). */
+  public void share(RecentOutput r) {
+    recent = r;
+  }
+
   /** Where the published prefix ends now (0 without one). */
   public long limit() {
     Prefix p = prefix;
@@ -83,6 +101,17 @@ public final class LiveSource implements ArchiveSource {
   /** The largest stream offset a waiting read needs beyond the prefix, or 0. */
   public long wanted() {
     return waiting.get() == 0 ? 0 : wanted.get();
+  }
+
+  /**
+   * Whether the pass's recent output holds everything waiting reads need: they will copy it once
+   * they wake, so a prefix would be built for nothing.
+   */
+  public boolean recentHoldsWanted() {
+    RecentOutput r = recent;
+    long from = wantedFrom.get();
+    long to = wanted.get();
+    return r != null && from <= to && r.holds(from, to);
   }
 
   /** Wakes waiting reads: the prefix grew. */
@@ -100,6 +129,12 @@ public final class LiveSource implements ArchiveSource {
    */
   public void finish(ArchiveSource source) throws IOException {
     finished = source;
+    recent = null;
+    Served s = served();
+    if (s.fromRecent() + s.fromPrefix() > 0) {
+      log.info("{}: reads during the pass: {} MiB copied from what the pass had just decoded, {} MiB"
+          + " read through the part decodable then", name, s.fromRecent() >> 20, s.fromPrefix() >> 20);
+    }
     Prefix old = prefix;
     prefix = null;
     synchronized (changed) {
@@ -116,6 +151,16 @@ public final class LiveSource implements ArchiveSource {
     synchronized (changed) {
       changed.notifyAll();
     }
+  }
+
+  /**
+   * How the reads during the pass were served: bytes copied from the pass's recent output, bytes
+   * read through a published prefix (which decodes them again where the format is compressed).
+   */
+  public record Served(long fromRecent, long fromPrefix) {}
+
+  public Served served() {
+    return new Served(fromRecent.sum(), fromPrefix.sum());
   }
 
   /** Reads waiting for the pass to decode what they need, now. */
@@ -137,9 +182,15 @@ public final class LiveSource implements ArchiveSource {
         if (closed) {
           throw new IOException(name + " is closed");
         }
+        RecentOutput r = recent;
+        if (r != null && r.read(position, dst)) {
+          fromRecent.add(end - position);
+          return;
+        }
         Prefix p = prefix;
         if (p != null && end <= p.limit.getAsLong() && p.acquire()) {
           try {
+            fromPrefix.add(end - position);
             p.source.readFully(position, dst);
             return;
           } finally {
@@ -156,10 +207,13 @@ public final class LiveSource implements ArchiveSource {
           waiting.incrementAndGet();
         }
         wanted.accumulateAndGet(end, Math::max);
+        wantedFrom.accumulateAndGet(position, Math::min);
         synchronized (changed) {
           Prefix q = prefix;
+          RecentOutput rq = recent;
           if (finished == null && failure == null && !closed
-              && (q == null || end > q.limit.getAsLong())) {
+              && (q == null || end > q.limit.getAsLong())
+              && (rq == null || !rq.holds(position, end))) {
             try {
               changed.wait(POLL_MILLIS);
             } catch (InterruptedException e) {
@@ -172,6 +226,7 @@ public final class LiveSource implements ArchiveSource {
     } finally {
       if (counted && waiting.decrementAndGet() == 0) {
         wanted.set(0);
+        wantedFrom.set(Long.MAX_VALUE);
       }
     }
   }
@@ -193,6 +248,7 @@ public final class LiveSource implements ArchiveSource {
     synchronized (changed) {
       changed.notifyAll();
     }
+    recent = null;
     Prefix p = prefix;
     prefix = null;
     if (p != null) {

@@ -380,16 +380,16 @@ final class MountCommand implements Callable<Integer> {
 
   /**
    * Loads the native bindings (jnr-ffi generates their classes: 0.1-0.3 s each) on a second
-   * thread while this one opens the archive: libfuse3 for the mount, libc for detach(), which
-   * runs right after the parent is told the mount is ready and keeps it waiting until then.
+   * thread while this one opens the archive: the decoder's native library (zstd), libfuse3 for the
+   * mount, libc for detach(), which runs right after the parent is told the mount is ready and
+   * keeps it waiting until then.
    */
   private void preload() {
     boolean fuse3 = backend() != MountOptions.Backend.FUSE2;
-    if (!fuse3 && !serverOptions.daemonChild) {
-      return;
-    }
     Thread t = new Thread(() -> {
       try {
+        // First: the archive's open reaches the decoder before the mount needs libfuse.
+        vmafs.source.DecodePass.preload(archive);
         if (fuse3) {
           vmafs.fuse3.Fuse3Session.isUsable();
         }

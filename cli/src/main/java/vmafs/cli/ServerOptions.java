@@ -19,6 +19,13 @@ final class ServerOptions {
    */
   static final long HEAP_MARGIN = 96L << 20;
 
+  /**
+   * Heap the index pass of a compressed archive keeps for reads while it runs: the last output it
+   * decoded (vmafs.source.LiveSource#RECENT_OUTPUT_BYTES), which those reads copy instead of
+   * decoding it again. The launcher script adds the same.
+   */
+  static final long PASS_OUTPUT = 16L << 20;
+
   /** The least cache a server runs with when its heap is too small for --cache-size. */
   private static final long MIN_CACHE = 16L << 20;
   @Option(names = "--cache-size", paramLabel = "SIZE", defaultValue = "256M",
@@ -41,8 +48,8 @@ final class ServerOptions {
   /**
    * The maximum heap a server JVM gets, in MiB: --cache-size (rounded up to MiB), {@link
    * #HEAP_MARGIN}, and room for the index pass's tables, which grow with the archive: 1/2048 of its
-   * size, 1/8 for a .gz, whose pass keeps a window per checkpoint. The launcher script computes the
-   * same from the command line.
+   * size, 1/8 for a .gz, whose pass keeps a window per checkpoint; plus {@link #PASS_OUTPUT} for a
+   * compressed archive. The launcher script computes the same from the command line.
    *
    * @param archive the archive file, or null (remote, or not a regular file)
    */
@@ -62,7 +69,11 @@ final class ServerOptions {
     if (archive != null && java.nio.file.Files.isRegularFile(archive)) {
       try {
         long size = java.nio.file.Files.size(archive);
-        pass = archive.getFileName().toString().endsWith(".gz") ? size / 8 : size / 2048;
+        String name = archive.getFileName().toString();
+        pass = name.endsWith(".gz") ? size / 8 : size / 2048;
+        if (name.endsWith(".gz") || name.endsWith(".zst") || name.endsWith(".lzo")) {
+          pass += PASS_OUTPUT;
+        }
       } catch (IOException e) {
         // unreadable: the server says so itself
       }

@@ -36,6 +36,8 @@ public abstract class DecodePassBase implements DecodePass {
   /** Reads while the pass runs, once {@link #live} was called. */
   private LiveSource live;
   private vmafs.cache.BlockCache liveCache;
+  /** Once {@link #live} was called: the last output, which the pass decodes into. */
+  private RecentOutput recent;
   private long lastSnapshot;
   private long snapshotCost;
 
@@ -82,6 +84,8 @@ public abstract class DecodePassBase implements DecodePass {
   public final LiveSource live(vmafs.cache.BlockCache cache) throws IOException {
     live = new LiveSource(name);
     liveCache = cache;
+    recent = new RecentOutput(RecentOutput.CAPACITY, produced);
+    live.share(recent);
     if (spill != null && spillStart == 0 && !options.streamOnly()) {
       publishSpill();
     }
@@ -113,7 +117,9 @@ public abstract class DecodePassBase implements DecodePass {
   /** Publishes a longer prefix when a waiting read needs it and the last one is old enough. */
   private void maybePublishPrefix() throws IOException {
     long want = live.wanted();
-    if (want == 0 || want <= live.limit()) {
+    // Past what the pass produced, a prefix cannot help: the read gets its bytes from the recent
+    // output once the pass is there.
+    if (want == 0 || want <= live.limit() || want > produced || live.recentHoldsWanted()) {
       return;
     }
     long now = System.nanoTime();
@@ -187,6 +193,10 @@ public abstract class DecodePassBase implements DecodePass {
     return stream;
   }
 
+  /**
+   * Decodes up to {@code len} more bytes into {@code b}, or, with {@code b} null, only into the
+   * recent output (which must exist).
+   */
   private int read(byte[] b, int off, int len) throws IOException {
     if (failure != null) {
       throw new IOException(name + ": the decode pass already failed", failure);
@@ -199,18 +209,28 @@ public abstract class DecodePassBase implements DecodePass {
     }
     try {
       int n;
+      RecentOutput r = recent;
+      int at = r == null ? off : r.writeOffset();
       do {
-        n = produce(b, off, len);
+        n = r == null ? produce(b, off, len) : produce(r.array(), at, r.reserve(len));
       } while (n == 0);
       if (n < 0) {
         eof = true;
         in.finishProgress();
         return -1;
       }
+      byte[] out = r == null ? b : r.array();
       if (spill != null) {
-        spill.write(b, off, n);
+        spill.write(out, at, n);
       }
       produced += n;
+      if (r != null) {
+        r.commit(n);
+        if (b != null) {
+          System.arraycopy(out, at, b, off, n);
+        }
+        live.signal();
+      }
       if (live != null && spill == null) {
         maybePublishPrefix();
       }
@@ -264,16 +284,21 @@ public abstract class DecodePassBase implements DecodePass {
      * zstd stream); skipping through a larger buffer makes it one per 256 KiB.
      */
     private byte[] skipBuffer;
+    private static final int SKIP_STEP = 256 << 10;
 
     @Override
     public long skip(long n) throws IOException {
       if (n <= 0) {
         return 0;
       }
-      if (skipBuffer == null) {
-        skipBuffer = new byte[256 << 10];
+      int step = (int) Math.min(n, SKIP_STEP);
+      if (recent != null) {
+        return Math.max(DecodePassBase.this.read(null, 0, step), 0); // decoded into the ring
       }
-      int got = DecodePassBase.this.read(skipBuffer, 0, (int) Math.min(n, skipBuffer.length));
+      if (skipBuffer == null) {
+        skipBuffer = new byte[SKIP_STEP];
+      }
+      int got = DecodePassBase.this.read(skipBuffer, 0, step);
       return Math.max(got, 0);
     }
 
