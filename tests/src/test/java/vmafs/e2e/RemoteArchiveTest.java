@@ -174,6 +174,64 @@ class RemoteArchiveTest {
     }
   }
 
+  /** Bytes the GETs of {@code ranges} ("a-b") asked for. */
+  private static long bytesOf(List<String> ranges) {
+    long n = 0;
+    for (String r : ranges) {
+      String[] ab = r.split("-");
+      n += Long.parseLong(ab[1]) - Long.parseLong(ab[0]) + 1;
+    }
+    return n;
+  }
+
+  /** The most a cold random read of each format may fetch, in one request (null: no bound asserted). */
+  private static final Map<String, Long> SPAN_BOUND = Map.of(
+      "vma", 64L << 10, // a cluster
+      "seekable", (1L << 20) + 1024, // a frame of convert's 1 MiB (stored, at worst, plus headers)
+      "lzo", (256L << 10) + (16L << 10) + 64, // an lzop block (256 KiB; incompressible: its worst)
+      "gz", 2L << 20); // a checkpoint span: 1 MiB of output, read in one call up to 2 MiB
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"vma", "seekable", "lzo", "gz", "zst"})
+  void aColdRandomReadFetchesTheSpanItNeedsInOneRequest(String format) throws Exception {
+    Path work = Files.createDirectories(dir.resolve("random-" + format));
+    Env env = new Env(work);
+    Path mnt = work.resolve("mnt");
+    try (Mounted.Cleanup m = env.mount(s3Url(format), mnt, "--wait")) {
+      // the index is now in the cache
+    }
+    List<long[]> data = Images.dataRanges(disk);
+    long total = data.stream().mapToLong(r -> r[1] - r[0]).sum();
+    try (Mounted.Cleanup m = env.mount(s3Url(format), mnt)) {
+      Path img = mnt.resolve("disk-drive-scsi0.raw");
+      Thread.sleep(500); // what the mount reads on its own (partition tables) is not the reads' cost
+      StringBuilder report = new StringBuilder(format + ":");
+      for (int k = 0; k < 5; k++) {
+        // The middle of the k-th fifth of the data: reads far apart, none in a span read before.
+        long want = total * (2 * k + 1) / 10;
+        long at = -1;
+        for (long[] r : data) {
+          if (want < r[1] - r[0]) {
+            at = (r[0] + want) & ~4095L;
+            break;
+          }
+          want -= r[1] - r[0];
+        }
+        s3.resetCounts();
+        Run.sh("dd if='" + img + "' of=/dev/null bs=4096 count=1 iflag=direct skip=" + (at / 4096)).ok();
+        List<String> ranges = s3.ranges();
+        long bytes = bytesOf(ranges);
+        report.append(String.format(" read %d at %d: %d requests, %d bytes %s;", k, at, ranges.size(), bytes, ranges));
+        Long bound = SPAN_BOUND.get(format);
+        if (bound != null) {
+          assertEquals(1, ranges.size(), "one request for a cold random read at " + at + ": " + ranges);
+          assertTrue(bytes <= bound, "at most " + bound + " bytes for a read at " + at + ": " + ranges);
+        }
+      }
+      System.out.println("random reads from S3, " + report);
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"vma", "zst"})
   void extractVerifyAndInfoFromS3AndHttp(String format) throws Exception {
