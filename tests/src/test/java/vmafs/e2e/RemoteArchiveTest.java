@@ -233,6 +233,27 @@ class RemoteArchiveTest {
   }
 
   @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"vma", "seekable", "gz"})
+  void servedOverNbdFromS3TheExportEqualsTheSourceWithItsHoles(String format) throws Exception {
+    Path work = Files.createDirectories(dir.resolve("nbd-" + format));
+    Env env = new Env(work);
+    Map<String, String> aws = new HashMap<>(env.env);
+    aws.remove("XDG_CACHE_HOME"); // Served keeps the server's cache and socket under its home
+    aws.remove("XDG_RUNTIME_DIR");
+    try (Served s = Served.start(work.resolve("home"), aws, s3Url(format), "--endpoint-url", endpoint())) {
+      String uri = s.uri("drive-scsi0");
+      assertEquals("Images are identical.", Run.cmd("qemu-img", "compare", "-f", "raw", "-F", "raw", uri,
+          disk.toString()).ok().out().trim(), format);
+      assertEquals(MountTest.render(Images.dataRanges(disk)), MountTest.render(NbdTest.nbdinfoMap(uri)),
+          "nbdinfo --map of the export: the source's holes");
+      Path copy = work.resolve("copy.raw");
+      Run.cmd("nbdcopy", uri, copy.toString()).ok();
+      assertEquals(diskSha, Images.sha256(copy), format);
+      assertEquals(MountTest.render(Images.dataRanges(disk)), MountTest.render(Images.dataRanges(copy)));
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"vma", "zst"})
   void extractVerifyAndInfoFromS3AndHttp(String format) throws Exception {
     Path work = Files.createDirectories(dir.resolve("extract-" + format));
