@@ -49,6 +49,12 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
    * longer ones are split into pieces fetched in parallel.
    */
   private static final long EXACT_MAX_PIECES = 2;
+  /**
+   * Reads shorter than a sector take their piece instead: they are header walks (a zstd file's
+   * block headers, read 3 bytes at a time every ~50 KiB), where one piece answers dozens of them
+   * and an exact range each would be a request each.
+   */
+  private static final long EXACT_MIN = 4096;
 
   private final String name;
   private final long size;
@@ -152,7 +158,8 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
     long last = Math.min((end - 1) / pieceSize, first + 2L * options.parallelism() - 1);
     end = Math.min(end, (last + 1) * pieceSize);
     boolean sequential = sequential(position, end);
-    if (!sequential && end - position <= EXACT_MAX_PIECES * pieceSize && !allCached(first, last)) {
+    long len = end - position;
+    if (!sequential && len >= EXACT_MIN && len <= EXACT_MAX_PIECES * pieceSize && !allCached(first, last)) {
       return readExact(position, end, dst);
     }
 

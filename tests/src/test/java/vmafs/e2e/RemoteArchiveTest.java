@@ -156,6 +156,7 @@ class RemoteArchiveTest {
     }
     // The index pass read the object in order in one streaming GET, never a request per header.
     assertEquals(1, streamingGets(), "streaming GETs of the first mount: " + s3.ranges());
+    System.out.println("first mount from S3, " + format + ": " + s3.gets() + " GETs, " + s3.ranges());
     try (var saved = Files.list(env.cache.resolve("vmafs/remote"))) {
       assertTrue(saved.anyMatch(p -> p.getFileName().toString().endsWith(".vmafs-index")),
           "the index is saved in the cache");
