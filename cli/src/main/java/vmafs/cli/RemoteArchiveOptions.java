@@ -105,6 +105,7 @@ final class RemoteArchiveOptions {
     o.put("retries", t.retries());
     o.put("cache_hits", t.cacheHits());
     o.put("pieces_fetched", t.piecesFetched());
+    o.put("ranges_fetched", t.rangesFetched());
     return o;
   }
 

@@ -38,6 +38,23 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
   private static final int STREAMS_TRACKED = 16;
   /** Skips up to this size are read through on a sequential stream; longer ones reopen it there. */
   private static final long SKIP_REOPEN = 16L << 20;
+  /**
+   * A read this far past where an earlier one ended still continues its run: an uncompressed
+   * archive read in order skips the 512-byte extent headers between the clusters it wants.
+   */
+  private static final long RUN_GAP = 64 << 10;
+  /**
+   * Reads outside a sequential run up to this many pieces long are one request of exactly their
+   * range (the spans compressed sources decode are smaller: a seekable frame, an lzop block);
+   * longer ones are split into pieces fetched in parallel.
+   */
+  private static final long EXACT_MAX_PIECES = 2;
+  /**
+   * Reads shorter than a sector take their piece instead: they are header walks (a zstd file's
+   * block headers, read 3 bytes at a time every ~50 KiB), where one piece answers dozens of them
+   * and an exact range each would be a request each.
+   */
+  private static final long EXACT_MIN = 4096;
 
   private final String name;
   private final long size;
@@ -56,6 +73,8 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
   private final java.util.Map<Long, byte[]> recent;
   /** Pieces being fetched: a reader that needs one waits for the request already under way. */
   private final ConcurrentHashMap<Long, CompletableFuture<byte[]>> inFlight = new ConcurrentHashMap<>();
+  /** Exact-range reads under way, failed by {@link #close} as pieces in flight are. */
+  private final java.util.Set<CompletableFuture<byte[]>> exactInFlight = ConcurrentHashMap.newKeySet();
   private final ExecutorService fetchers;
   private final long[] recentEnds = new long[STREAMS_TRACKED];
   /** Where the run of reads ending at {@code recentEnds[i]} began. */
@@ -139,6 +158,10 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
     long last = Math.min((end - 1) / pieceSize, first + 2L * options.parallelism() - 1);
     end = Math.min(end, (last + 1) * pieceSize);
     boolean sequential = sequential(position, end);
+    long len = end - position;
+    if (!sequential && len >= EXACT_MIN && len <= EXACT_MAX_PIECES * pieceSize && !allCached(first, last)) {
+      return readExact(position, end, dst);
+    }
 
     CompletableFuture<?>[] wanted = new CompletableFuture<?>[(int) (last - first + 1)];
     for (long p = first; p <= last; p++) {
@@ -161,6 +184,54 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
     return copied;
   }
 
+  private boolean allCached(long first, long last) {
+    for (long p = first; p <= last; p++) {
+      if (cached(p) == null) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * A read that is no part of a sequential run: exactly its bytes in one request, not the aligned
+   * pieces around them. A compressed source asks for the span it decodes (a seekable zstd frame,
+   * an lzop block, a gzip checkpoint span) in one call, so a cold random read costs one request of
+   * that span; whole pieces would cost a MiB, and two requests where the span crosses a piece
+   * boundary. Not cached here: the caller caches what it decodes from it.
+   */
+  private int readExact(long position, long end, ByteBuffer dst) throws IOException {
+    int len = (int) (end - position);
+    CompletableFuture<byte[]> result = new CompletableFuture<>();
+    // On a fetch thread, as pieces are, so that close() can release a reader whose request stalls.
+    exactInFlight.add(result);
+    try {
+      fetchers.execute(() -> {
+        byte[] data = new byte[len];
+        try {
+          retrier.run(name, () -> {
+            fetchRange(position, data, len);
+            return null;
+          });
+          counters.rangeFetched();
+          result.complete(data);
+        } catch (IOException | RuntimeException e) {
+          noteChange(e);
+          result.completeExceptionally(new PieceFailure(e instanceof IOException io ? io
+              : new IOException(name + ": range request failed: " + e, e)));
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      result.completeExceptionally(new PieceFailure(new IOException(name + ": closed")));
+    }
+    try {
+      dst.put(await(result));
+    } finally {
+      exactInFlight.remove(result);
+    }
+    return len;
+  }
+
   /**
    * One streaming GET from {@code position} to the end. A dropped connection is resumed where it
    * broke (a new ranged GET with If-Match, under the same retry rules); skips are read through.
@@ -181,7 +252,7 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
    */
   private synchronized boolean sequential(long position, long end) {
     for (int i = 0; i < recentEnds.length; i++) {
-      if (recentEnds[i] == position) {
+      if (recentEnds[i] >= 0 && position >= recentEnds[i] && position - recentEnds[i] <= RUN_GAP) {
         recentEnds[i] = end;
         return end - runStarts[i] >= pieceSize;
       }
@@ -339,6 +410,9 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
       if (f != null) {
         f.completeExceptionally(new PieceFailure(new IOException(name + ": closed while reading")));
       }
+    }
+    for (CompletableFuture<byte[]> f : exactInFlight) {
+      f.completeExceptionally(new PieceFailure(new IOException(name + ": closed while reading")));
     }
     pieces.invalidateAll();
     recent.clear();

@@ -9,6 +9,7 @@ final class TransferCounters {
   private final LongAdder retries = new LongAdder();
   private final LongAdder cacheHits = new LongAdder();
   private final LongAdder piecesFetched = new LongAdder();
+  private final LongAdder rangesFetched = new LongAdder();
 
   void request() {
     requests.increment();
@@ -30,7 +31,13 @@ final class TransferCounters {
     piecesFetched.increment();
   }
 
+  /** A read outside any sequential run, fetched as exactly its range. */
+  void rangeFetched() {
+    rangesFetched.increment();
+  }
+
   TransferStats snapshot() {
-    return new TransferStats(requests.sum(), bytes.sum(), retries.sum(), cacheHits.sum(), piecesFetched.sum());
+    return new TransferStats(requests.sum(), bytes.sum(), retries.sum(), cacheHits.sum(), piecesFetched.sum(),
+        rangesFetched.sum());
   }
 }

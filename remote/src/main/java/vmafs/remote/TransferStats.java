@@ -4,11 +4,12 @@ import java.util.Locale;
 
 /**
  * What reading a remote archive cost so far: requests sent (each range GET, each streaming GET,
- * the opening request), body bytes received, retries made, and how many piece reads the cache
- * answered. {@code vmafs info} prints these; tests compare them with what the server saw.
+ * the opening request), body bytes received, retries made, how many piece reads the cache
+ * answered, pieces fetched (sequential reads, read-ahead) and exact ranges fetched (reads outside a
+ * sequential run). {@code vmafs info} prints these; tests compare them with what the server saw.
  */
 public record TransferStats(long requests, long bytesReceived, long retries, long cacheHits,
-    long piecesFetched) {
+    long piecesFetched, long rangesFetched) {
 
   /** One line for people: "3 requests, 2.0 MiB received, 0 retries". */
   public String summary() {

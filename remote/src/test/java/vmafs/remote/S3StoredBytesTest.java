@@ -130,15 +130,44 @@ class S3StoredBytesTest {
   }
 
   @Test
-  void cachedPiecesAreFetchedOnce() throws IOException {
+  void aRandomReadIsOneRequestOfExactlyItsRange() throws IOException {
     try (S3StoredBytes remote = open("random.bin")) {
       s3.resetCounts();
-      for (int i = 0; i < 5; i++) {
-        remote.readFully(3L * PIECE + 17 * i, ByteBuffer.allocate(4096));
-      }
+      // Across a piece boundary: still one request, and of the asked bytes only.
+      long at = 3L * PIECE - 1000;
+      remote.readFully(at, ByteBuffer.allocate(5000));
+      assertEquals(List.of(at + "-" + (at + 4999)), s3.ranges());
+      assertEquals(1, remote.stats().rangesFetched());
+      assertEquals(0, remote.stats().piecesFetched());
+      // The first piece came with the opening request: the cache answers.
+      remote.readFully(100, ByteBuffer.allocate(4096));
       assertEquals(1, s3.gets(), s3.ranges().toString());
-      assertEquals(4, remote.stats().cacheHits());
-      assertEquals("2 requests, 131072 B received, 0 retries", remote.stats().summary());
+      assertEquals("2 requests, 70536 B received, 0 retries", remote.stats().summary());
+      // Reads shorter than a sector (header walks) take their piece: one request for many.
+      for (int i = 0; i < 20; i++) {
+        remote.readFully(5L * PIECE + 3000L * i, ByteBuffer.allocate(3));
+      }
+      assertEquals(2, s3.gets(), s3.ranges().toString());
+      assertEquals(5 * PIECE + "-" + (6 * PIECE - 1), s3.ranges().get(1));
+    }
+  }
+
+  @Test
+  void cachedPiecesAreFetchedOnce() throws IOException {
+    try (S3StoredBytes remote = S3StoredBytes.open(BUCKET, "random.bin", options().withReadAhead(0))) {
+      s3.resetCounts();
+      // Until the run covers a piece its reads are exact ranges (3 here); then pieces 3 to 5.
+      for (long pos = 3L * PIECE; pos < 6L * PIECE; pos += 16 << 10) {
+        remote.readFully(pos, ByteBuffer.allocate(16 << 10));
+      }
+      assertEquals(6, s3.gets(), s3.ranges().toString());
+      assertEquals(3, remote.stats().piecesFetched());
+      long hits = remote.stats().cacheHits();
+      for (int i = 0; i < 5; i++) {
+        remote.readFully(4L * PIECE + 17 * i, ByteBuffer.allocate(4096));
+      }
+      assertEquals(6, s3.gets(), "pieces are fetched once: " + s3.ranges());
+      assertEquals(hits + 5, remote.stats().cacheHits());
     }
   }
 
@@ -183,15 +212,16 @@ class S3StoredBytesTest {
     try (S3StoredBytes remote = S3StoredBytes.open(BUCKET, "random.bin", options().withReadAhead(4))) {
       s3.resetCounts();
       remote.readFully(PIECE, ByteBuffer.allocate(PIECE / 2));
-      assertEquals(1, s3.gets(), "a first read is not taken for sequential");
+      assertEquals(List.of(PIECE + "-" + (PIECE + PIECE / 2 - 1)), s3.ranges(),
+          "a first read is not taken for sequential: its range alone");
       remote.readFully(PIECE + PIECE / 2, ByteBuffer.allocate(PIECE / 2));
-      // The second read continues the first: pieces 2-5 are fetched without being asked for.
-      waitFor(() -> s3.gets() == 5, "read-ahead of 4 pieces: " + s3.ranges());
+      // The second read continues the first: its piece, and pieces 2-5 without being asked for.
+      waitFor(() -> s3.gets() == 6, "read-ahead of 4 pieces: " + s3.ranges());
       assertTrue(s3.ranges().contains(5 * PIECE + "-" + (6 * PIECE - 1)), s3.ranges().toString());
       for (int p = 2; p < 6; p++) {
         remote.readFully((long) p * PIECE, ByteBuffer.allocate(PIECE));
       }
-      waitFor(() -> s3.gets() == 9, "the window moves on: " + s3.ranges());
+      waitFor(() -> s3.gets() == 10, "the window moves on: " + s3.ranges());
     }
   }
 

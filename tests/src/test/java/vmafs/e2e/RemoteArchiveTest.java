@@ -156,6 +156,7 @@ class RemoteArchiveTest {
     }
     // The index pass read the object in order in one streaming GET, never a request per header.
     assertEquals(1, streamingGets(), "streaming GETs of the first mount: " + s3.ranges());
+    System.out.println("first mount from S3, " + format + ": " + s3.gets() + " GETs, " + s3.ranges());
     try (var saved = Files.list(env.cache.resolve("vmafs/remote"))) {
       assertTrue(saved.anyMatch(p -> p.getFileName().toString().endsWith(".vmafs-index")),
           "the index is saved in the cache");
@@ -171,6 +172,85 @@ class RemoteArchiveTest {
           "holes as in the source");
       assertEquals(diskSha, Images.sha256(img), format + " after a remount");
       assertEquals(0, streamingGets(), "reads are range requests: " + s3.ranges());
+    }
+  }
+
+  /** Bytes the GETs of {@code ranges} ("a-b") asked for. */
+  private static long bytesOf(List<String> ranges) {
+    long n = 0;
+    for (String r : ranges) {
+      String[] ab = r.split("-");
+      n += Long.parseLong(ab[1]) - Long.parseLong(ab[0]) + 1;
+    }
+    return n;
+  }
+
+  /** The most a cold random read of each format may fetch, in one request (null: no bound asserted). */
+  private static final Map<String, Long> SPAN_BOUND = Map.of(
+      "vma", 64L << 10, // a cluster
+      "seekable", (1L << 20) + 1024, // a frame of convert's 1 MiB (stored, at worst, plus headers)
+      "lzo", (256L << 10) + (16L << 10) + 64, // an lzop block (256 KiB; incompressible: its worst)
+      "gz", 2L << 20); // a checkpoint span: 1 MiB of output, read in one call up to 2 MiB
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"vma", "seekable", "lzo", "gz", "zst"})
+  void aColdRandomReadFetchesTheSpanItNeedsInOneRequest(String format) throws Exception {
+    Path work = Files.createDirectories(dir.resolve("random-" + format));
+    Env env = new Env(work);
+    Path mnt = work.resolve("mnt");
+    try (Mounted.Cleanup m = env.mount(s3Url(format), mnt, "--wait")) {
+      // the index is now in the cache
+    }
+    List<long[]> data = Images.dataRanges(disk);
+    long total = data.stream().mapToLong(r -> r[1] - r[0]).sum();
+    try (Mounted.Cleanup m = env.mount(s3Url(format), mnt)) {
+      Path img = mnt.resolve("disk-drive-scsi0.raw");
+      Thread.sleep(500); // what the mount reads on its own (partition tables) is not the reads' cost
+      StringBuilder report = new StringBuilder(format + ":");
+      for (int k = 0; k < 5; k++) {
+        // The middle of the k-th fifth of the data: reads far apart, none in a span read before.
+        long want = total * (2 * k + 1) / 10;
+        long at = -1;
+        for (long[] r : data) {
+          if (want < r[1] - r[0]) {
+            at = (r[0] + want) & ~4095L;
+            break;
+          }
+          want -= r[1] - r[0];
+        }
+        s3.resetCounts();
+        Run.sh("dd if='" + img + "' of=/dev/null bs=4096 count=1 iflag=direct skip=" + (at / 4096)).ok();
+        List<String> ranges = s3.ranges();
+        long bytes = bytesOf(ranges);
+        report.append(String.format(" read %d at %d: %d requests, %d bytes %s;", k, at, ranges.size(), bytes, ranges));
+        Long bound = SPAN_BOUND.get(format);
+        if (bound != null) {
+          assertEquals(1, ranges.size(), "one request for a cold random read at " + at + ": " + ranges);
+          assertTrue(bytes <= bound, "at most " + bound + " bytes for a read at " + at + ": " + ranges);
+        }
+      }
+      System.out.println("random reads from S3, " + report);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"vma", "seekable", "gz"})
+  void servedOverNbdFromS3TheExportEqualsTheSourceWithItsHoles(String format) throws Exception {
+    Path work = Files.createDirectories(dir.resolve("nbd-" + format));
+    Env env = new Env(work);
+    Map<String, String> aws = new HashMap<>(env.env);
+    aws.remove("XDG_CACHE_HOME"); // Served keeps the server's cache and socket under its home
+    aws.remove("XDG_RUNTIME_DIR");
+    try (Served s = Served.start(work.resolve("home"), aws, s3Url(format), "--endpoint-url", endpoint())) {
+      String uri = s.uri("drive-scsi0");
+      assertEquals("Images are identical.", Run.cmd("qemu-img", "compare", "-f", "raw", "-F", "raw", uri,
+          disk.toString()).ok().out().trim(), format);
+      assertEquals(MountTest.render(Images.dataRanges(disk)), MountTest.render(NbdTest.nbdinfoMap(uri)),
+          "nbdinfo --map of the export: the source's holes");
+      Path copy = work.resolve("copy.raw");
+      Run.cmd("nbdcopy", uri, copy.toString()).ok();
+      assertEquals(diskSha, Images.sha256(copy), format);
+      assertEquals(MountTest.render(Images.dataRanges(disk)), MountTest.render(Images.dataRanges(copy)));
     }
   }
 

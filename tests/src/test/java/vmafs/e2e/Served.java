@@ -43,10 +43,17 @@ public final class Served implements AutoCloseable {
 
   /** Runs {@code vmafs nbd ARGS… ARCHIVE} and returns once it listens (the command exited 0). */
   public static Served start(Path home, Path archive, String... args) throws IOException {
-    Map<String, String> env = env(home);
+    return start(home, Map.of(), archive.toString(), args);
+  }
+
+  /** As {@link #start(Path, Path, String...)} for any ARCHIVE (an s3:// URL), with more environment. */
+  public static Served start(Path home, Map<String, String> moreEnv, String archive, String... args)
+      throws IOException {
+    Map<String, String> env = new java.util.HashMap<>(env(home));
+    env.putAll(moreEnv);
     List<String> a = new ArrayList<>(List.of("nbd"));
     a.addAll(List.of(args));
-    a.add(archive.toString());
+    a.add(archive);
     Run.Result r = Run.exec(Run.vmafsCommand(a.toArray(String[]::new)), null, env);
     Matcher m = PID.matcher(r.out());
     if (!m.find()) {

@@ -15,6 +15,12 @@ import vmafs.source.CorruptArchiveException.Where;
  */
 final class GzipInflate {
   private static final int READ_CHUNK = 64 << 10;
+  /**
+   * A span's compressed bytes are read in one call up to this size: one range request of exactly
+   * the span for a remote archive instead of one per 64 KiB (docs/design.md, "Archives in object
+   * storage").
+   */
+  private static final int SPAN_READ = 2 << 20;
 
   private GzipInflate() {}
 
@@ -31,7 +37,7 @@ final class GzipInflate {
    */
   static long inflate(StoredBytes ch, String name, long from, long to, byte[] window,
       long maxOut, Sink sink) throws IOException {
-    return inflate(ch, name, from, to, window, maxOut, new byte[READ_CHUNK], false, sink);
+    return inflate(ch, name, from, to, window, maxOut, new byte[READ_CHUNK], false, READ_CHUNK, sink);
   }
 
   /**
@@ -39,13 +45,13 @@ final class GzipInflate {
    *     fill}, filled from 0 up to {@code maxOut} (then it must hold that many)
    */
   private static long inflate(StoredBytes ch, String name, long from, long to, byte[] window,
-      long maxOut, byte[] out, boolean fill, Sink sink) throws IOException {
+      long maxOut, byte[] out, boolean fill, int readChunk, Sink sink) throws IOException {
     Inflater inf = new Inflater(true);
     try {
       if (window.length > 0) {
         inf.setDictionary(window);
       }
-      byte[] in = new byte[(int) Math.min(READ_CHUNK, Math.max(1, to - from))];
+      byte[] in = new byte[(int) Math.min(readChunk, Math.max(1, to - from))];
       long pos = from;
       long chunkStart = from;
       long produced = 0;
@@ -91,7 +97,7 @@ final class GzipInflate {
     // Inflated straight into the result: a cold random read inflates half a MiB on average, and
     // an extra copy of it is a few per cent of the read.
     byte[] out = new byte[len];
-    long n = inflate(ch, name, from, to, window, len, out, true, (b, off, k) -> true);
+    long n = inflate(ch, name, from, to, window, len, out, true, SPAN_READ, (b, off, k) -> true);
     if (n != len) {
       throw new CorruptArchiveException(Where.at(name, from), "the gzip span up to compressed offset "
           + to + " inflated to " + n + " bytes, expected " + len + "; the archive is damaged or changed");

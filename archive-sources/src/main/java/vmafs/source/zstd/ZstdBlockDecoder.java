@@ -203,6 +203,9 @@ final class ZstdBlockDecoder implements Closeable {
       return;
     }
     in.clear();
+    if (end >= 0 && end - from >= len && end - from < in.capacity()) {
+      in.limit((int) (end - from)); // a remote read asks for the span's bytes, none past its end
+    }
     inBase = from;
     long pos = from;
     while (in.position() < len) {
