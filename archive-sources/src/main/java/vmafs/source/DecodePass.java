@@ -97,8 +97,14 @@ public interface DecodePass extends Closeable {
    * The stream as far as this pass has decoded it, for reads while it runs ({@link LiveSource});
    * call before reading {@link #stream()}. Reads of what no published prefix covers wait for the
    * end of the pass (then {@link LiveSource#finish} or {@link LiveSource#fail} is the caller's).
+   * The pass keeps its last {@link LiveSource#RECENT_OUTPUT_BYTES} of output for those reads.
    */
-  LiveSource live(vmafs.cache.BlockCache cache) throws IOException;
+  default LiveSource live(vmafs.cache.BlockCache cache) throws IOException {
+    return live(cache, LiveSource.RECENT_OUTPUT_BYTES);
+  }
+
+  /** As {@link #live(vmafs.cache.BlockCache)}, keeping {@code recentBytes} (a power of two). */
+  LiveSource live(vmafs.cache.BlockCache cache, int recentBytes) throws IOException;
 
   /** Abandons the pass; an unfinished spill file is deleted. */
   @Override

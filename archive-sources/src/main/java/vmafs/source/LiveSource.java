@@ -22,10 +22,14 @@ import vmafs.vma.io.ArchiveSource;
  */
 public final class LiveSource implements ArchiveSource {
   /**
-   * Heap a live source keeps: the pass's last output ({@link RecentOutput}); the servers' heap bound
-   * counts it (cli ServerOptions.PASS_OUTPUT).
+   * Heap a live source keeps while the pass runs: the pass's last output ({@link RecentOutput});
+   * the servers' heap bound counts it (cli ServerOptions.PASS_OUTPUT). A reader that starts when
+   * the mount returns is already 0.1–0.2 s behind the pass, 30–60 MB of a zstd pass's output; with
+   * 16 MiB a `dd` of a disk's first 512 MiB found none of its bytes here and decoded all of them
+   * again, with 64 MiB it copied all of them (docs/benchmarks.md, issue 12). Dropped when the pass
+   * ends.
    */
-  public static final int RECENT_OUTPUT_BYTES = 16 << 20;
+  public static final int RECENT_OUTPUT_BYTES = 64 << 20;
 
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LiveSource.class);
   /** A waiting read looks again this often whatever it was told (the spill writer does not tell). */

@@ -39,9 +39,14 @@ class LiveReadsTest {
   private record Opened(DecodePass pass, LiveSource live, BlockCache cache, AtomicLong passAt)
       implements AutoCloseable {
     static Opened of(String format) throws IOException {
+      return of(format, LiveSource.RECENT_OUTPUT_BYTES);
+    }
+
+    /** With a ring of {@code recent} bytes, smaller than the test archives where a test needs it. */
+    static Opened of(String format, int recent) throws IOException {
       BlockCache cache = new BlockCache(64 << 20);
       DecodePass pass = DecodePass.open(archive(format), DecodeOptions.defaults());
-      return new Opened(pass, pass.live(cache), cache, new AtomicLong());
+      return new Opened(pass, pass.live(cache, recent), cache, new AtomicLong());
     }
 
     /** Where the pass is. */
@@ -121,9 +126,10 @@ class LiveReadsTest {
   @ValueSource(strings = {"zst", "lzo", "gz"})
   void aReaderFarBehindThePassReadsThroughTheFormatsSource(String format) throws Exception {
     byte[] data = TestArchives.data();
-    try (Opened o = Opened.of(format)) {
+    int recent = 4 << 20;
+    try (Opened o = Opened.of(format, recent)) {
       LiveSource live = o.live();
-      long ahead = RecentOutput.CAPACITY + (4 << 20);
+      long ahead = recent + (4 << 20);
       o.drain(ahead);
       CompletableFuture<ByteBuffer> reader = CompletableFuture.supplyAsync(() -> {
         ByteBuffer buf = ByteBuffer.allocate(READ);

@@ -24,7 +24,7 @@ final class ServerOptions {
    * decoded (vmafs.source.LiveSource#RECENT_OUTPUT_BYTES), which those reads copy instead of
    * decoding it again. The launcher script adds the same.
    */
-  static final long PASS_OUTPUT = 16L << 20;
+  static final long PASS_OUTPUT = 64L << 20;
 
   /** The least cache a server runs with when its heap is too small for --cache-size. */
   private static final long MIN_CACHE = 16L << 20;

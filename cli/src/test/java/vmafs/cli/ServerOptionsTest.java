@@ -40,8 +40,8 @@ class ServerOptionsTest {
         f.setLength(8000L << 20);
       }
     }
-    assertEquals(256 + 96 + 1000 + 16, withCache("256M").heapBoundMib(gz));
-    assertEquals(256 + 96 + 3 + 16, withCache("256M").heapBoundMib(zst));
+    assertEquals(256 + 96 + 1000 + 64, withCache("256M").heapBoundMib(gz));
+    assertEquals(256 + 96 + 3 + 64, withCache("256M").heapBoundMib(zst));
     assertEquals(256 + 96, withCache("256M").heapBoundMib(dir.resolve("missing.vma")));
   }
 

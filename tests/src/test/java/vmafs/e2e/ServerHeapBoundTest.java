@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue #11: the server JVM's maximum heap follows --cache-size (cache + a 96 MiB margin + room
- * for the index pass, 16 MiB of it for a compressed archive's recent output, docs/design.md "Memory") instead of the JVM's default of a quarter of RAM,
+ * for the index pass, 64 MiB of it for a compressed archive's recent output, docs/design.md "Memory") instead of the JVM's default of a quarter of RAM,
  * whichever way the server starts: the launcher script in the background or with -f, or the Java
  * front end ({@code java -jar vmafs.jar mount}). Checked on the running server's command line and
  * on the JVM's own MaxHeapSize, which the server reports in its status.
@@ -97,8 +97,8 @@ class ServerHeapBoundTest {
     Run.Result r = Run.exec(launcher("mount", "--json", "--cache-size=40M", archive.toString(),
         mnt.toString()), null, env("")).ok();
     long pid = jsonNumber(r.out(), "pid");
-    assertEquals(40 + 96 + 16, xmxMib(pid));
-    assertEquals(152L << 20, reportedHeap(mnt));
+    assertEquals(40 + 96 + 64, xmxMib(pid));
+    assertEquals(200L << 20, reportedHeap(mnt));
     // Still a working mount.
     assertEquals(32L << 20, Files.size(mnt.resolve("disk-drive-scsi0.raw")));
   }
@@ -117,8 +117,8 @@ class ServerHeapBoundTest {
       }
       assertTrue(Mounted.isMounted(mnt), Files.readString(work.resolve("fg.log")));
       // The launcher execs the JVM: same process.
-      assertEquals(1024 + 96 + 16, xmxMib(p.pid()));
-      assertEquals(1136L << 20, reportedHeap(mnt));
+      assertEquals(1024 + 96 + 64, xmxMib(p.pid()));
+      assertEquals(1184L << 20, reportedHeap(mnt));
     } finally {
       new Mounted.Cleanup(mnt).close();
       p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
@@ -133,8 +133,8 @@ class ServerHeapBoundTest {
     Run.Result r = Run.exec(Run.vmafsCommand("mount", "--json", "--cache-size", "1536k",
         archive.toString(), mnt.toString()), null, env("")).ok();
     long pid = jsonNumber(r.out(), "pid");
-    assertEquals(2 + 96 + 16, xmxMib(pid), "1.5 MiB rounds up to 2 MiB");
-    assertEquals(114L << 20, reportedHeap(mnt));
+    assertEquals(2 + 96 + 64, xmxMib(pid), "1.5 MiB rounds up to 2 MiB");
+    assertEquals(162L << 20, reportedHeap(mnt));
   }
 
   @Test
@@ -155,9 +155,9 @@ class ServerHeapBoundTest {
     Files.createDirectories(fake.getParent());
     Files.writeString(fake, "#!/bin/sh\nprintf '%s\\n' \"$@\"\n");
     Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
-    // The archive is a .vma.zst: 16 MiB for its pass's recent output on top of cache and margin.
-    Map<String, Long> expected = Map.of("40M", 152L, "40m", 152L, "40MiB", 152L, "40MB", 152L,
-        "41943040", 152L, "1G", 1136L, "1gib", 1136L, "512k", 113L, "1T", (1L << 20) + 112);
+    // The archive is a .vma.zst: 64 MiB for its pass's recent output on top of cache and margin.
+    Map<String, Long> expected = Map.of("40M", 200L, "40m", 200L, "40MiB", 200L, "40MB", 200L,
+        "41943040", 200L, "1G", 1184L, "1gib", 1184L, "512k", 161L, "1T", (1L << 20) + 160);
     for (Map.Entry<String, Long> e : expected.entrySet()) {
       assertEquals(e.getValue(), xmxMib(fakeRun(fake, "mount", "-f", "--cache-size", e.getKey(),
           archive.toString(), "/nonexistent")), e.getKey());
@@ -165,7 +165,7 @@ class ServerHeapBoundTest {
           archive.toString())), "nbd " + e.getKey());
     }
     List<String> dflt = fakeRun(fake, "mount", "-f", archive.toString(), "/nonexistent");
-    assertEquals(256 + 96 + 16, xmxMib(dflt));
+    assertEquals(256 + 96 + 64, xmxMib(dflt));
     assertTrue(dflt.stream().anyMatch(a -> a.startsWith("-XX:MaxDirectMemorySize=")), dflt.toString());
     // An 8000 MiB .gz (sparse) adds 1/8 of its size for the pass's windows; other archives 1/2048.
     Path gz = work.resolve("big.vma.gz");
@@ -175,8 +175,8 @@ class ServerHeapBoundTest {
         f.setLength(8000L << 20);
       }
     }
-    assertEquals(256 + 96 + 1000 + 16, xmxMib(fakeRun(fake, "mount", "-f", gz.toString(), "/nonexistent")));
-    assertEquals(256 + 96 + 3 + 16, xmxMib(fakeRun(fake, "mount", "-f", zst.toString(), "/nonexistent")));
+    assertEquals(256 + 96 + 1000 + 64, xmxMib(fakeRun(fake, "mount", "-f", gz.toString(), "/nonexistent")));
+    assertEquals(256 + 96 + 3 + 64, xmxMib(fakeRun(fake, "mount", "-f", zst.toString(), "/nonexistent")));
     // Other commands keep the JVM's default heap.
     assertTrue(fakeRun(fake, "info", archive.toString()).stream().noneMatch(a -> a.startsWith("-Xmx")));
   }

@@ -81,10 +81,10 @@ public abstract class DecodePassBase implements DecodePass {
   private static final long MIN_PREFIX_GAP_NANOS = 20_000_000L;
 
   @Override
-  public final LiveSource live(vmafs.cache.BlockCache cache) throws IOException {
+  public final LiveSource live(vmafs.cache.BlockCache cache, int recentBytes) throws IOException {
     live = new LiveSource(name);
     liveCache = cache;
-    recent = new RecentOutput(RecentOutput.CAPACITY, produced);
+    recent = new RecentOutput(recentBytes, produced);
     live.share(recent);
     if (spill != null && spillStart == 0 && !options.streamOnly()) {
       publishSpill();

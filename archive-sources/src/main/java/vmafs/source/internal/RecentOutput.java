@@ -5,7 +5,7 @@ import java.nio.ByteBuffer;
 import vmafs.source.LiveSource;
 
 /**
- * The last {@link #CAPACITY} bytes a decode pass produced, kept so that reads while the pass runs
+ * The last bytes a decode pass produced ({@link LiveSource#RECENT_OUTPUT_BYTES} by default), kept so that reads while the pass runs
  * that wait for it, or follow just behind it, copy what it has just decoded instead of decoding the
  * same compressed bytes a second time on the other core (docs/design.md, "Serving while the index
  * pass runs"). The pass decodes straight into the ring, so keeping it costs no copy.
@@ -16,12 +16,6 @@ import vmafs.source.LiveSource;
  * gives up if it was: the caller then reads through the format's own source instead.
  */
 public final class RecentOutput {
-  /**
-   * How much is kept: a read woken by the pass copies its bytes within one pass step (256 KiB);
-   * 16 MiB is ~50 ms of a zstd pass, so a reader a few requests behind still finds its bytes.
-   */
-  public static final int CAPACITY = LiveSource.RECENT_OUTPUT_BYTES;
-
   private final byte[] buf;
   private final int mask;
   /** Stream offset of the first byte ever written here (the ring may start after the stream did). */
