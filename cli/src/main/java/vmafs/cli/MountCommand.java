@@ -184,7 +184,9 @@ final class MountCommand implements Callable<Integer> {
     int logFd = serverOptions.openLog("mount", mountpoint != null ? mountpoint : RemoteArchiveOptions.forNames(archive));
     // libfuse2 serves one request at a time: a read waiting for the pass would stall the mount.
     boolean wait = waitForIndex || backend() == MountOptions.Backend.FUSE2;
-    ArchiveService service = ArchiveArgs.serve(remote.open(archive), indexOptions, serverOptions.servingCacheBytes(),
+    vmafs.vma.io.StoredBytes stored = remote.open(archive);
+    startup("archive bytes opened");
+    ArchiveService service = ArchiveArgs.serve(stored, indexOptions, serverOptions.servingCacheBytes(stored),
         partial, wait, "refusing to mount an incomplete archive");
     startup("archive opened");
     try {

@@ -120,7 +120,7 @@ final class NbdCommand implements Callable<Integer> {
     if (!foreground && !serverOptions.daemonChild) {
       return Daemon.spawn(spec, serverOptions.heapBoundMibFor(archive));
     }
-    return serve(addresses, mode, serverOptions.servingCacheBytes());
+    return serve(addresses, mode);
   }
 
   private TlsMode tlsMode() {
@@ -177,11 +177,12 @@ final class NbdCommand implements Callable<Integer> {
   }
 
   /** Serves in this process until SIGTERM. */
-  private int serve(List<ListenAddress> addresses, TlsMode mode, long cacheBytes) throws IOException, InterruptedException {
+  private int serve(List<ListenAddress> addresses, TlsMode mode) throws IOException, InterruptedException {
     TlsCredentials credentials = tlsCert == null ? null : TlsCredentials.load(tlsCert, tlsKey, tlsCa);
     // Whatever can fail happens before the server reports ready (see MountCommand).
     int logFd = serverOptions.openLog("nbd", RemoteArchiveOptions.forNames(archive));
-    ArchiveService a = ArchiveArgs.serve(remote.open(archive), indexOptions, cacheBytes, partial, waitForIndex,
+    vmafs.vma.io.StoredBytes stored = remote.open(archive);
+    ArchiveService a = ArchiveArgs.serve(stored, indexOptions, serverOptions.servingCacheBytes(stored), partial, waitForIndex,
         "refusing to serve an incomplete archive");
     try {
       ServerLimits limits = ServerLimits.defaults().withMaxConnections(maxConnections);

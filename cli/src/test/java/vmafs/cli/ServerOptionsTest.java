@@ -46,6 +46,27 @@ class ServerOptionsTest {
   }
 
   @Test
+  void aRemoteArchiveGetsRoomForThePassOfAnObjectOfUnknownSize() {
+    for (String url : new String[] {"s3://dumps/pve/a.vma.gz", "https://example.org/a.vma", "http://h/x?sig=1"}) {
+      assertEquals(40 + 96 + 64 + 256, withCache("40M").heapBoundMibFor(url), url);
+    }
+  }
+
+  @Test
+  void aRemotePassLargerThanItsRoomShrinksTheCache() {
+    ServerOptions o = withCache("256M");
+    long heap = (256L + 96 + 64 + 256) << 20; // a remote server's bound
+    // A 1 GiB .gz: 128 MiB of windows and the pass output fit the room.
+    assertEquals(256L << 20, o.servingCacheBytes(heap, ServerOptions.passRoom(1L << 30, true, true), "s3://b/k"));
+    // A 2.5 GiB .gz: 320 + 64 MiB; the cache gives up what the room lacks.
+    long room = ServerOptions.passRoom(5L << 29, true, true);
+    assertEquals(384L << 20, room);
+    assertEquals(heap - ServerOptions.HEAP_MARGIN - room, o.servingCacheBytes(heap, room, "s3://b/k.vma.gz"));
+    // Beyond what the cache can give, it keeps its least.
+    assertEquals(16L << 20, o.servingCacheBytes(heap, 4L << 30, "s3://b/k.vma.gz"));
+  }
+
+  @Test
   void aHeapTooSmallForTheCacheShrinksTheCache() {
     long heap = ServerOptions.maxHeapBytes();
     ServerOptions fits = withCache(String.valueOf(heap - ServerOptions.HEAP_MARGIN));

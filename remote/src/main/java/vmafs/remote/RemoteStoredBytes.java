@@ -55,6 +55,13 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
    * and an exact range each would be a request each.
    */
   private static final long EXACT_MIN = 4096;
+  /**
+   * What a streaming GET keeps of the pieces it has passed, for positional reads behind it: the
+   * zstd restart finder reads the compressed bytes of the spans it verifies once more, up to the
+   * 32 MiB of output its ring holds behind the pass (in the server's heap bound:
+   * REMOTE_PASS_ROOM, docs/design.md).
+   */
+  static final long STREAM_TAIL = 32L << 20;
 
   private final String name;
   private final long size;
@@ -82,6 +89,10 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
   private int recentNext;
   /** Why the object is no longer the version opened, once a request has found out. */
   private volatile String changedReason;
+  /** The last pieces a streaming GET passed ({@link #STREAM_TAIL}), outside the cache's policy. */
+  private final java.util.Map<Long, byte[]> streamed;
+  /** Where the streaming GET under way is (its next byte), or -1: pieces from there on are coming. */
+  private volatile long streamHead = -1;
 
   RemoteStoredBytes(Opened opened, RemoteOptions options, TransferCounters counters, Retrier retrier) {
     this.name = opened.name();
@@ -98,18 +109,23 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
         .weigher((Long k, byte[] v) -> v.length)
         .executor(Runnable::run)
         .build();
-    int keep = options.readAheadPieces() + 2 * options.parallelism() + 2;
-    this.recent = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(2 * keep, 0.75f, true) {
-      @Override
-      protected boolean removeEldestEntry(java.util.Map.Entry<Long, byte[]> eldest) {
-        return size() > keep;
-      }
-    });
+    this.recent = boundedMap(options.readAheadPieces() + 2 * options.parallelism() + 2);
+    this.streamed = boundedMap((int) Math.max(2, STREAM_TAIL / pieceSize));
     java.util.Arrays.fill(recentEnds, -1);
     byte[] first = opened.firstPiece();
     if (first != null && first.length == pieceLength(0)) {
       keep(0L, first);
     }
+  }
+
+  /** The last {@code keep} pieces put or read, by piece index. */
+  private static java.util.Map<Long, byte[]> boundedMap(int keep) {
+    return java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(2 * keep, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(java.util.Map.Entry<Long, byte[]> eldest) {
+        return size() > keep;
+      }
+    });
   }
 
   /** What the opening request learnt: the object's size and version, and its first piece if fetched. */
@@ -168,7 +184,14 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
       wanted[(int) (p - first)] = piece(p, true);
     }
     if (sequential) {
-      for (long p = last + 1; p <= Math.min(lastPiece, last + options.readAheadPieces()); p++) {
+      // A reader behind a streaming GET does not fetch the pieces the stream is about to pass: it
+      // keeps them.
+      long head = streamHead;
+      long ahead = Math.min(lastPiece, last + options.readAheadPieces());
+      if (head >= 0 && last < head / pieceSize) {
+        ahead = Math.min(ahead, head / pieceSize - 1);
+      }
+      for (long p = last + 1; p <= ahead; p++) {
         piece(p, false);
       }
     }
@@ -207,18 +230,12 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
     exactInFlight.add(result);
     try {
       fetchers.execute(() -> {
-        byte[] data = new byte[len];
         try {
-          retrier.run(name, () -> {
-            fetchRange(position, data, len);
-            return null;
-          });
+          byte[] data = fetch(position, len);
           counters.rangeFetched();
           result.complete(data);
         } catch (IOException | RuntimeException e) {
-          noteChange(e);
-          result.completeExceptionally(new PieceFailure(e instanceof IOException io ? io
-              : new IOException(name + ": range request failed: " + e, e)));
+          result.completeExceptionally(failure(e));
         }
       });
     } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -248,11 +265,14 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
    * Whether a read [position, end) continues an earlier one and the run of reads it continues
    * has covered a piece; records its end either way. A few small reads in a row (a partition
    * table's sectors, a file system's superblock) are no sequential reader worth 8 pieces of
-   * read-ahead.
+   * read-ahead. Only a read of a sector or more continues a run across a gap: a header walk
+   * (3 bytes every ~50 KiB of a zstd file) is no sequential reader either, and read-ahead for it
+   * cost a remount from S3 14 requests instead of 6.
    */
   private synchronized boolean sequential(long position, long end) {
+    long gap = end - position >= EXACT_MIN ? RUN_GAP : 0;
     for (int i = 0; i < recentEnds.length; i++) {
-      if (recentEnds[i] >= 0 && position >= recentEnds[i] && position - recentEnds[i] <= RUN_GAP) {
+      if (recentEnds[i] >= 0 && position >= recentEnds[i] && position - recentEnds[i] <= gap) {
         recentEnds[i] = end;
         return end - runStarts[i] >= pieceSize;
       }
@@ -270,6 +290,9 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
 
   private byte[] cached(long index) {
     byte[] data = recent.get(index);
+    if (data == null) {
+      data = streamed.get(index);
+    }
     if (data == null) {
       data = pieces.getIfPresent(index);
       if (data != null) {
@@ -312,24 +335,33 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
    * piece tries again (the retrier already tried before giving up).
    */
   private void fetchInto(long index, CompletableFuture<byte[]> result) {
-    long start = index * pieceSize;
-    int len = pieceLength(index);
-    byte[] data = new byte[len];
     try {
-      retrier.run(name, () -> {
-        fetchRange(start, data, len);
-        return null;
-      });
+      byte[] data = fetch(index * pieceSize, pieceLength(index));
       counters.pieceFetched();
       keep(index, data);
       inFlight.remove(index, result);
       result.complete(data);
     } catch (IOException | RuntimeException e) {
-      noteChange(e);
       inFlight.remove(index, result);
-      result.completeExceptionally(new PieceFailure(e instanceof IOException io ? io
-          : new IOException(name + ": range request failed: " + e, e)));
+      result.completeExceptionally(failure(e));
     }
+  }
+
+  /** One range request of exactly {@code len} bytes at {@code start}, retried as the policy says. */
+  private byte[] fetch(long start, int len) throws IOException {
+    byte[] data = new byte[len];
+    retrier.run(name, () -> {
+      fetchRange(start, data, len);
+      return null;
+    });
+    return data;
+  }
+
+  /** A failed fetch as its waiters get it; a changed object is noted for {@link #changed}. */
+  private PieceFailure failure(Exception e) {
+    noteChange(e);
+    return new PieceFailure(e instanceof IOException io ? io
+        : new IOException(name + ": range request failed: " + e, e));
   }
 
   private void noteChange(Exception e) {
@@ -416,6 +448,7 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
     }
     pieces.invalidateAll();
     recent.clear();
+    streamed.clear();
     closeTransport();
   }
 
@@ -428,17 +461,56 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
     };
   }
 
-  /** The streaming GET behind {@link #openSequential}: counts bytes and resumes after a drop. */
+  /**
+   * The streaming GET behind {@link #openSequential}: counts bytes, resumes after a drop, and keeps
+   * the whole pieces it passes ({@link #STREAM_TAIL}).
+   */
   private final class SequentialStream extends InputStream {
     private long position;
     private byte[] skipBuffer;
     private InputStream body;
     private boolean closed;
+    /** The piece being filled from the stream (it started at a piece boundary), or null. */
+    private byte[] piece;
+    private long pieceIndex;
+    private int pieceFill;
 
     SequentialStream(long position) throws IOException {
       this.position = position;
       if (position < size) {
         body = retrier.run(name, () -> fetchStream(position));
+      }
+      moved();
+    }
+
+    /** Where the stream is now; at the end it is no longer coming (a stream left open there). */
+    private void moved() {
+      streamHead = position < size ? position : -1;
+    }
+
+    /** Copies what was just read at {@code at} into the piece it belongs to; keeps full pieces. */
+    private void tail(byte[] b, int off, int n, long at) {
+      while (n > 0) {
+        long index = at / pieceSize;
+        int within = (int) (at - index * pieceSize);
+        if (piece == null || index != pieceIndex || within != pieceFill) {
+          piece = within == 0 ? new byte[pieceLength(index)] : null;
+          pieceIndex = index;
+          pieceFill = 0;
+        }
+        int k = (int) Math.min(n, pieceLength(index) - within);
+        if (piece != null) {
+          System.arraycopy(b, off, piece, pieceFill, k);
+          pieceFill += k;
+          if (pieceFill == piece.length) {
+            streamed.put(index, piece);
+            piece = null;
+            pieceFill = 0;
+          }
+        }
+        off += k;
+        n -= k;
+        at += k;
       }
     }
 
@@ -467,7 +539,9 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
         noteChange(e);
         throw e;
       }
+      tail(b, off, n, position);
       position += n;
+      moved();
       counters.received(n);
       return n;
     }
@@ -512,6 +586,8 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
       if (s >= SKIP_REOPEN) {
         dropBody();
         position += s;
+        piece = null;
+        moved();
         return s;
       }
       // Read through in large reads: InputStream.skip reads 2 KiB at a time, each a retrier call.
@@ -538,6 +614,9 @@ public abstract sealed class RemoteStoredBytes implements StoredBytes permits S3
     public void close() {
       closed = true;
       dropBody();
+      piece = null;
+      streamHead = -1;
+      streamed.clear(); // the pass that read behind it is over
     }
   }
 }

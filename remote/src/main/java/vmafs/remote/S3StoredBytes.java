@@ -68,7 +68,9 @@ public final class S3StoredBytes extends RemoteStoredBytes {
     String name = "s3://" + bucket + "/" + key;
     URI endpoint = endpoint(options);
     String endpointName = endpoint != null ? endpoint.toString() : "S3";
+    long t0 = System.nanoTime();
     S3Client s3 = client(options, endpoint);
+    log.info("S3 client for {} built in {} ms", endpointName, (System.nanoTime() - t0) / 1_000_000);
     TransferCounters counters = new TransferCounters();
     Retrier retrier = new Retrier(options.retry(), counters);
     try {

@@ -89,6 +89,41 @@ class HttpStoredBytesTest {
     }
   }
 
+  /**
+   * Positional reads behind a streaming GET (the zstd restart finder behind its pass) are served
+   * from the whole pieces the stream passed, and a sequential reader there reads no further ahead
+   * than the stream: no request of their own.
+   */
+  @Test
+  void readsBehindAStreamComeFromWhatItPassed() throws IOException {
+    byte[] local = Files.readAllBytes(objects.get("random.bin"));
+    ranges.resetCounts();
+    try (HttpStoredBytes remote = HttpStoredBytes.open(ranges.url("random.bin"), options());
+        InputStream in = remote.openSequential(0)) {
+      int streamed = 12 * PIECE + 777;
+      byte[] got = new byte[streamed];
+      for (int off = 0, n; off < streamed; off += n) {
+        n = in.read(got, off, Math.min(streamed - off, 10_001));
+        assertTrue(n > 0);
+      }
+      int before = ranges.requests();
+      // A sequential run over pieces 2-10 (read-ahead would reach past the stream's piece 12),
+      // a header-sized read and a random span in what the stream passed.
+      for (int pos = 2 * PIECE + 100; pos < 10 * PIECE; pos += 8192) {
+        ByteBuffer dst = ByteBuffer.allocate(8192);
+        remote.readFully(pos, dst);
+        assertArrayEquals(Arrays.copyOfRange(local, pos, pos + 8192), dst.array(), "at " + pos);
+      }
+      for (int[] r : new int[][] {{5 * PIECE + 3, 3}, {PIECE + 17, 40_000}}) {
+        ByteBuffer dst = ByteBuffer.allocate(r[1]);
+        remote.readFully(r[0], dst);
+        assertArrayEquals(Arrays.copyOfRange(local, r[0], r[0] + r[1]), dst.array(), "at " + r[0]);
+      }
+      assertEquals(before, ranges.requests(), "reads behind the stream: " + ranges.ranges());
+      assertEquals(1, ranges.ranges().stream().filter(r -> r.endsWith("-")).count(), ranges.ranges().toString());
+    }
+  }
+
   @Test
   void openingIsOneRangeRequest() throws IOException {
     ranges.resetCounts();

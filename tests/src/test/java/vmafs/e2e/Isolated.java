@@ -18,14 +18,27 @@ final class Isolated {
   private final Map<String, String> env;
 
   Isolated(Path dir) throws IOException {
+    this(dir, Map.of());
+  }
+
+  /** The same with {@code extra} in the environment too (e.g. a test S3 server's credentials). */
+  Isolated(Path dir, Map<String, String> extra) throws IOException {
     this.cache = Files.createDirectories(dir.resolve("xdg-cache"));
     Path runtime = Files.createDirectories(dir.resolve("xdg-runtime"));
     Files.setPosixFilePermissions(runtime, PosixFilePermissions.fromString("rwx------"));
-    this.env = Map.of("XDG_CACHE_HOME", cache.toString(), "XDG_RUNTIME_DIR", runtime.toString());
+    Map<String, String> e = new java.util.HashMap<>(extra);
+    e.put("XDG_CACHE_HOME", cache.toString());
+    e.put("XDG_RUNTIME_DIR", runtime.toString());
+    this.env = Map.copyOf(e);
   }
 
   Path cacheDir() {
     return cache;
+  }
+
+  /** The environment the vmafs processes get (besides this JVM's own). */
+  Map<String, String> env() {
+    return env;
   }
 
   Run.Result vmafs(String... args) {
@@ -45,6 +58,11 @@ final class Isolated {
    * gone) even if the test failed.
    */
   Mounted.Cleanup mount(Path archive, Path mountpoint, String... options) throws IOException {
+    return mount(archive.toString(), mountpoint, options);
+  }
+
+  /** As {@link #mount(Path, Path, String...)} for any ARCHIVE argument (a URL). */
+  Mounted.Cleanup mount(String archive, Path mountpoint, String... options) throws IOException {
     try {
       Files.createDirectories(mountpoint);
     } catch (java.nio.file.FileAlreadyExistsException e) {
@@ -52,7 +70,7 @@ final class Isolated {
     }
     List<String> args = new ArrayList<>(List.of("mount"));
     args.addAll(List.of(options));
-    args.add(archive.toString());
+    args.add(archive);
     args.add(mountpoint.toString());
     Mounted.Cleanup cleanup = new Mounted.Cleanup(mountpoint);
     Run.Result r = vmafs(args.toArray(String[]::new));

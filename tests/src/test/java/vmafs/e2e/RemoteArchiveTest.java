@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -90,44 +89,24 @@ class RemoteArchiveTest {
   }
 
   /** vmafs with its own cache and runtime directories and the test server's credentials only. */
-  private static final class Env {
-    final Map<String, String> env = new HashMap<>();
-    final Path cache;
+  private static Isolated isolated(Path work) throws IOException {
+    Map<String, String> aws = new HashMap<>();
+    aws.put("AWS_ACCESS_KEY_ID", S3Server.ACCESS_KEY);
+    aws.put("AWS_SECRET_ACCESS_KEY", S3Server.SECRET_KEY);
+    aws.put("AWS_REGION", "us-east-1");
+    // Never the machine's own profiles, never the instance-metadata address.
+    aws.put("AWS_CONFIG_FILE", work.resolve("no-aws-config").toString());
+    aws.put("AWS_SHARED_CREDENTIALS_FILE", work.resolve("no-aws-credentials").toString());
+    aws.put("AWS_EC2_METADATA_DISABLED", "true");
+    return new Isolated(work, aws);
+  }
 
-    Env(Path work) throws IOException {
-      cache = Files.createDirectories(work.resolve("xdg-cache"));
-      Path runtime = Files.createDirectories(work.resolve("xdg-runtime"));
-      Files.setPosixFilePermissions(runtime, PosixFilePermissions.fromString("rwx------"));
-      env.put("XDG_CACHE_HOME", cache.toString());
-      env.put("XDG_RUNTIME_DIR", runtime.toString());
-      env.put("AWS_ACCESS_KEY_ID", S3Server.ACCESS_KEY);
-      env.put("AWS_SECRET_ACCESS_KEY", S3Server.SECRET_KEY);
-      env.put("AWS_REGION", "us-east-1");
-      // Never the machine's own profiles, never the instance-metadata address.
-      env.put("AWS_CONFIG_FILE", work.resolve("no-aws-config").toString());
-      env.put("AWS_SHARED_CREDENTIALS_FILE", work.resolve("no-aws-credentials").toString());
-      env.put("AWS_EC2_METADATA_DISABLED", "true");
-    }
-
-    Run.Result vmafs(String... args) {
-      return Run.exec(Run.vmafsCommand(args), null, env);
-    }
-
-    /** {@code vmafs mount --endpoint-url … URL MOUNTPOINT} in the background; unmounted on close. */
-    Mounted.Cleanup mount(String url, Path mountpoint, String... options) throws IOException {
-      Files.createDirectories(mountpoint);
-      List<String> args = new ArrayList<>(List.of("mount", "--endpoint-url", s3.endpoint().toString()));
-      args.addAll(List.of(options));
-      args.add(url);
-      args.add(mountpoint.toString());
-      Mounted.Cleanup cleanup = new Mounted.Cleanup(mountpoint);
-      Run.Result r = vmafs(args.toArray(String[]::new));
-      if (r.code() != 0) {
-        cleanup.close();
-        r.ok();
-      }
-      return cleanup;
-    }
+  /** {@code vmafs mount --endpoint-url … URL MOUNTPOINT} in the background; unmounted on close. */
+  private static Mounted.Cleanup mount(Isolated env, String url, Path mountpoint, String... options)
+      throws IOException {
+    List<String> args = new ArrayList<>(List.of("--endpoint-url", endpoint()));
+    args.addAll(List.of(options));
+    return env.mount(url, mountpoint, args.toArray(String[]::new));
   }
 
   private static String s3Url(String format) {
@@ -147,23 +126,23 @@ class RemoteArchiveTest {
   @ValueSource(strings = {"vma", "zst", "seekable", "lzo", "gz"})
   void mountedFromS3TheImageEqualsTheSourceAndARemountNeedsNoPass(String format) throws Exception {
     Path work = Files.createDirectories(dir.resolve("mount-" + format));
-    Env env = new Env(work);
+    Isolated env = isolated(work);
     Path mnt = work.resolve("mnt");
     s3.resetCounts();
-    try (Mounted.Cleanup m = env.mount(s3Url(format), mnt)) {
+    try (Mounted.Cleanup m = mount(env, s3Url(format), mnt)) {
       Path img = mnt.resolve("disk-drive-scsi0.raw");
       assertEquals(diskSha, Images.sha256(img), format);
     }
     // The index pass read the object in order in one streaming GET, never a request per header.
     assertEquals(1, streamingGets(), "streaming GETs of the first mount: " + s3.ranges());
     System.out.println("first mount from S3, " + format + ": " + s3.gets() + " GETs, " + s3.ranges());
-    try (var saved = Files.list(env.cache.resolve("vmafs/remote"))) {
+    try (var saved = Files.list(env.cacheDir().resolve("vmafs/remote"))) {
       assertTrue(saved.anyMatch(p -> p.getFileName().toString().endsWith(".vmafs-index")),
           "the index is saved in the cache");
     }
 
     s3.resetCounts();
-    try (Mounted.Cleanup m = env.mount(s3Url(format), mnt)) {
+    try (Mounted.Cleanup m = mount(env, s3Url(format), mnt)) {
       int atMount = s3.gets();
       assertEquals(0, streamingGets(), "a remount streams nothing: " + s3.ranges());
       assertTrue(atMount <= 8, "a remount costs a few range requests, not a pass: " + s3.ranges());
@@ -172,6 +151,66 @@ class RemoteArchiveTest {
           "holes as in the source");
       assertEquals(diskSha, Images.sha256(img), format + " after a remount");
       assertEquals(0, streamingGets(), "reads are range requests: " + s3.ranges());
+    }
+  }
+
+  /**
+   * A first {@code vmafs index} of a compressed archive reads the object in one streaming GET, and
+   * once the pass streams, nothing else: the zstd restart finder reads the spans it verifies again,
+   * behind the pass, and gzip's probes read ahead of it, both from bytes the stream has fetched.
+   * Before the pass: the opening piece and the identity's last 64 KiB (and a .vma.zst's header walk).
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"zst", "gz", "lzo"})
+  void aFirstIndexOfACompressedArchiveStreamsTheObjectOnce(String format) throws Exception {
+    Isolated env = isolated(Files.createDirectories(dir.resolve("index-" + format)));
+    s3.resetCounts();
+    env.vmafs("index", "--endpoint-url", endpoint(), s3Url(format)).ok();
+    List<String> ranges = s3.ranges();
+    long size = Files.size(archives.get(format));
+    System.out.println("first index from S3, " + format + " (" + size + " bytes): " + ranges);
+    List<String> streams = ranges.stream().filter(r -> r.endsWith("-") || r.isEmpty()).toList();
+    assertEquals(1, streams.size(), "one streaming GET: " + ranges);
+    int stream = ranges.indexOf(streams.get(0));
+    assertEquals(ranges.size() - 1, stream, "no request once the pass streams: " + ranges);
+    List<String> others = ranges.subList(0, stream);
+    // Before the pass: the opening piece, the identity's last 64 KiB, and for a .vma.zst without a
+    // seek table the walk over its block headers that decides between frames and restart points
+    // (ZstdFormat.allFramesAtMost: up to 16 MiB of output, so at most 16 MiB and the seek-table
+    // probe's last piece; it stops early for any larger frame).
+    long walk = format.equals("zst") ? (16L << 20) + (2L << 20) : 0;
+    assertTrue(others.size() <= 2 + walk / (1 << 20), "the opening piece and the identity's tail: " + ranges);
+    String from = streams.get(0).isEmpty() ? "0" : streams.get(0).substring(0, streams.get(0).length() - 1);
+    long streamed = size - Long.parseLong(from);
+    assertTrue(streamed + bytesOf(others) <= size + (1L << 20) + (64L << 10) + walk,
+        "the object is read once (" + size + " bytes): " + ranges);
+  }
+
+  /**
+   * A server of a remote archive gets a bounded heap, whichever way it starts (the launcher, the
+   * Java front end): the cache, the margin, the pass's recent output and the room for the pass of
+   * an object of unknown size (ServerOptions.REMOTE_PASS_ROOM), not a quarter of RAM.
+   */
+  @Test
+  void aRemoteServersHeapIsBounded() throws Exception {
+    Path work = Files.createDirectories(dir.resolve("heap"));
+    Isolated env = isolated(work);
+    Map<String, String> e = new HashMap<>(env.env());
+    e.put("VMAFS_JAR", Run.JAR.toString());
+    e.put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    List<String> args = List.of("mount", "--json", "--cache-size=40M", "--endpoint-url", endpoint(), s3Url("gz"));
+    for (String how : List.of("launcher", "java")) {
+      Path mnt = Files.createDirectories(work.resolve("mnt-" + how));
+      List<String> cmd = new ArrayList<>(how.equals("launcher")
+          ? List.of("bash", Run.ROOT.resolve("cli/src/main/sh/vmafs").toString()) : Run.vmafsCommand());
+      cmd.addAll(args);
+      cmd.add(mnt.toString());
+      try (Mounted.Cleanup m = new Mounted.Cleanup(mnt)) {
+        Run.Result r = Run.exec(cmd, null, e).ok();
+        long pid = ServerHeapBoundTest.jsonNumber(r.out(), "pid");
+        assertEquals(40 + 96 + 64 + 256, ServerHeapBoundTest.xmxMib(pid), how);
+        assertEquals(96L << 20, Files.size(mnt.resolve("disk-drive-scsi0.raw")), how);
+      }
     }
   }
 
@@ -196,14 +235,14 @@ class RemoteArchiveTest {
   @ValueSource(strings = {"vma", "seekable", "lzo", "gz", "zst"})
   void aColdRandomReadFetchesTheSpanItNeedsInOneRequest(String format) throws Exception {
     Path work = Files.createDirectories(dir.resolve("random-" + format));
-    Env env = new Env(work);
+    Isolated env = isolated(work);
     Path mnt = work.resolve("mnt");
-    try (Mounted.Cleanup m = env.mount(s3Url(format), mnt, "--wait")) {
+    try (Mounted.Cleanup m = mount(env, s3Url(format), mnt, "--wait")) {
       // the index is now in the cache
     }
     List<long[]> data = Images.dataRanges(disk);
     long total = data.stream().mapToLong(r -> r[1] - r[0]).sum();
-    try (Mounted.Cleanup m = env.mount(s3Url(format), mnt)) {
+    try (Mounted.Cleanup m = mount(env, s3Url(format), mnt)) {
       Path img = mnt.resolve("disk-drive-scsi0.raw");
       Thread.sleep(500); // what the mount reads on its own (partition tables) is not the reads' cost
       StringBuilder report = new StringBuilder(format + ":");
@@ -237,8 +276,8 @@ class RemoteArchiveTest {
   @ValueSource(strings = {"vma", "seekable", "gz"})
   void servedOverNbdFromS3TheExportEqualsTheSourceWithItsHoles(String format) throws Exception {
     Path work = Files.createDirectories(dir.resolve("nbd-" + format));
-    Env env = new Env(work);
-    Map<String, String> aws = new HashMap<>(env.env);
+    Isolated env = isolated(work);
+    Map<String, String> aws = new HashMap<>(env.env());
     aws.remove("XDG_CACHE_HOME"); // Served keeps the server's cache and socket under its home
     aws.remove("XDG_RUNTIME_DIR");
     try (Served s = Served.start(work.resolve("home"), aws, s3Url(format), "--endpoint-url", endpoint())) {
@@ -258,7 +297,7 @@ class RemoteArchiveTest {
   @ValueSource(strings = {"vma", "zst"})
   void extractVerifyAndInfoFromS3AndHttp(String format) throws Exception {
     Path work = Files.createDirectories(dir.resolve("extract-" + format));
-    Env env = new Env(work);
+    Isolated env = isolated(work);
     String name = archives.get(format).getFileName().toString();
     for (String url : List.of(s3Url(format), http.url(name).toString())) {
       String tag = url.startsWith("s3:") ? "s3" : "http";
@@ -286,12 +325,12 @@ class RemoteArchiveTest {
   @Test
   void anObjectReplacedUnderAMountFailsReadsWithEio() throws Exception {
     Path work = Files.createDirectories(dir.resolve("replaced"));
-    Env env = new Env(work);
+    Isolated env = isolated(work);
     String key = "pve/replaced.vma";
     s3.put(BUCKET, key, archives.get("vma"));
     Path mnt = work.resolve("mnt");
     // Small pieces and a small piece cache: the later reads must reach the server.
-    try (Mounted.Cleanup m = env.mount("s3://" + BUCKET + "/" + key, mnt, "--piece-size", "64K", "--wait")) {
+    try (Mounted.Cleanup m = mount(env, "s3://" + BUCKET + "/" + key, mnt, "--piece-size", "64K", "--wait")) {
       Path img = mnt.resolve("disk-drive-scsi0.raw");
       byte[] first = new byte[4096];
       long at = Images.dataRanges(disk).get(0)[0];
@@ -316,7 +355,7 @@ class RemoteArchiveTest {
   @Test
   void whatAUserGetsWrongIsOneLineAndExitCode5() throws Exception {
     Path work = Files.createDirectories(dir.resolve("errors"));
-    Env env = new Env(work);
+    Isolated env = isolated(work);
     record Case(String what, List<String> args, String message, Map<String, String> extraEnv) {}
     List<Case> cases = List.of(
         new Case("missing key", List.of("info", "--endpoint-url", endpoint(), "s3://" + BUCKET + "/pve/nothing.vma"),
@@ -332,7 +371,7 @@ class RemoteArchiveTest {
             "s3://" + BUCKET + "/pve/nothing.vma", Files.createDirectories(work.resolve("mnt")).toString()),
             "no such key", Map.of()));
     for (Case c : cases) {
-      Map<String, String> e = new HashMap<>(env.env);
+      Map<String, String> e = new HashMap<>(env.env());
       e.putAll(c.extraEnv());
       Run.Result r = Run.exec(Run.vmafsCommand(c.args().toArray(String[]::new)), null, e);
       assertEquals(5, r.code(), c.what() + ": " + r.err());

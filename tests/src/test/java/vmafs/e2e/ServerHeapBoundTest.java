@@ -63,7 +63,7 @@ class ServerHeapBoundTest {
   }
 
   /** The last -Xmx on a process's command line, in MiB (the JVM takes the last one). */
-  private static long xmxMib(long pid) throws IOException {
+  static long xmxMib(long pid) throws IOException {
     String[] args = new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline"))).split("\0");
     return xmxMib(List.of(args));
   }
@@ -80,7 +80,7 @@ class ServerHeapBoundTest {
     return mib;
   }
 
-  private static long jsonNumber(String json, String field) {
+  static long jsonNumber(String json, String field) {
     Matcher m = Pattern.compile("\"" + field + "\"\\s*:\\s*(\\d+)").matcher(json);
     assertTrue(m.find(), field + " in " + json);
     return Long.parseLong(m.group(1));
@@ -177,6 +177,15 @@ class ServerHeapBoundTest {
     }
     assertEquals(256 + 96 + 1000 + 64, xmxMib(fakeRun(fake, "mount", "-f", gz.toString(), "/nonexistent")));
     assertEquals(256 + 96 + 3 + 64, xmxMib(fakeRun(fake, "mount", "-f", zst.toString(), "/nonexistent")));
+    // An archive in S3 or behind a URL, of unknown size: room for its pass's recent output and
+    // REMOTE_PASS_ROOM, whatever its name; an --endpoint-url is no archive.
+    for (String url : List.of("s3://dumps/a.vma.gz", "https://example.org/a.vma", "http://h/a?x=1")) {
+      assertEquals(40 + 96 + 64 + 256, xmxMib(fakeRun(fake, "mount", "-f", "--cache-size=40M",
+          "--endpoint-url", "http://127.0.0.1:9", url, "/nonexistent")), url);
+      assertEquals(40 + 96 + 64 + 256, xmxMib(fakeRun(fake, "nbd", "-f", "--cache-size", "40M", url)), url);
+    }
+    assertEquals(256 + 96 + 3 + 64, xmxMib(fakeRun(fake, "mount", "-f", "--endpoint-url", "http://127.0.0.1:9",
+        zst.toString(), "/nonexistent")));
     // Other commands keep the JVM's default heap.
     assertTrue(fakeRun(fake, "info", archive.toString()).stream().noneMatch(a -> a.startsWith("-Xmx")));
   }

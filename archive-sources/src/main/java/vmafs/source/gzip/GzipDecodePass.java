@@ -38,6 +38,11 @@ public final class GzipDecodePass extends DecodePassBase {
   private static final Logger log = LoggerFactory.getLogger(GzipDecodePass.class);
   static final int PROBE_BYTES = 16 << 10;
   private static final int FEED_CHUNK = 64 << 10;
+  /**
+   * Compressed bytes buffered ahead for a probe: more than {@link #PROBE_BYTES} of output needs
+   * except in a pathological stream (then the probe reads the rest positionally).
+   */
+  private static final int PROBE_INPUT = 64 << 10;
 
   private final GzipMap.Builder checkpoints;
   private final byte[] feed = new byte[FEED_CHUNK];
@@ -194,8 +199,13 @@ public final class GzipDecodePass extends DecodePassBase {
     byte[] window = window();
     byte[] expected = new byte[PROBE_BYTES];
     int[] got = {0};
+    // From the input the pass has buffered, read on ahead on its own stream: no positional read
+    // (for a remote archive, a range request per candidate) unless the probe needs more.
+    in.ensure(PROBE_INPUT);
+    boolean buffered = in.offset() == cOff;
     try {
-      GzipInflate.inflate(archive, name, cOff, in.fileSize(), window, PROBE_BYTES, (b, o, k) -> {
+      GzipInflate.inflate(archive, name, cOff, in.fileSize(), in.buffer(), in.position(),
+          buffered ? in.position() + in.available() : in.position(), window, PROBE_BYTES, (b, o, k) -> {
         System.arraycopy(b, o, expected, got[0], k);
         got[0] += k;
         return true;

@@ -37,15 +37,29 @@ final class GzipInflate {
    */
   static long inflate(StoredBytes ch, String name, long from, long to, byte[] window,
       long maxOut, Sink sink) throws IOException {
-    return inflate(ch, name, from, to, window, maxOut, new byte[READ_CHUNK], false, READ_CHUNK, sink);
+    return inflate(ch, name, from, to, null, window, maxOut, new byte[READ_CHUNK], false, READ_CHUNK, sink);
   }
+
+  /**
+   * As {@link #inflate(StoredBytes, String, long, long, byte[], long, Sink)}, with the compressed
+   * bytes from {@code from} on already in memory: {@code head[headOff..headEnd)}; only what the
+   * inflater needs past them is read from {@code ch}. The pass probes a candidate with the input it
+   * has buffered, so a remote archive's probe costs no request.
+   */
+  static long inflate(StoredBytes ch, String name, long from, long to, byte[] head, int headOff, int headEnd,
+      byte[] window, long maxOut, Sink sink) throws IOException {
+    return inflate(ch, name, from, to, new Head(head, headOff, headEnd), window, maxOut, new byte[READ_CHUNK],
+        false, READ_CHUNK, sink);
+  }
+
+  private record Head(byte[] bytes, int off, int end) {}
 
   /**
    * @param out where inflated bytes go: reused from offset 0 for every piece, or with {@code
    *     fill}, filled from 0 up to {@code maxOut} (then it must hold that many)
    */
-  private static long inflate(StoredBytes ch, String name, long from, long to, byte[] window,
-      long maxOut, byte[] out, boolean fill, int readChunk, Sink sink) throws IOException {
+  private static long inflate(StoredBytes ch, String name, long from, long to, Head head,
+      byte[] window, long maxOut, byte[] out, boolean fill, int readChunk, Sink sink) throws IOException {
     Inflater inf = new Inflater(true);
     try {
       if (window.length > 0) {
@@ -54,6 +68,11 @@ final class GzipInflate {
       byte[] in = new byte[(int) Math.min(readChunk, Math.max(1, to - from))];
       long pos = from;
       long chunkStart = from;
+      if (head != null && head.end() > head.off()) {
+        int n = (int) Math.min(head.end() - head.off(), to - from);
+        inf.setInput(head.bytes(), head.off(), n);
+        pos += n;
+      }
       long produced = 0;
       while (produced < maxOut && !inf.finished()) {
         if (inf.needsInput()) {
@@ -97,7 +116,7 @@ final class GzipInflate {
     // Inflated straight into the result: a cold random read inflates half a MiB on average, and
     // an extra copy of it is a few per cent of the read.
     byte[] out = new byte[len];
-    long n = inflate(ch, name, from, to, window, len, out, true, SPAN_READ, (b, off, k) -> true);
+    long n = inflate(ch, name, from, to, null, window, len, out, true, SPAN_READ, (b, off, k) -> true);
     if (n != len) {
       throw new CorruptArchiveException(Where.at(name, from), "the gzip span up to compressed offset "
           + to + " inflated to " + n + " bytes, expected " + len + "; the archive is damaged or changed");
